@@ -1,0 +1,182 @@
+"""The `cicd-audit` command line: one verb per pipeline step.
+
+Each command only parses options and hands them to the module that does the work, so the CLI
+stays a thin, greppable map. User errors (`AuditError`) become one line on stderr and their exit
+code (2 for bad input); anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from audit._version import __version__
+from audit.errors import AuditError, NotBuiltError
+
+
+def _call(target: str, **kwargs: Any) -> Any:
+    """Run `module:function` with the options; a module not written yet is `NotBuiltError`."""
+    module_name, func_name = target.split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            raise NotBuiltError(f"'{click.get_current_context().info_name}' is not built yet") from None
+        raise
+    func = getattr(module, func_name, None)
+    if func is None:
+        raise NotBuiltError(f"'{click.get_current_context().info_name}' is not built yet")
+    return func(**kwargs)
+
+
+def _csv(value: str | None) -> list[str] | None:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+
+
+EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+EXISTING_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
+OUT_DIR = click.Path(file_okay=False, path_type=Path)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="cicd-audit")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int) -> None:
+    """Audit what a consultancy really runs across client AWS accounts and team repositories,
+    find the shared deployment patterns, and rank the automation work that pays back most."""
+    from audit.logs import setup_logging
+
+    setup_logging(verbose)
+    ctx.ensure_object(dict)
+
+
+@cli.command()
+@click.option("--accounts", "accounts_file", type=EXISTING_FILE, required=True, help="accounts.yaml")
+@click.option("--out", type=OUT_DIR, default=Path("inventory"), show_default=True,
+              help="Inventory root; the snapshot goes to OUT/snapshots/<date>/.")
+@click.option("--profile", help="AWS profile for the base credentials (SSO profiles work).")
+@click.option("--endpoint-url", help="Send every AWS call here (moto, LocalStack).")
+@click.option("--workers", type=click.IntRange(1, 512), help="Parallel tasks [default: accounts.yaml or 16].")
+@click.option("--accounts-only", help="Comma-separated account ids or client names to crawl.")
+@click.option("--regions", help="Comma-separated regions, overriding the config.")
+@click.option("--services", help="Comma-separated collectors (see --list-services).")
+@click.option("--resume", is_flag=True, help="Finish today's interrupted crawl without redoing done accounts.")
+@click.option("--date", "day", help="Snapshot date YYYY-MM-DD [default: today, UTC].")
+@click.option("--history-days", type=click.IntRange(1, 365), help="Days of executions/builds/deployments.")
+@click.option("--list-services", is_flag=True, help="Print the collector names and exit.")
+def crawl(**opts: Any) -> None:
+    """Crawl every client account (AssumeRole, read-only) into a dated snapshot."""
+    for key in ("accounts_only", "regions", "services"):
+        opts[key] = _csv(opts[key])
+    _call("audit.aws.crawler:crawl_command", **opts)
+
+
+@cli.command()
+@click.option("--repos", "repos_file", type=EXISTING_FILE, required=True, help="repos.yaml")
+@click.option("--out", type=OUT_DIR, default=Path("inventory"), show_default=True, help="Inventory root.")
+@click.option("--workers", type=click.IntRange(1, 128), help="Parallel repositories [default: repos.yaml].")
+@click.option("--cache-dir", type=OUT_DIR, help="Bare-clone cache [default: repos.yaml cache_dir].")
+@click.option("--date", "day", help="Snapshot date YYYY-MM-DD [default: today, UTC].")
+def scan(**opts: Any) -> None:
+    """Scan every team repository: build tools, CI, IaC, packaging, deploy targets, git history."""
+    _call("audit.repos.scan:scan_command", **opts)
+
+
+@cli.command("scan-path")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (six trait lists + evidence).")
+def scan_path(**opts: Any) -> None:
+    """Detect the traits of one local repository or working tree."""
+    _call("audit.repos.scan:scan_path_command", **opts)
+
+
+@cli.command()
+@click.option("--snapshot", type=click.Path(exists=True, path_type=Path), default=Path("inventory"),
+              show_default=True, help="A snapshot directory, or an inventory root (latest snapshot).")
+@click.option("--catalog", type=EXISTING_FILE, default=Path("inventory/catalog.yaml"), show_default=True)
+@click.option("--survey", "survey_dir", type=EXISTING_DIR, help="Team surveys [default: beside the catalog].")
+@click.option("--top-n", type=click.IntRange(1, 500), default=10, show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True, help="Rank-stability Monte Carlo seed.")
+def analyze(**opts: Any) -> None:
+    """Units, patterns, overlap, baseline, delivery, ranking and drift beside the snapshot."""
+    _call("audit.analysis.run:analyze_command", **opts)
+
+
+@cli.command()
+@click.option("--config", "config_dir", type=EXISTING_DIR, default=Path("inventory"), show_default=True,
+              help="Directory with accounts.yaml, repos.yaml, catalog.yaml, survey/.")
+@click.option("--out", type=OUT_DIR, default=Path("reports"), show_default=True)
+@click.option("--profile", help="AWS profile for the base credentials.")
+@click.option("--endpoint-url", help="Send every AWS call here (moto, LocalStack).")
+@click.option("--top-n", type=click.IntRange(1, 500), default=10, show_default=True)
+@click.option("--all", "export_all", is_flag=True, help="Export every work item, not only the top N.")
+@click.option("--skip-crawl", is_flag=True, help="Reuse today's snapshot instead of crawling again.")
+def weekly(**opts: Any) -> None:
+    """The whole weekly run: crawl, scan, analyze, notebooks, report.html and backlog."""
+    _call("audit.report.weekly:weekly_command", **opts)
+
+
+@cli.command()
+@click.option("--clients", type=click.IntRange(1, 500), default=24, show_default=True)
+@click.option("--out", type=OUT_DIR, default=Path("demo-output"), show_default=True)
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--top-n", type=click.IntRange(1, 500), default=10, show_default=True)
+@click.option("--all", "export_all", is_flag=True, help="Export every work item, not only the top N.")
+def demo(**opts: Any) -> None:
+    """Run the whole weekly job against a synthetic client fleet on an in-process moto server."""
+    _call("audit.report.weekly:demo_command", **opts)
+
+
+@cli.group()
+def fleet() -> None:
+    """The synthetic client fleet (moto server on 127.0.0.1) for demos, tests and benchmarks."""
+
+
+@fleet.command("serve")
+@click.option("--clients", type=click.IntRange(1, 2000), default=24, show_default=True)
+@click.option("--regions", default="eu-west-1,us-east-1", show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=5000, show_default=True, help="0 = any free port.")
+@click.option("--out", type=OUT_DIR, default=Path("fleet"), show_default=True,
+              help="Writes accounts.yaml, repos.yaml, survey/, catalog.yaml and repos/ here.")
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--latency-ms", type=click.IntRange(0, 10_000), default=0, show_default=True,
+              help="Server-side delay added to every request.")
+@click.option("--no-repos", is_flag=True, help="Do not generate the teams' git repositories.")
+def fleet_serve(**opts: Any) -> None:
+    """Start moto, seed the fleet, write the configs pointing at it, serve until Ctrl-C."""
+    opts["regions"] = _csv(opts["regions"])
+    _call("audit.demo.fleet:serve_command", **opts)
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def validate(files: tuple[Path, ...]) -> None:
+    """Check config files (accounts, repos, survey, catalog) without crawling."""
+    from audit.config import load_config_file
+
+    for path in files:
+        kind, model = load_config_file(path)
+        click.echo(f"{path}: ok ({kind})")
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="cicd-audit", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except AuditError as exc:
+        click.echo(f"cicd-audit: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    sys.exit(0)

@@ -1,0 +1,276 @@
+"""Every table of a snapshot, declared once: column names, arrow types and meanings.
+
+The declarations double as the data dictionary (`docs/tables.md` is generated from them) and as
+the contract between collectors, the repository scanner, the analysis and the notebooks. Rows are
+plain dicts; `to_arrow` casts them to the declared schema so a snapshot's types never depend on
+what one run happened to see (an empty table still has its columns).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+STR, INT, FLOAT, BOOL = pa.string(), pa.int64(), pa.float64(), pa.bool_()
+TS = pa.timestamp("us", tz="UTC")
+STRS = pa.list_(pa.string())
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: pa.DataType
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    doc: str
+    columns: tuple[Column, ...]
+    source: str  # crawl | scan | analysis
+
+    @property
+    def schema(self) -> pa.Schema:
+        return pa.schema([pa.field(c.name, c.type) for c in self.columns])
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+def _c(name: str, type_: pa.DataType, doc: str = "") -> Column:
+    return Column(name, type_, doc)
+
+
+# Provenance carried by every crawled row.
+_WHERE = (
+    _c("account_id", STR, "12-digit AWS account id"),
+    _c("client", STR, "client name from accounts.yaml"),
+    _c("region", STR, "AWS region, or 'global' for IAM/S3/CloudFront"),
+)
+# Columns every crawled *resource* row has.
+_RESOURCE = (
+    *_WHERE,
+    _c("arn", STR, "ARN (or the closest unique id the API gives)"),
+    _c("name", STR, "resource name"),
+    _c("tags", STR, "tags as a JSON object (keys and values as AWS returns them)"),
+    _c("managed_by", STR, "owning CloudFormation stack name; null means no stack owns it (likely manual)"),
+)
+
+
+def _resource(name: str, doc: str, *cols: Column) -> Table:
+    return Table(name, doc, (*_RESOURCE, *cols), "crawl")
+
+
+def _crawl(name: str, doc: str, *cols: Column) -> Table:
+    return Table(name, doc, (*_WHERE, *cols), "crawl")
+
+
+_TABLE_LIST: list[Table] = [
+    # ---- crawl: bookkeeping ------------------------------------------------------------------
+    Table("accounts", "One row per client account the crawl tried.", (
+        _c("account_id", STR), _c("client", STR),
+        _c("teams", STRS, "teams serving this client (accounts.yaml)"),
+        _c("tags", STR, "client tags as JSON"),
+        _c("role_arn", STR, "role assumed for the crawl"),
+        _c("regions", STRS, "regions crawled"),
+        _c("status", STR, "ok | partial | failed"),
+        _c("error_count", INT),
+        _c("calls", INT, "API calls made for this account"),
+        _c("seconds", FLOAT, "wall time spent on this account"),
+    ), "crawl"),
+    Table("errors", "Every failure, crawl or scan: partial failure is data, not absence.", (
+        _c("source", STR, "crawl | scan | analyze"),
+        _c("account_id", STR), _c("client", STR), _c("region", STR),
+        _c("collector", STR, "collector name, or repository name for scan errors"),
+        _c("operation", STR, "API operation or scan step"),
+        _c("error_class", STR, "assume-role | access-denied | region-disabled | throttling | timeout | "
+           "not-implemented | not-found | invalid-content | unreachable | other"),
+        _c("error_code", STR, "AWS error code or exception name"),
+        _c("message", STR, "message with credentials redacted"),
+    ), "crawl"),
+    _crawl("findings", "Security-relevant observations made while crawling (never with values).",
+           _c("collector", STR), _c("resource_arn", STR), _c("resource_name", STR),
+           _c("kind", STR, "plaintext-secret-variable | long-lived-access-key | ..."),
+           _c("detail", STR, "e.g. the variable name; never the value")),
+    # ---- CodePipeline --------------------------------------------------------------------------
+    _resource("pipelines", "CodePipeline pipelines, normalised.",
+              _c("pipeline_type", STR, "V1 | V2"), _c("role_arn", STR),
+              _c("stage_names", STRS),
+              _c("source_provider", STR, "CodeStarSourceConnection | CodeCommit | S3 | ECR | GitHub ..."),
+              _c("source_repository", STR, "org/repo, CodeCommit repository name, or bucket/key"),
+              _c("source_branch", STR),
+              _c("build_providers", STRS), _c("deploy_providers", STRS),
+              _c("deploy_stack_names", STRS, "CloudFormation stacks its deploy actions target"),
+              _c("codebuild_projects", STRS, "CodeBuild projects its actions run"),
+              _c("codedeploy_targets", STRS, "application/deployment-group pairs it deploys"),
+              _c("manual_approvals", INT), _c("triggers", STRS, "V2 triggers / detect-changes mode"),
+              _c("created", TS), _c("updated", TS)),
+    _crawl("pipeline_actions", "Every action of every pipeline stage.",
+           _c("pipeline_name", STR), _c("stage", STR), _c("stage_index", INT), _c("action", STR),
+           _c("category", STR), _c("owner", STR), _c("provider", STR),
+           _c("configuration", STR, "action configuration as JSON, secret-looking keys dropped")),
+    _crawl("pipeline_executions", "Pipeline executions of the last N days.",
+           _c("pipeline_name", STR), _c("execution_id", STR), _c("status", STR),
+           _c("start_time", TS), _c("end_time", TS),
+           _c("trigger_type", STR), _c("trigger_detail", STR),
+           _c("source_revision", STR), _c("source_revision_time", TS, "commit time when known")),
+    # ---- CodeBuild -----------------------------------------------------------------------------
+    _resource("codebuild_projects", "CodeBuild projects.",
+              _c("source_type", STR), _c("source_location", STR), _c("image", STR),
+              _c("compute_type", STR), _c("environment_type", STR),
+              _c("buildspec_kind", STR, "inline | file | default"), _c("buildspec_path", STR),
+              _c("env_var_names", STRS, "environment variable names only"),
+              _c("env_var_types", STRS, "PLAINTEXT | PARAMETER_STORE | SECRETS_MANAGER, aligned with names"),
+              _c("service_role", STR), _c("webhook", BOOL), _c("last_modified", TS)),
+    _crawl("codebuild_builds", "CodeBuild builds of the last N days.",
+           _c("project_name", STR), _c("build_id", STR), _c("status", STR),
+           _c("start_time", TS), _c("end_time", TS), _c("initiator", STR), _c("source_version", STR)),
+    # ---- CodeDeploy ----------------------------------------------------------------------------
+    _resource("codedeploy_applications", "CodeDeploy applications.",
+              _c("compute_platform", STR, "Server | Lambda | ECS")),
+    _resource("codedeploy_groups", "CodeDeploy deployment groups.",
+              _c("application_name", STR), _c("compute_platform", STR),
+              _c("deployment_config", STR), _c("deployment_type", STR, "IN_PLACE | BLUE_GREEN"),
+              _c("auto_rollback", BOOL), _c("rollback_alarms", STRS),
+              _c("target_kind", STR, "ec2-tags | autoscaling | ecs | lambda | on-premises"),
+              _c("autoscaling_groups", STRS), _c("service_role", STR)),
+    _crawl("codedeploy_deployments", "CodeDeploy deployments of the last N days.",
+           _c("application_name", STR), _c("group_name", STR), _c("deployment_id", STR),
+           _c("status", STR), _c("create_time", TS), _c("complete_time", TS),
+           _c("creator", STR, "user | autoscaling | codeDeployRollback | ..."),
+           _c("rollback", BOOL, "this deployment is a rollback of another")),
+    # ---- CloudFormation ------------------------------------------------------------------------
+    _resource("stacks", "CloudFormation stacks and the IaC tool behind each.",
+              _c("status", STR), _c("iac_tool", STR,
+                                    "cloudformation | sam | cdk | serverless-framework | copilot | amplify"),
+              _c("created", TS), _c("last_updated", TS), _c("resource_count", INT),
+              _c("drift_status", STR), _c("termination_protection", BOOL)),
+    _crawl("stack_resources", "Resources of every stack: the source of `managed_by`.",
+           _c("stack_name", STR), _c("logical_id", STR), _c("physical_id", STR),
+           _c("resource_type", STR), _c("status", STR)),
+    _resource("stacksets", "CloudFormation StackSets (administrator side).",
+              _c("status", STR), _c("permission_model", STR), _c("instance_count", INT)),
+    # ---- compute and hosting -------------------------------------------------------------------
+    _resource("ecs_clusters", "ECS clusters.", _c("status", STR), _c("service_count", INT)),
+    _resource("ecs_services", "ECS services and the image their task definition runs.",
+              _c("cluster", STR), _c("launch_type", STR), _c("deployment_controller", STR),
+              _c("desired_count", INT), _c("task_definition", STR),
+              _c("image", STR, "first container image without tag"),
+              _c("image_registry", STR, "ecr | dockerhub | ghcr | other"),
+              _c("env_var_names", STRS), _c("rollback_on_failure", BOOL)),
+    _resource("eks_clusters", "EKS clusters.", _c("version", STR), _c("status", STR)),
+    _resource("lambda_functions", "Lambda functions.",
+              _c("runtime", STR), _c("package_type", STR, "Zip | Image"), _c("handler", STR),
+              _c("memory_mb", INT), _c("last_modified", TS), _c("env_var_names", STRS)),
+    _resource("beanstalk_applications", "Elastic Beanstalk applications."),
+    _resource("beanstalk_environments", "Elastic Beanstalk environments.",
+              _c("application_name", STR), _c("platform", STR), _c("solution_stack", STR),
+              _c("status", STR), _c("health", STR), _c("tier", STR),
+              _c("option_names", STRS, "option setting names only (namespace:name), never values")),
+    _resource("ecr_repositories", "ECR repositories.",
+              _c("scan_on_push", BOOL), _c("tag_mutability", STR), _c("image_count", INT)),
+    _resource("s3_buckets", "S3 buckets (global listing, region = bucket location).",
+              _c("website", BOOL, "static website hosting enabled"), _c("bucket_region", STR)),
+    _resource("cloudfront_distributions", "CloudFront distributions.",
+              _c("domain_name", STR), _c("origins", STRS, "origin domain names"),
+              _c("origin_kinds", STRS, "s3 | s3-website | alb | apigateway | custom"), _c("enabled", BOOL)),
+    _resource("apigateway_apis", "API Gateway REST (v1) and HTTP/WebSocket (v2) APIs.",
+              _c("api_type", STR, "REST | HTTP | WEBSOCKET"), _c("endpoint_type", STR), _c("created", TS)),
+    _resource("iam_roles", "IAM roles that CI/CD can assume, classified by trust.",
+              _c("trust_kind", STR, "github-oidc | gitlab-oidc | bitbucket-oidc | other-oidc | "
+                 "cross-account | codebuild | codepipeline | codedeploy | cloudformation | other"),
+              _c("trusted_principals", STRS, "principals or OIDC subjects allowed to assume"),
+              _c("created", TS), _c("last_used", TS)),
+    _resource("iam_oidc_providers", "IAM OpenID Connect providers.",
+              _c("url", STR), _c("provider_kind", STR, "github | gitlab | bitbucket | other"),
+              _c("client_ids", STRS)),
+    _resource("iam_users", "IAM users with access keys (never key material).",
+              _c("access_key_count", INT), _c("active_key_count", INT),
+              _c("oldest_key_age_days", INT), _c("created", TS)),
+    _resource("autoscaling_groups", "EC2 Auto Scaling groups.",
+              _c("launch_template", STR), _c("min_size", INT), _c("max_size", INT),
+              _c("desired_capacity", INT), _c("target_group_count", INT)),
+    _resource("launch_templates", "EC2 launch templates.",
+              _c("latest_version", INT), _c("default_version", INT), _c("created", TS)),
+    _resource("cloudwatch_alarms", "CloudWatch metric alarms.",
+              _c("namespace", STR), _c("metric_name", STR), _c("state", STR),
+              _c("actions_enabled", BOOL),
+              _c("used_for_rollback", BOOL, "referenced by a CodeDeploy group's rollback alarms")),
+    # ---- scan ----------------------------------------------------------------------------------
+    Table("repos", "One row per team repository scanned.", (
+        _c("repo", STR, "repository name (repos.yaml name)"), _c("team", STR),
+        _c("url", STR, "git URL or local path"), _c("clients", STRS, "clients it is deployed to, when known"),
+        _c("default_branch", STR), _c("head_commit", STR),
+        _c("last_commit_at", TS), _c("commits_90d", INT), _c("authors_90d", INT),
+        _c("file_count", INT), _c("skipped_count", INT, "files skipped as hostile/huge/binary"),
+        _c("status", STR, "ok | empty | failed"), _c("pipeline_links", STRS, "pipeline ARNs whose source is this repo"),
+    ), "scan"),
+    Table("repo_traits", "What a repository is built with and how it ships, one row per trait value.", (
+        _c("repo", STR), _c("team", STR),
+        _c("family", STR, "languages | build_tools | ci_systems | iac_tools | packaging | deploy_targets"),
+        _c("value", STR, "vocabulary value"), _c("evidence", STRS, "repo-relative paths that prove it"),
+    ), "scan"),
+    Table("repo_activity", "Release tags and their dates per repository.", (
+        _c("repo", STR), _c("team", STR), _c("tag", STR), _c("commit", STR),
+        _c("tagged_at", TS), _c("release_kind", STR, "sprint-end | hotfix | other"),
+    ), "scan"),
+    Table("unmatched_sources", "Pipeline sources with no repository in repos.yaml.", (
+        _c("account_id", STR), _c("client", STR), _c("region", STR), _c("pipeline_name", STR),
+        _c("source_provider", STR), _c("source_repository", STR), _c("source_branch", STR),
+    ), "scan"),
+]
+
+TABLES: dict[str, Table] = {t.name: t for t in _TABLE_LIST}
+
+
+def _cell(value: Any, type_: pa.DataType) -> Any:
+    """Coerce one Python value to what pyarrow expects for the declared type."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value != value:  # NaN from pandas
+        return None
+    if value is pd.NaT:
+        return None
+    if pa.types.is_string(type_) and isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True, default=str)
+    if pa.types.is_timestamp(type_):
+        ts = pd.Timestamp(value)
+        return (ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")).to_pydatetime()
+    return value
+
+
+def to_arrow(table: str | Table, rows: Iterable[Mapping[str, Any]] | pd.DataFrame) -> pa.Table:
+    """Cast rows (dicts or a DataFrame) to the declared schema; unknown columns are an error."""
+    spec = TABLES[table] if isinstance(table, str) else table
+    if isinstance(rows, pd.DataFrame):
+        rows = rows.to_dict("records")
+    rows = list(rows)
+    known = set(spec.column_names)
+    for row in rows:
+        extra = set(row) - known
+        if extra:
+            raise ValueError(f"table {spec.name}: undeclared columns {sorted(extra)}")
+    arrays = [pa.array([_cell(r.get(c.name), c.type) for r in rows], type=c.type) for c in spec.columns]
+    return pa.Table.from_arrays(arrays, schema=spec.schema)
+
+
+def empty_frame(table: str) -> pd.DataFrame:
+    """An empty DataFrame with the declared columns (for code paths with nothing to show)."""
+    return to_arrow(table, []).to_pandas()
+
+
+def data_dictionary() -> str:
+    """Markdown data dictionary of every table (docs/tables.md)."""
+    out = ["# Snapshot tables", "", "Generated from `src/audit/store/schema.py`.", ""]
+    for t in _TABLE_LIST:
+        out += [f"## `{t.name}` ({t.source})", "", t.doc, "", "| column | type | meaning |", "|---|---|---|"]
+        out += [f"| {c.name} | {c.type} | {c.doc} |" for c in t.columns]
+        out.append("")
+    return "\n".join(out)

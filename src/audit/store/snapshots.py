@@ -1,0 +1,380 @@
+"""Dated snapshots: written once, atomically, read in place by DuckDB.
+
+Layout under a root (default `inventory/`):
+
+    snapshots/<YYYY-MM-DD>/<table>.parquet    complete tables
+    snapshots/<YYYY-MM-DD>/manifest.json      written last; `"complete": true` marks the snapshot
+    snapshots/<YYYY-MM-DD>/analysis/*.parquet derived tables (recomputable, swapped atomically too)
+    snapshots/.staging-<YYYY-MM-DD>/          a crawl in progress: per-account parts, resumable
+
+A snapshot directory only ever appears by `os.rename` of a fully written staging directory, so a
+reader never sees half a snapshot; a killed writer leaves a staging directory that readers ignore
+and `SnapshotWriter(resume=True)` continues.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from audit._version import __version__
+from audit.errors import SnapshotError
+from audit.store.schema import TABLES, to_arrow
+
+MANIFEST = "manifest.json"
+ANALYSIS = "analysis"
+Rows = Iterable[Mapping[str, Any]] | pd.DataFrame | pa.Table
+
+
+def snapshots_dir(root: str | os.PathLike) -> Path:
+    return Path(root) / "snapshots"
+
+
+def _as_arrow(name: str, rows: Rows) -> pa.Table:
+    if isinstance(rows, pa.Table):
+        return rows if name not in TABLES else rows.select(TABLES[name].column_names).cast(TABLES[name].schema)
+    if name in TABLES:
+        return to_arrow(name, rows)
+    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
+    return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+def _write_parquet(path: Path, table: pa.Table) -> None:
+    pq.write_table(table, path, compression="zstd")
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _swap_in(staging: Path, final: Path) -> None:
+    """Make `staging` visible as `final` by rename; an older `final` is moved aside first."""
+    _fsync_dir(staging)
+    old = None
+    if final.exists():
+        old = final.with_name(f".old-{final.name}-{uuid.uuid4().hex[:8]}")
+        os.rename(final, old)
+    os.rename(staging, final)
+    _fsync_dir(final.parent)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def config_hash(paths: Iterable[str | os.PathLike]) -> str:
+    """sha256 over the given config files (sorted by path), so two runs on the same config compare equal."""
+    h = hashlib.sha256()
+    for p in sorted(str(p) for p in paths):
+        h.update(p.encode())
+        if Path(p).is_file():
+            h.update(Path(p).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _date_str(day: date | str) -> str:
+    text = day.isoformat() if isinstance(day, date) else str(day)
+    try:
+        date.fromisoformat(text)
+    except ValueError as exc:
+        raise SnapshotError(f"snapshot date must be YYYY-MM-DD, got {text!r}") from exc
+    return text
+
+
+def write_snapshot(root: str | os.PathLike, day: date | str, tables: Mapping[str, Rows],
+                   manifest: Mapping[str, Any] | None = None, *, section: str | None = None) -> Path:
+    """Write (or extend) the snapshot of `day` atomically and return its directory.
+
+    Tables given replace those of an existing complete snapshot of the same day; the others are
+    carried over, so `crawl` and `scan` can each add their part. `errors` is merged by its
+    `source` column instead of replaced. `section` names the manifest part this write owns
+    ("crawl", "scan"); its `manifest` keys go there.
+    """
+    day = _date_str(day)
+    final = snapshots_dir(root) / day
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".tmp-{day}-", dir=final.parent))
+    try:
+        previous = read_manifest(final) if (final / MANIFEST).exists() else {}
+        new = {name: _as_arrow(name, rows) for name, rows in tables.items()}
+        if "errors" in new and (final / "errors.parquet").exists():
+            sources = set(new["errors"].column("source").to_pylist())
+            kept = pq.read_table(final / "errors.parquet")
+            mask = [s not in sources for s in kept.column("source").to_pylist()]
+            new["errors"] = pa.concat_tables([kept.filter(pa.array(mask, pa.bool_())), new["errors"]])
+        for name, table in new.items():
+            _write_parquet(staging / f"{name}.parquet", table)
+        if final.exists():
+            for item in final.iterdir():
+                target = staging / item.name
+                if item.name == MANIFEST or target.exists():
+                    continue
+                if item.is_dir():
+                    shutil.copytree(item, target, copy_function=_link_or_copy)
+                else:
+                    _link_or_copy(item, target)
+        _write_manifest(staging, day, previous, dict(manifest or {}), section)
+        _swap_in(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return final
+
+
+def _link_or_copy(src: str | os.PathLike, dst: str | os.PathLike) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def _write_manifest(directory: Path, day: str, previous: dict, given: dict, section: str | None) -> None:
+    manifest = dict(previous)
+    if section:
+        sections = dict(manifest.get("sections", {}))
+        sections[section] = given
+        manifest["sections"] = sections
+        manifest.setdefault("started", given.get("started", _now()))
+        manifest["config_hash"] = given.get("config_hash", manifest.get("config_hash"))
+    else:
+        manifest.update(given)
+        manifest.setdefault("started", _now())
+    counts = {}
+    errors = 0
+    for path in sorted(directory.glob("*.parquet")):
+        rows = pq.ParquetFile(path).metadata.num_rows
+        counts[path.stem] = rows
+        if path.stem == "errors":
+            errors = rows
+    manifest.update(
+        snapshot=day, tool_version=__version__, finished=_now(), counts=counts, errors_count=errors,
+        complete=True,
+    )
+    path = directory / MANIFEST
+    path.write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n")
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
+def write_analysis(snapshot_dir: str | os.PathLike, tables: Mapping[str, Rows]) -> Path:
+    """Replace the derived tables beside a snapshot (`<date>/analysis/`), atomically."""
+    final = Path(snapshot_dir) / ANALYSIS
+    staging = Path(tempfile.mkdtemp(prefix=".tmp-analysis-", dir=snapshot_dir))
+    try:
+        for name, rows in tables.items():
+            _write_parquet(staging / f"{name}.parquet", _as_arrow(name, rows))
+        _swap_in(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return final
+
+
+@dataclass
+class SnapshotWriter:
+    """Streams rows per account into a resumable staging area, then publishes one snapshot.
+
+    Each finished account leaves `parts/<table>/<account>.parquet` files and a `done/<account>`
+    marker; memory holds one account at a time. `resume=True` keeps an existing staging area and
+    `done_accounts` tells the crawler what to skip.
+    """
+
+    root: Path
+    day: str
+    resume: bool = False
+    staging: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.root = Path(self.root)
+        self.day = _date_str(self.day)
+        self.staging = snapshots_dir(self.root) / f".staging-{self.day}"
+        if self.staging.exists() and not self.resume:
+            shutil.rmtree(self.staging)
+        (self.staging / "done").mkdir(parents=True, exist_ok=True)
+
+    @property
+    def done_accounts(self) -> set[str]:
+        return {p.name for p in (self.staging / "done").iterdir()}
+
+    def write_account(self, account_id: str, tables: Mapping[str, Rows]) -> None:
+        """Persist one account's rows; the `done` marker is written last, so a kill here redoes it."""
+        for name, rows in tables.items():
+            table = _as_arrow(name, rows)
+            part_dir = self.staging / "parts" / name
+            part_dir.mkdir(parents=True, exist_ok=True)
+            tmp = part_dir / f".{account_id}.tmp"
+            _write_parquet(tmp, table)
+            os.replace(tmp, part_dir / f"{account_id}.parquet")
+        (self.staging / "done" / account_id).write_text(_now())
+
+    def read_part(self, name: str) -> pa.Table:
+        """All finished parts of one table (used for cross-account summaries before publishing)."""
+        parts = sorted((self.staging / "parts" / name).glob("*.parquet"))
+        done = self.done_accounts
+        parts = [p for p in parts if p.stem in done]
+        if not parts:
+            return _as_arrow(name, [])
+        return pa.concat_tables([pq.read_table(p) for p in parts])
+
+    def publish(self, manifest: Mapping[str, Any], *, section: str = "crawl",
+                extra: Mapping[str, Rows] | None = None) -> Path:
+        """Concatenate the parts of every declared crawl table and publish the snapshot atomically."""
+        done = self.done_accounts
+        names = {p.name for p in (self.staging / "parts").glob("*") if p.is_dir()}
+        names |= {t.name for t in TABLES.values() if t.source == "crawl"}
+        tables: dict[str, Rows] = {}
+        for name in sorted(names):
+            parts = [p for p in sorted((self.staging / "parts" / name).glob("*.parquet")) if p.stem in done]
+            tables[name] = (pa.concat_tables([pq.read_table(p) for p in parts]) if parts
+                            else _as_arrow(name, []))
+        tables.update(extra or {})
+        path = write_snapshot(self.root, self.day, tables, manifest, section=section)
+        shutil.rmtree(self.staging, ignore_errors=True)
+        return path
+
+
+# ---- reading -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A complete snapshot directory."""
+
+    path: Path
+
+    @property
+    def date(self) -> str:
+        return self.path.name
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        return read_manifest(self.path)
+
+    def tables(self) -> list[str]:
+        return sorted(p.stem for p in self.path.glob("*.parquet"))
+
+    def analysis_tables(self) -> list[str]:
+        return sorted(p.stem for p in (self.path / ANALYSIS).glob("*.parquet"))
+
+    def table(self, name: str) -> pd.DataFrame:
+        """One table as a DataFrame; a declared table missing from this snapshot comes back empty."""
+        for candidate in (self.path / f"{name}.parquet", self.path / ANALYSIS / f"{name}.parquet"):
+            if candidate.exists():
+                return pq.read_table(candidate).to_pandas()
+        if name in TABLES:
+            return to_arrow(name, []).to_pandas()
+        raise SnapshotError(f"snapshot {self.date} has no table {name!r}")
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        return open_duckdb(self)
+
+
+def read_manifest(path: str | os.PathLike) -> dict[str, Any]:
+    try:
+        return json.loads((Path(path) / MANIFEST).read_text())
+    except (OSError, ValueError) as exc:
+        raise SnapshotError(f"{path}: no readable {MANIFEST} ({exc})") from exc
+
+
+def _is_complete(path: Path) -> bool:
+    try:
+        return path.is_dir() and not path.name.startswith(".") and read_manifest(path).get("complete") is True
+    except SnapshotError:
+        return False
+
+
+def complete_snapshots(root: str | os.PathLike) -> list[Snapshot]:
+    """Complete snapshots, oldest first; staging and temp directories are never listed."""
+    base = snapshots_dir(root)
+    if not base.is_dir():
+        return []
+    return [Snapshot(p) for p in sorted(base.iterdir()) if _is_complete(p)]
+
+
+def latest_snapshot(root: str | os.PathLike) -> Snapshot:
+    snaps = complete_snapshots(root)
+    if not snaps:
+        raise SnapshotError(f"no complete snapshot under {snapshots_dir(root)}")
+    return snaps[-1]
+
+
+def previous_snapshot(root: str | os.PathLike, before: str | Snapshot | None = None) -> Snapshot | None:
+    """The newest complete snapshot strictly older than `before` (default: the latest)."""
+    snaps = complete_snapshots(root)
+    if not snaps:
+        return None
+    cutoff = (before.date if isinstance(before, Snapshot) else before) or snaps[-1].date
+    older = [s for s in snaps if s.date < cutoff]
+    return older[-1] if older else None
+
+
+def open_snapshot(root_or_path: str | os.PathLike, day: str | None = None) -> Snapshot:
+    """A snapshot by directory, or by root + date (default latest)."""
+    path = Path(root_or_path)
+    if (path / MANIFEST).exists():
+        if not _is_complete(path):
+            raise SnapshotError(f"{path} is not a complete snapshot")
+        return Snapshot(path)
+    if day:
+        candidate = snapshots_dir(path) / day
+        if not _is_complete(candidate):
+            raise SnapshotError(f"no complete snapshot for {day} under {snapshots_dir(path)}")
+        return Snapshot(candidate)
+    return latest_snapshot(path)
+
+
+def _sql_str(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def open_duckdb(snapshot: Snapshot | str | os.PathLike | None = None, *, root: str | os.PathLike | None = None,
+                con: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with one view per table.
+
+    Given a snapshot: views over its parquet files (analysis tables included). Given `root=`:
+    views over *all* complete snapshots, each with a leading `snapshot_date` column.
+    Declared tables missing from a snapshot get an empty view with the right columns, so SQL
+    rules never fail on a table a run did not produce.
+    """
+    con = con or duckdb.connect()
+    if root is not None:
+        snaps = complete_snapshots(root)
+        names = sorted({t for s in snaps for t in s.tables()})
+        for name in names:
+            parts = [f"SELECT DATE {_sql_str(s.date)} AS snapshot_date, * FROM read_parquet("
+                     f"{_sql_str(str(s.path / f'{name}.parquet'))})"
+                     for s in snaps if (s.path / f"{name}.parquet").exists()]
+            con.execute(f'CREATE OR REPLACE VIEW "{name}" AS ' + " UNION ALL BY NAME ".join(parts))
+        return con
+    if snapshot is None:
+        raise SnapshotError("open_duckdb needs a snapshot or root=")
+    snap = snapshot if isinstance(snapshot, Snapshot) else open_snapshot(snapshot)
+    seen = set()
+    for path in [*sorted(snap.path.glob("*.parquet")), *sorted((snap.path / ANALYSIS).glob("*.parquet"))]:
+        seen.add(path.stem)
+        con.execute(f'CREATE OR REPLACE VIEW "{path.stem}" AS SELECT * FROM read_parquet({_sql_str(str(path))})')
+    for name in TABLES:
+        if name not in seen:
+            con.register(f"_empty_{name}", to_arrow(name, []))
+            con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM "_empty_{name}"')
+    return con

@@ -1,0 +1,115 @@
+"""Safe YAML loading that remembers where every value came from.
+
+Config errors must name file, line and field, so loading keeps a map from each value's path
+(`("clients", 0, "account_id")`) to its 1-based line. Duplicate keys are an error (PyYAML
+silently keeps the last one), and alias expansion is capped so a "billion laughs" file cannot
+exhaust memory.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from audit.errors import ConfigError
+
+Loc = tuple[str | int, ...]
+MAX_NODES = 200_000  # values materialised per document, aliases included
+
+
+class LocatedYaml:
+    """A parsed YAML document plus the line of every mapping key and sequence item."""
+
+    def __init__(self, data: Any, lines: dict[Loc, int], file: str) -> None:
+        self.data, self.lines, self.file = data, lines, file
+
+    def line_of(self, loc: Loc) -> int | None:
+        """Line of the deepest known prefix of `loc` (pydantic locations may go deeper)."""
+        loc = tuple(loc)
+        while loc:
+            if loc in self.lines:
+                return self.lines[loc]
+            loc = loc[:-1]
+        return self.lines.get((), None)
+
+
+def _construct(node: yaml.Node, loc: Loc, lines: dict[Loc, int], file: str, budget: list[int]) -> Any:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ConfigError(f"document expands to more than {MAX_NODES} values (alias bomb?)",
+                          file=file, line=node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise ConfigError("merge keys (<<) are not supported", file=file,
+                                  line=key_node.start_mark.line + 1)
+            key = yaml.SafeLoader.construct_scalar(_SCALAR_LOADER, key_node) \
+                if isinstance(key_node, yaml.ScalarNode) else None
+            if not isinstance(key, str):
+                raise ConfigError("mapping keys must be plain strings", file=file,
+                                  line=key_node.start_mark.line + 1)
+            if key in out:
+                raise ConfigError(f"duplicate key {key!r}", file=file, line=key_node.start_mark.line + 1,
+                                  field=_dotted((*loc, key)))
+            lines[(*loc, key)] = key_node.start_mark.line + 1
+            out[key] = _construct(value_node, (*loc, key), lines, file, budget)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        items = []
+        for i, item in enumerate(node.value):
+            lines[(*loc, i)] = item.start_mark.line + 1
+            items.append(_construct(item, (*loc, i), lines, file, budget))
+        return items
+    return _SCALAR_LOADER.construct_object(node, deep=True)
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+_SCALAR_LOADER = _Loader("")
+
+
+def _dotted(loc: Loc) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+dotted = _dotted
+
+
+def load_yaml(path: str | os.PathLike, *, max_bytes: int = 5_000_000) -> LocatedYaml:
+    """Parse one YAML file; every problem is a ConfigError naming the file and line."""
+    file = str(path)
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError("file not found", file=file)
+    if p.stat().st_size > max_bytes:
+        raise ConfigError(f"file is larger than {max_bytes} bytes", file=file)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not valid UTF-8 ({exc.reason} at byte {exc.start})", file=file) from exc
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise ConfigError(f"invalid YAML: {exc.problem or exc}", file=file, line=line) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"invalid YAML: {exc}", file=file) from None
+    if node is None:
+        raise ConfigError("file is empty; expected a mapping", file=file, line=1)
+    lines: dict[Loc, int] = {(): node.start_mark.line + 1}
+    try:
+        data = _construct(node, (), lines, file, [MAX_NODES])
+    except yaml.constructor.ConstructorError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise ConfigError(f"invalid YAML value: {exc.problem}", file=file, line=line) from None
+    return LocatedYaml(data, lines, file)
