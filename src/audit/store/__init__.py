@@ -7,13 +7,27 @@ from audit.store.snapshots import (
     complete_snapshots,
     latest_snapshot,
     open_duckdb,
+    open_snapshot,
     previous_snapshot,
     read_manifest,
+    write_analysis,
     write_snapshot,
 )
 
-__all__ = sorted([
-    "TABLES", "Column", "Table", "empty_frame", "to_arrow", "Snapshot", "SnapshotWriter",
-    "complete_snapshots", "latest_snapshot", "open_duckdb", "previous_snapshot", "read_manifest",
+__all__ = [
+    "TABLES",
+    "Column",
+    "Snapshot",
+    "SnapshotWriter",
+    "Table",
+    "complete_snapshots",
+    "empty_frame",
+    "latest_snapshot",
+    "open_duckdb",
+    "open_snapshot",
+    "previous_snapshot",
+    "read_manifest",
+    "to_arrow",
+    "write_analysis",
     "write_snapshot",
-])
+]
