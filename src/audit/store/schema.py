@@ -225,6 +225,58 @@ _TABLE_LIST: list[Table] = [
         _c("account_id", STR), _c("client", STR), _c("region", STR), _c("pipeline_name", STR),
         _c("source_provider", STR), _c("source_repository", STR), _c("source_branch", STR),
     ), "scan"),
+    # ---- analysis (derived, beside the snapshot in analysis/; see docs/analysis.md) -------------
+    Table("units", "Deployable units joined from both sides, with their pattern fingerprint.", (
+        _c("unit_id", STR, "stable id: account/region/kind/name, or repo/<repo>/<client>"),
+        _c("account_id", STR), _c("client", STR), _c("region", STR),
+        _c("team", STR, "owning team (rule in docs/analysis.md); null = unknown"),
+        _c("kind", STR, "pipeline | stack | service | function | repo | manual"),
+        _c("name", STR), _c("repo", STR, "linked repository"), _c("pipeline_name", STR),
+        _c("stack_name", STR), _c("source", STR), _c("build", STR), _c("artifact", STR),
+        _c("iac", STR), _c("target", STR), _c("strategy", STR),
+        _c("gates", STR, "gates joined by ' + ', or null"),
+        _c("fingerprint", STR, "source -> build -> artifact -> iac -> target[strategy] + gates"),
+        _c("family", STR, "artifact -> target"),
+    ), "analysis"),
+    Table("patterns", "Each fingerprint with its units, clients and teams.", (
+        _c("fingerprint", STR), _c("family", STR), _c("units", INT), _c("clients", INT), _c("teams", INT),
+        _c("client_list", STRS), _c("team_list", STRS),
+    ), "analysis"),
+    Table("overlap", "Clients x patterns and teams x patterns matrices in long form.", (
+        _c("dimension", STR, "client | team"), _c("key", STR), _c("fingerprint", STR), _c("family", STR),
+        _c("units", INT),
+    ), "analysis"),
+    Table("similarity", "Jaccard similarity of clients' fingerprint sets (client_a < client_b).", (
+        _c("client_a", STR), _c("client_b", STR), _c("jaccard", FLOAT),
+    ), "analysis"),
+    Table("team_drift", "Clients whose units of a team deviate from the team's dominant fingerprint.", (
+        _c("team", STR), _c("client", STR), _c("dominant_fingerprint", STR),
+        _c("client_fingerprints", STRS), _c("deviates", BOOL),
+    ), "analysis"),
+    Table("baseline", "The implicit onboarding checklist: items present in most client accounts.", (
+        _c("item_kind", STR), _c("item", STR), _c("coverage", FLOAT, "0..1 of crawled accounts"),
+        _c("accounts_with", INT), _c("accounts_total", INT), _c("missing_clients", STRS),
+    ), "analysis"),
+    Table("delivery", "Delivery history per unit, client and team; null = unknown, never a fake 0.", (
+        _c("level", STR, "unit | client | team"), _c("key", STR), _c("team", STR), _c("client", STR),
+        _c("deploys", INT), _c("deploys_per_week", FLOAT), _c("failures", INT),
+        _c("change_failure_rate", FLOAT), _c("time_to_restore_hours", FLOAT), _c("lead_time_hours", FLOAT),
+        _c("sprint_end_releases", INT), _c("hotfix_releases", INT), _c("sprint_end_share", FLOAT),
+    ), "analysis"),
+    Table("ranking", "Catalog work items scored, ranked and ordered by dependencies.", (
+        _c("item_id", STR), _c("title", STR), _c("rank", INT), _c("clients", INT), _c("teams", INT),
+        _c("units", INT), _c("client_list", STRS), _c("team_list", STRS),
+        _c("hours_saved_per_year", FLOAT), _c("effort_days", FLOAT), _c("roi", FLOAT), _c("wsjf", FLOAT),
+        _c("depends_on", STRS), _c("order", INT, "dependency-respecting position (1 = first)"),
+        _c("cumulative_hours", FLOAT), _c("cumulative_effort_days", FLOAT),
+        _c("top_n_share", FLOAT, "share of Monte Carlo runs in which the item stays in the top N"),
+        _c("why", STR, "plain text explanation"),
+    ), "analysis"),
+    Table("drift", "What changed since the previous snapshot.", (
+        _c("kind", STR, "account-added | account-removed | unit-added | unit-removed | "
+           "fingerprint-changed | rank-moved"),
+        _c("key", STR), _c("before", STR), _c("after", STR),
+    ), "analysis"),
 ]
 
 TABLES: dict[str, Table] = {t.name: t for t in _TABLE_LIST}
