@@ -1,0 +1,265 @@
+"""Where repository content comes from: local working trees, and git URLs through a clone cache.
+
+Remote (and bare) repositories are mirrored into `cache_dir` as bare, blob-filtered clones
+(`--filter=blob:none`): commits and trees only, so listing every path with its size
+(`git ls-tree -r -l`) costs no file content. The few blobs the content probes need are fetched
+in one batch and read with one `git cat-file --batch` process; later runs `git fetch` only what
+changed. Nothing is ever checked out. Every git call has a timeout and never prompts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from audit.repos.detectors import MAX_FILE_BYTES, FileEntry
+
+GIT_TIMEOUT = float(os.environ.get("CICD_AUDIT_GIT_TIMEOUT", "300"))
+MAX_WALK_FILES = 200_000
+MAX_WALK_DEPTH = 64
+# Served-side settings a local file:// "server" needs for partial clones (GitHub has them on).
+UPLOAD_PACK = "git -c uploadpack.allowFilter=true -c uploadpack.allowAnySHA1InWant=true upload-pack"
+
+
+class GitError(Exception):
+    """A git command failed; `kind` is an errors.error_class (unreachable | timeout | other)."""
+
+    def __init__(self, message: str, kind: str = "other") -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def git_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(GIT_TERMINAL_PROMPT="0", GIT_ASKPASS="true", SSH_ASKPASS="true", LC_ALL="C",
+               GIT_SSH_COMMAND=env.get("GIT_SSH_COMMAND", "ssh -o BatchMode=yes -o ConnectTimeout=15"),
+               GIT_HTTP_LOW_SPEED_LIMIT="1000", GIT_HTTP_LOW_SPEED_TIME="30")
+    return env
+
+
+def git(args: list[str], *, cwd: Path | None = None, input: bytes | None = None,
+        timeout: float = GIT_TIMEOUT, check: bool = True) -> subprocess.CompletedProcess:
+    """Run git, bounded in time, never prompting; failures become GitError."""
+    try:
+        proc = subprocess.run(["git", *args], cwd=cwd, input=input, capture_output=True, timeout=timeout,
+                              env=git_env(), check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise GitError(f"git {args[0]} timed out after {timeout:.0f}s", "timeout") from exc
+    if check and proc.returncode != 0:
+        err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        text = err[-1] if err else f"exit {proc.returncode}"
+        unreachable = re.search(r"(Could not resolve|unable to access|does not appear to be a git|"
+                                r"not found|Connection|could not read|Permission denied|No such)", text, re.I)
+        raise GitError(f"git {args[0]}: {text}", "unreachable" if unreachable else "other")
+    return proc
+
+
+# ---- local working trees -------------------------------------------------------------------------
+
+
+def is_work_tree(path: Path) -> bool:
+    proc = git(["rev-parse", "--is-inside-work-tree", "--show-toplevel"], cwd=path, timeout=30, check=False)
+    return proc.returncode == 0 and proc.stdout.split(b"\n")[0].strip() == b"true"
+
+
+def is_bare_repo(path: Path) -> bool:
+    proc = git(["rev-parse", "--is-bare-repository"], cwd=path, timeout=30, check=False)
+    return proc.returncode == 0 and proc.stdout.strip() == b"true"
+
+
+@dataclass
+class LocalTree:
+    """A directory on disk: files listed by `git ls-files` when it is a work tree, else a bounded walk."""
+
+    root: Path
+
+    def __post_init__(self) -> None:
+        self.root = Path(self.root).resolve()
+        self.git = is_work_tree(self.root)
+
+    def entries(self) -> list[FileEntry]:
+        names = self._git_names() if self.git else self._walk_names()
+        out = []
+        for name in names:
+            try:
+                st = os.lstat(self.root / name)
+            except OSError:
+                continue  # deleted in the work tree
+            if os.path.isdir(self.root / name) and not os.path.islink(self.root / name):
+                out.append(FileEntry(name, None, "submodule"))
+            else:
+                kind = "symlink" if os.path.islink(self.root / name) else "file"
+                out.append(FileEntry(name, st.st_size, kind))
+        return out
+
+    def _git_names(self) -> list[str]:
+        proc = git(["ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=self.root)
+        names = proc.stdout.decode("utf-8", "surrogateescape").split("\0")
+        return sorted({n for n in names if n})
+
+    def _walk_names(self) -> list[str]:
+        names: list[str] = []
+        base = len(str(self.root)) + 1
+        for dirpath, dirnames, filenames in os.walk(self.root, followlinks=False):
+            depth = dirpath[base:].count(os.sep) + 1 if len(dirpath) >= base else 0
+            dirnames[:] = [] if depth >= MAX_WALK_DEPTH else [d for d in dirnames if d != ".git"]
+            for f in filenames:
+                names.append(os.path.join(dirpath, f)[base:].replace(os.sep, "/"))
+                if len(names) >= MAX_WALK_FILES:
+                    return sorted(names)
+        return sorted(names)
+
+    def read(self, paths: list[str]) -> dict[str, bytes | str]:
+        out: dict[str, bytes | str] = {}
+        for p in paths:
+            full = self.root / p
+            try:
+                if full.is_symlink():
+                    target = full.resolve()
+                    if not target.is_relative_to(self.root):
+                        out[p] = "symlink-outside"
+                        continue
+                    full = target
+                if not full.is_file():
+                    out[p] = "unreadable"
+                    continue
+                with open(full, "rb") as fh:
+                    data = fh.read(MAX_FILE_BYTES + 1)
+                out[p] = "too-large" if len(data) > MAX_FILE_BYTES else data
+            except (OSError, RuntimeError):
+                out[p] = "unreadable"
+        return out
+
+
+# ---- git object database (bare clones) ----------------------------------------------------------
+
+
+@dataclass
+class GitTree:
+    """One commit of a (bare, possibly blob-filtered) repository, read without a checkout."""
+
+    git_dir: Path
+    rev: str
+
+    def entries(self) -> list[FileEntry]:
+        proc = git(["ls-tree", "-r", "-l", "-z", "--full-tree", self.rev], cwd=self.git_dir)
+        out, self._oids = [], {}
+        for rec in proc.stdout.split(b"\0"):
+            if not rec:
+                continue
+            meta, _, name = rec.partition(b"\t")
+            mode, kind, oid, size = meta.split()
+            path = name.decode("utf-8", "surrogateescape")
+            if kind == b"commit":
+                out.append(FileEntry(path, None, "submodule"))
+                continue
+            self._oids[path] = oid.decode()
+            out.append(FileEntry(path, int(size) if size != b"-" else None,
+                                 "symlink" if mode == b"120000" else "file"))
+        self._modes = {e.path: e.kind for e in out}
+        return out
+
+    def read(self, paths: list[str]) -> dict[str, bytes | str]:
+        """Fetch the missing blobs in one request, then read them through one cat-file process."""
+        if not hasattr(self, "_oids"):
+            self.entries()
+        out: dict[str, bytes | str] = {}
+        wanted = {}
+        for p in paths:
+            if self._modes.get(p) == "symlink":
+                out[p] = "symlink-not-followed"
+            elif p in self._oids:
+                wanted[p] = self._oids[p]
+            else:
+                out[p] = "unreadable"
+        if not wanted:
+            return out
+        self._prefetch(set(wanted.values()))
+        request = "".join(f"{oid}\n" for oid in wanted.values()).encode()
+        proc = git(["cat-file", "--batch"], cwd=self.git_dir, input=request)
+        blobs = _parse_batch(proc.stdout)
+        for p, oid in wanted.items():
+            data = blobs.get(oid)
+            out[p] = data if data is not None else "unreadable"
+        return out
+
+    def _prefetch(self, oids: set[str]) -> None:
+        proc = git(["rev-list", "--objects", "--no-walk", "--missing=print", self.rev], cwd=self.git_dir)
+        missing = {line[1:].split()[0] for line in proc.stdout.decode().splitlines() if line.startswith("?")}
+        need = sorted(oids & missing)
+        if need:
+            git(["-c", "fetch.negotiationAlgorithm=noop", "fetch", "-q", "origin", "--no-tags",
+                 "--no-write-fetch-head", "--recurse-submodules=no", "--filter=blob:none", "--stdin"],
+                cwd=self.git_dir, input="".join(f"{o}\n" for o in need).encode())
+
+
+def _parse_batch(data: bytes) -> dict[str, bytes]:
+    out, pos = {}, 0
+    while pos < len(data):
+        end = data.index(b"\n", pos)
+        header = data[pos:end].split()
+        pos = end + 1
+        if len(header) < 3 or header[1] == b"missing":
+            continue
+        size = int(header[2])
+        out[header[0].decode()] = data[pos:pos + size]
+        pos += size + 1
+    return out
+
+
+def cache_path(cache_dir: Path, url: str) -> Path:
+    tail = re.sub(r"[^A-Za-z0-9._-]", "_", url.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git"))[:60]
+    return Path(cache_dir) / f"{tail}-{hashlib.sha256(url.encode()).hexdigest()[:12]}.git"
+
+
+def _local_url(url: str) -> bool:
+    return url.startswith("file://") or "://" not in url and not re.match(r"^[\w.-]+@[\w.-]+:", url)
+
+
+def sync_clone(url: str, cache_dir: Path, *, timeout: float = GIT_TIMEOUT) -> tuple[Path, bool]:
+    """Clone `url` into the cache (bare, blob-filtered) or fetch what changed; return (dir, changed)."""
+    target = cache_path(cache_dir, url)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    extra = ["--upload-pack", UPLOAD_PACK] if _local_url(url) else []
+    if (target / "HEAD").exists():
+        before = _refs(target)
+        git(["fetch", "-q", "--prune", "--force", "origin", "+refs/heads/*:refs/heads/*",
+             "+refs/tags/*:refs/tags/*"], cwd=target, timeout=timeout)
+        return target, _refs(target) != before
+    tmp = Path(tempfile.mkdtemp(prefix=".clone-", dir=target.parent))
+    try:
+        git(["clone", "-q", "--bare", "--filter=blob:none", *extra, url, str(tmp / "repo.git")], timeout=timeout)
+        if extra:
+            git(["config", "remote.origin.uploadpack", UPLOAD_PACK], cwd=tmp / "repo.git")
+        os.rename(tmp / "repo.git", target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target, True
+
+
+def _refs(git_dir: Path) -> bytes:
+    return git(["for-each-ref", "--format=%(objectname) %(refname)"], cwd=git_dir).stdout
+
+
+def resolve_rev(git_dir: Path, branch: str | None) -> tuple[str | None, str | None]:
+    """(branch name, commit) to scan: the given branch, else HEAD's; (name, None) when no commits."""
+    if branch:
+        ref = f"refs/heads/{branch}"
+    else:
+        proc = git(["symbolic-ref", "-q", "HEAD"], cwd=git_dir, check=False)
+        ref = proc.stdout.decode().strip() or "HEAD"
+    proc = git(["rev-parse", "-q", "--verify", f"{ref}^{{commit}}"], cwd=git_dir, check=False)
+    name = ref.removeprefix("refs/heads/") if ref != "HEAD" else None
+    if proc.returncode != 0:
+        if branch:
+            other = git(["for-each-ref", "--count=1", "--format=%(objectname)", "refs/heads"], cwd=git_dir)
+            if other.stdout.strip():
+                raise GitError(f"branch {branch!r} not found", "not-found")
+        return name, None
+    return name, proc.stdout.decode().strip()
