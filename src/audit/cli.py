@@ -82,6 +82,8 @@ def crawl(**opts: Any) -> None:
 @click.option("--workers", type=click.IntRange(1, 128), help="Parallel repositories [default: repos.yaml].")
 @click.option("--cache-dir", type=OUT_DIR, help="Bare-clone cache [default: repos.yaml cache_dir].")
 @click.option("--date", "day", help="Snapshot date YYYY-MM-DD [default: today, UTC].")
+@click.option("--survey", "survey_dir", type=EXISTING_DIR,
+              help="Team surveys (sprint calendars) [default: survey/ beside repos.yaml].")
 def scan(**opts: Any) -> None:
     """Scan every team repository: build tools, CI, IaC, packaging, deploy targets, git history."""
     _call("audit.repos.scan:scan_command", **opts)

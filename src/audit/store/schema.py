@@ -211,6 +211,8 @@ _TABLE_LIST: list[Table] = [
         _c("last_commit_at", TS), _c("commits_90d", INT), _c("authors_90d", INT),
         _c("file_count", INT), _c("skipped_count", INT, "files skipped as hostile/huge/binary"),
         _c("status", STR, "ok | empty | failed"), _c("pipeline_links", STRS, "pipeline ARNs whose source is this repo"),
+        _c("release_tags", INT, "tags in the repository"),
+        _c("follows_sprint_calendar", BOOL, ">= 75% of releases at sprint end (survey calendar); null = unknown"),
     ), "scan"),
     Table("repo_traits", "What a repository is built with and how it ships, one row per trait value.", (
         _c("repo", STR), _c("team", STR),
