@@ -1,0 +1,1 @@
+"""The weekly report: papermill notebooks, the offline HTML export, the backlog export, the weekly run."""

@@ -1,0 +1,89 @@
+"""What the notebooks read: one snapshot, its analysis tables and the previous snapshot, loaded once.
+
+A declared table that a run did not produce comes back empty with its columns (the store's
+contract), so every section can say "nothing here" instead of failing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from audit.errors import SnapshotError
+from audit.store.snapshots import Snapshot, open_snapshot, previous_snapshot
+
+ANALYSIS_TABLES = ("units", "patterns", "overlap", "similarity", "team_drift", "baseline", "delivery",
+                   "ranking", "drift")
+
+
+@dataclass
+class ReportData:
+    """A snapshot plus everything derived from it that the report shows."""
+
+    snapshot: Snapshot
+    top_n: int = 10
+    config_dir: Path | None = None
+    previous: Snapshot | None = None
+    _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    @property
+    def date(self) -> str:
+        return self.snapshot.date
+
+    @cached_property
+    def manifest(self) -> dict[str, Any]:
+        return self.snapshot.manifest
+
+    @property
+    def analysed(self) -> bool:
+        return bool(self.snapshot.analysis_tables())
+
+    def table(self, name: str) -> pd.DataFrame:
+        if name not in self._cache:
+            self._cache[name] = self.snapshot.table(name)
+        return self._cache[name]
+
+    def ranking(self) -> pd.DataFrame:
+        """The ranking, best first."""
+        df = self.table("ranking")
+        return df.sort_values("rank", kind="stable").reset_index(drop=True) if len(df) else df
+
+    def top(self) -> pd.DataFrame:
+        return self.ranking().head(self.top_n)
+
+    def titles(self) -> dict[str, str]:
+        df = self.table("ranking")
+        return dict(zip(df["item_id"], df["title"], strict=True)) if len(df) else {}
+
+    def account_status(self) -> dict[str, int]:
+        """ok / partial / failed account counts (from the accounts table, else the manifest)."""
+        acc = self.table("accounts")
+        if len(acc):
+            counts = acc["status"].fillna("unknown").value_counts().to_dict()
+        else:
+            crawl = self.manifest.get("sections", {}).get("crawl", {})
+            counts = {k: crawl.get(f"accounts_{k}", 0) for k in ("ok", "partial", "failed")}
+        return {k: int(counts.get(k, 0)) for k in ("ok", "partial", "failed")}
+
+    def repo_status(self) -> dict[str, int]:
+        repos = self.table("repos")
+        counts = repos["status"].fillna("unknown").value_counts().to_dict() if len(repos) else {}
+        return {"scanned": int(len(repos)), "ok": int(counts.get("ok", 0)) + int(counts.get("empty", 0)),
+                "failed": int(counts.get("failed", 0))}
+
+
+def load(inventory_dir: str | Path, snapshot_date: str = "", *, top_n: int = 10,
+         config_dir: str | Path | None = None, require_analysis: bool = True) -> ReportData:
+    """The snapshot of `snapshot_date` (default: latest complete) under an inventory root or snapshot dir."""
+    snap = open_snapshot(Path(inventory_dir), snapshot_date or None)
+    if require_analysis and not snap.analysis_tables():
+        raise SnapshotError(f"snapshot {snap.date} has no analysis tables yet: run "
+                            f"`cicd-audit analyze --snapshot {snap.path}` first")
+    root = snap.path.parent.parent
+    prev = previous_snapshot(root, snap.date)
+    return ReportData(snapshot=snap, top_n=int(top_n), config_dir=Path(config_dir) if config_dir else None,
+                      previous=prev)

@@ -1,0 +1,245 @@
+"""Plotly figures of the analysis tables, each a pure function of DataFrames with the contract columns.
+
+Colour-blind-safe (Okabe-Ito categories, cividis for magnitudes), large fonts for a projector, and
+every label that comes from an account or repository is HTML-escaped first: plotly.js renders a
+few HTML tags inside SVG text, and escaped text shows as itself.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+
+# Okabe & Ito (2008): distinguishable with every common colour-vision deficiency.
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+SEQUENTIAL = "Cividis"
+FONT = "Segoe UI, Helvetica Neue, Helvetica, Arial, sans-serif"
+
+TEMPLATE = go.layout.Template(layout=go.Layout(
+    font=dict(family=FONT, size=16, color="#1a1a1a"),
+    title=dict(font=dict(size=22), x=0, xanchor="left"),
+    colorway=OKABE_ITO,
+    paper_bgcolor="white", plot_bgcolor="white",
+    xaxis=dict(gridcolor="#e5e5e5", zerolinecolor="#bdbdbd", automargin=True, title_standoff=10),
+    yaxis=dict(gridcolor="#e5e5e5", zerolinecolor="#bdbdbd", automargin=True, title_standoff=10),
+    legend=dict(font=dict(size=15)),
+    hoverlabel=dict(font=dict(size=15, family=FONT)),
+    margin=dict(l=20, r=20, t=70, b=20),
+))
+pio.templates["audit"] = TEMPLATE
+CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+
+
+def label(value: Any, limit: int = 60) -> str:
+    """A data-derived string made safe (and short enough) for plotly text."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "unknown"
+    text = str(value)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return html.escape(text, quote=True)
+
+
+def _layout(fig: go.Figure, title: str, height: int, **kwargs: Any) -> go.Figure:
+    fig.update_layout(template=TEMPLATE, title=title, height=height, **kwargs)
+    return fig
+
+
+def empty(title: str, message: str = "No data in this snapshot") -> go.Figure:
+    """A figure that says plainly that there is nothing to draw (never a silent blank)."""
+    fig = go.Figure()
+    fig.add_annotation(text=html.escape(message), showarrow=False, font=dict(size=20), x=0.5, y=0.5,
+                       xref="paper", yref="paper")
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _layout(fig, title, 220)
+
+
+def _list(value: Any) -> list[str]:
+    if value is None or (isinstance(value, float) and value != value):
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value]
+
+
+def overlap_heatmap(overlap: pd.DataFrame, dimension: str = "client", max_patterns: int = 15,
+                    by: str = "fingerprint") -> go.Figure:
+    """Clients (or teams) x deployment patterns, cell = units; the most shared patterns first."""
+    title = f"Who runs which deployment pattern ({dimension}s x patterns, units per cell)"
+    df = overlap[overlap["dimension"] == dimension] if len(overlap) else overlap
+    if df.empty:
+        return empty(title)
+    grid = df.pivot_table(index=by, columns="key", values="units", aggfunc="sum", fill_value=0)
+    spread = (grid > 0).sum(axis=1).sort_values(ascending=False, kind="stable")
+    grid = grid.loc[spread.index[:max_patterns]]
+    grid = grid[sorted(grid.columns, key=lambda k: (-(grid[k] > 0).sum(), str(k)))]
+    z = grid.where(grid > 0).to_numpy(dtype=float)  # blank where a client has none
+    ys = [f"{label(p, 70)} ({spread[p]})" for p in grid.index]
+    xs = [label(k, 30) for k in grid.columns]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=xs, y=ys, colorscale=SEQUENTIAL, xgap=2, ygap=2, colorbar=dict(title="units"),
+        hovertemplate=f"{dimension}: %{{x}}<br>pattern: %{{y}}<br>units: %{{z}}<extra></extra>",
+    ))
+    fig.update_yaxes(autorange="reversed", tickfont=dict(size=13))
+    fig.update_xaxes(tickangle=-45, side="bottom")
+    return _layout(fig, title, max(360, 110 + 30 * len(ys) + 8 * max((len(x) for x in xs), default=0)))
+
+
+def pattern_families(patterns: pd.DataFrame) -> go.Figure:
+    """Pattern families (artifact + target): how many clients and teams share each."""
+    title = "Pattern families: clients and teams sharing each"
+    if patterns.empty:
+        return empty(title)
+    rows = []
+    for family, group in patterns.groupby("family", dropna=False, sort=False):
+        clients = {c for v in group["client_list"] for c in _list(v)}
+        teams = {t for v in group["team_list"] for t in _list(v)}
+        rows.append({"family": family, "clients": len(clients), "teams": len(teams),
+                     "units": int(group["units"].sum()), "patterns": len(group)})
+    fam = pd.DataFrame(rows).sort_values(["clients", "units"], ascending=True, kind="stable")
+    ys = [label(f, 50) for f in fam["family"]]
+    custom = fam[["units", "patterns"]].to_numpy()
+    fig = go.Figure([
+        go.Bar(y=ys, x=fam["clients"], name="clients", orientation="h", customdata=custom,
+               marker_color=OKABE_ITO[0], text=fam["clients"], textposition="outside",
+               hovertemplate="%{y}: %{x} clients, %{customdata[0]} units, %{customdata[1]} patterns<extra></extra>"),
+        go.Bar(y=ys, x=fam["teams"], name="teams", orientation="h", marker_color=OKABE_ITO[1],
+               text=fam["teams"], textposition="outside", hovertemplate="%{y}: %{x} teams<extra></extra>"),
+    ])
+    fig.update_xaxes(title="count", rangemode="tozero")
+    return _layout(fig, title, max(320, 120 + 55 * len(fam)), barmode="group",
+                   legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
+
+
+def similarity_heatmap(similarity: pd.DataFrame) -> go.Figure:
+    """Jaccard similarity of the clients' pattern sets (1 = same patterns)."""
+    title = "How alike are the clients? (Jaccard similarity of their patterns)"
+    if similarity.empty:
+        return empty(title)
+    both = pd.concat([similarity, similarity.rename(columns={"client_a": "client_b", "client_b": "client_a"})])
+    grid = both.pivot_table(index="client_a", columns="client_b", values="jaccard", aggfunc="max")
+    names = sorted(set(grid.index) | set(grid.columns), key=str)
+    grid = grid.reindex(index=names, columns=names)
+    for n in names:
+        grid.loc[n, n] = 1.0
+    xs = [label(n, 30) for n in names]
+    fig = go.Figure(go.Heatmap(z=grid.to_numpy(dtype=float), x=xs, y=xs, colorscale=SEQUENTIAL, zmin=0, zmax=1,
+                               xgap=1, ygap=1, colorbar=dict(title="Jaccard"),
+                               hovertemplate="%{x} vs %{y}: %{z:.2f}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(tickangle=-45)
+    return _layout(fig, title, max(420, 160 + 24 * len(names)))
+
+
+def payoff_curve(ranking: pd.DataFrame, top_n: int = 10) -> go.Figure:
+    """Cumulative hours saved per year vs cumulative effort, items in dependency-respecting order."""
+    title = "Payoff curve: hours saved per year vs effort, in dependency order"
+    if ranking.empty:
+        return empty(title)
+    df = ranking.sort_values("order", kind="stable")
+    x = [0.0, *df["cumulative_effort_days"].astype(float)]
+    y = [0.0, *df["cumulative_hours"].astype(float)]
+    names = [label(t, 50) for t in df["title"]]
+    top = df["rank"] <= top_n
+    hover = [f"#{int(o)} {n}<br>rank {int(r)}" for o, n, r in zip(df["order"], names, df["rank"], strict=True)]
+    fig = go.Figure([
+        go.Scatter(x=x, y=y, mode="lines", line=dict(color="#7f7f7f", width=3), name="cumulative",
+                   hoverinfo="skip"),
+        go.Scatter(x=list(df.loc[top, "cumulative_effort_days"]), y=list(df.loc[top, "cumulative_hours"]),
+                   mode="markers+text", name=f"top {top_n}", marker=dict(size=14, color=OKABE_ITO[0]),
+                   text=[str(int(o)) for o in df.loc[top, "order"]], textposition="top left",
+                   hovertext=[h for h, t in zip(hover, top, strict=True) if t],
+                   hovertemplate="%{hovertext}<br>%{x:.1f} days, %{y:.0f} h/yr<extra></extra>"),
+        go.Scatter(x=list(df.loc[~top, "cumulative_effort_days"]), y=list(df.loc[~top, "cumulative_hours"]),
+                   mode="markers", name="others", marker=dict(size=10, color=OKABE_ITO[1], symbol="diamond"),
+                   hovertext=[h for h, t in zip(hover, top, strict=True) if not t],
+                   hovertemplate="%{hovertext}<br>%{x:.1f} days, %{y:.0f} h/yr<extra></extra>"),
+    ])
+    fig.update_xaxes(title="cumulative effort (days)", rangemode="tozero")
+    fig.update_yaxes(title="cumulative hours saved per year", rangemode="tozero")
+    return _layout(fig, title, 480, legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
+
+
+def rank_stability(ranking: pd.DataFrame, top_n: int = 10, show: int | None = None) -> go.Figure:
+    """Share of the noisy re-rankings (+-30% effort and payoff) that keep each item in the top N."""
+    title = f"Rank stability: how often each item stays in the top {top_n}"
+    if ranking.empty:
+        return empty(title)
+    df = ranking.sort_values("rank", kind="stable").head(show or 2 * top_n).iloc[::-1]
+    share = df["top_n_share"].astype(float).fillna(0.0)
+    colors = [OKABE_ITO[0] if r <= top_n else OKABE_ITO[1] for r in df["rank"]]
+    ys = [f"{int(r)}. {label(t, 45)}" for r, t in zip(df["rank"], df["title"], strict=True)]
+    fig = go.Figure(go.Bar(x=share * 100, y=ys, orientation="h", marker_color=colors,
+                           text=[f"{s:.0%}" for s in share], textposition="outside",
+                           hovertemplate="%{y}: in the top N in %{x:.0f}% of runs<extra></extra>"))
+    fig.update_xaxes(title="% of runs in the top N", range=[0, 110])
+    return _layout(fig, title, max(320, 100 + 34 * len(df)))
+
+
+def delivery_frequency(delivery: pd.DataFrame, level: str = "client") -> go.Figure:
+    """Deploys per week per client (or team), coloured by team; change failure rate on hover."""
+    title = f"Deploys per week per {level} (last weeks of history)"
+    df = delivery[delivery["level"] == level] if len(delivery) else delivery
+    df = df[df["deploys_per_week"].notna()] if len(df) else df
+    if df.empty:
+        return empty(title, "No delivery history in this snapshot")
+    df = df.sort_values("deploys_per_week", kind="stable")
+    fig = go.Figure()
+    color_by = "team" if level == "client" else "key"
+    for i, (team, group) in enumerate(df.groupby(df[color_by].fillna("unknown"), sort=True)):
+        cfr = ["unknown" if pd.isna(v) else f"{v:.0%}" for v in group["change_failure_rate"]]
+        fig.add_trace(go.Bar(
+            y=[label(k, 30) for k in group["key"]], x=group["deploys_per_week"].astype(float), orientation="h",
+            name=label(team, 20), marker_color=OKABE_ITO[i % len(OKABE_ITO)], customdata=cfr,
+            hovertemplate="%{y}: %{x:.1f} deploys/week, change failure rate %{customdata}<extra></extra>"))
+    fig.update_xaxes(title="deploys per week", rangemode="tozero")
+    fig.update_yaxes(categoryorder="total ascending")
+    return _layout(fig, title, max(320, 110 + 28 * df["key"].nunique()), barmode="stack",
+                   legend=dict(title="team"))
+
+
+def release_mix(delivery: pd.DataFrame, level: str = "team") -> go.Figure:
+    """Sprint-end vs hotfix releases per team (or client): is the sprint train the only way out?"""
+    title = f"Releases per {level}: at sprint end vs hotfixes"
+    df = delivery[delivery["level"] == level] if len(delivery) else delivery
+    if len(df):
+        df = df[df["sprint_end_releases"].notna() | df["hotfix_releases"].notna()]
+    if df.empty:
+        return empty(title, "No release history in this snapshot")
+    ys = [label(k, 30) for k in df["key"]]
+    fig = go.Figure([
+        go.Bar(y=ys, x=df["sprint_end_releases"].astype(float), name="sprint end", orientation="h",
+               marker_color=OKABE_ITO[0], hovertemplate="%{y}: %{x} sprint-end releases<extra></extra>"),
+        go.Bar(y=ys, x=df["hotfix_releases"].astype(float), name="hotfix", orientation="h",
+               marker_color=OKABE_ITO[5], hovertemplate="%{y}: %{x} hotfix releases<extra></extra>"),
+    ])
+    fig.update_xaxes(title="releases", rangemode="tozero")
+    return _layout(fig, title, max(300, 120 + 40 * len(df)), barmode="stack",
+                   legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
+
+
+class FigureView:
+    """A figure as a notebook output: plotly JSON for JupyterLab, an HTML div for the exported report.
+
+    The HTML never carries plotly.js; the report template inlines it once in the page head.
+    """
+
+    def __init__(self, fig: go.Figure) -> None:
+        self.fig = fig
+
+    def to_html(self) -> str:
+        return pio.to_html(self.fig, full_html=False, include_plotlyjs=False, config=CONFIG,
+                           default_width="100%", default_height=f"{self.fig.layout.height or 450}px")
+
+    def _repr_mimebundle_(self, include: Iterable[str] | None = None,
+                          exclude: Iterable[str] | None = None) -> dict[str, Any]:
+        title = self.fig.layout.title.text or "figure"
+        return {"text/html": self.to_html(), "application/vnd.plotly.v1+json": json.loads(pio.to_json(self.fig)),
+                "text/plain": f"<figure: {html.unescape(title)}>"}

@@ -1,0 +1,222 @@
+"""Run the numbered notebooks with papermill, in order, in this process, and build a dated report.
+
+All four notebooks share one kernel (the expensive part of papermill is starting a kernel and
+importing pandas/plotly into it), each notebook's parameters cell re-binds every input. The
+report is built in a temporary directory beside the final one and renamed into place at the end,
+so a failing notebook leaves every earlier report untouched; the failed run is kept in
+`.failed-<date>/` for inspection and the error names the notebook, the cell and the exception.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from audit.errors import AuditError
+
+log = logging.getLogger(__name__)
+
+NOTEBOOKS = ("01_refresh_inventory", "02_deployment_patterns", "03_rank_work_items", "04_lead_meeting_report")
+REPORT_NOTEBOOK = NOTEBOOKS[-1]
+KERNEL = "python3"
+
+
+class NotebookError(AuditError):
+    """A notebook failed: names the notebook, the cell and the exception (exit code 1)."""
+
+    def __init__(self, notebook: str, cell: int | None, source: str, ename: str, evalue: str,
+                 kept: Path | None = None) -> None:
+        self.notebook, self.cell, self.ename, self.evalue, self.kept = notebook, cell, ename, evalue, kept
+        first = next((line.strip() for line in source.splitlines() if line.strip()), "")
+        where = f"cell {cell}" + (f" (`{first[:80]}`)" if first else "") if cell is not None else "setup"
+        msg = f"notebook {notebook}.ipynb failed in {where}: {ename}: {evalue}"
+        if kept:
+            msg += f" (executed notebook kept in {kept})"
+        super().__init__(msg)
+
+
+@dataclass
+class RunTimings:
+    """Seconds spent per step (bench/weekly.py prints them)."""
+
+    kernel_start: float = 0.0
+    notebooks: dict[str, float] = field(default_factory=dict)
+    export: float = 0.0
+    backlog: float = 0.0
+
+
+def notebooks_dir() -> Path:
+    """Where the notebooks live: $CICD_AUDIT_NOTEBOOKS, else the project's notebooks/ directory."""
+    env = os.environ.get("CICD_AUDIT_NOTEBOOKS")
+    candidates = [Path(env)] if env else []
+    candidates += [Path(__file__).resolve().parents[3] / "notebooks", Path.cwd() / "notebooks"]
+    for path in candidates:
+        if (path / f"{REPORT_NOTEBOOK}.ipynb").is_file():
+            return path
+    raise AuditError("cannot find the report notebooks: set CICD_AUDIT_NOTEBOOKS to the project's notebooks/ "
+                     f"directory (looked in {', '.join(str(c) for c in candidates)})")
+
+
+def ensure_kernel(kernel_name: str = KERNEL) -> None:
+    """Make sure `kernel_name` exists; install the python3 kernelspec into this environment if missing."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        KernelSpecManager().get_kernel_spec(kernel_name)
+        return
+    except NoSuchKernel:
+        pass
+    if kernel_name != KERNEL:
+        raise AuditError(f"Jupyter kernel {kernel_name!r} is not installed; install it or use {KERNEL!r}")
+    try:
+        from ipykernel.kernelspec import install
+    except ImportError as exc:
+        raise AuditError("ipykernel is not installed in this environment: "
+                         f"run `{sys.executable} -m pip install ipykernel`") from exc
+    log.info("installing the %s kernelspec into %s", kernel_name, sys.prefix)
+    install(kernel_name=kernel_name, prefix=sys.prefix)
+    try:
+        KernelSpecManager().get_kernel_spec(kernel_name)
+    except NoSuchKernel as exc:
+        raise AuditError(f"could not install the {kernel_name!r} kernel: run `{sys.executable} -m ipykernel "
+                         f"install --sys-prefix --name {kernel_name}`") from exc
+
+
+class _Kernel:
+    """One kernel for several notebooks (papermill accepts a started KernelManager as `km`)."""
+
+    def __init__(self, kernel_name: str, cwd: Path) -> None:
+        from jupyter_client.manager import KernelManager
+
+        # IPC sockets in a private directory: nothing listens on TCP, not even on 127.0.0.1.
+        self.sockets = Path(tempfile.mkdtemp(prefix="cicd-audit-kernel-"))
+        self.km = KernelManager(kernel_name=kernel_name, transport="ipc", ip=str(self.sockets / "ipc"))
+        self.km.start_kernel(cwd=str(cwd))
+
+    def stop(self) -> None:
+        if self.km.has_kernel:
+            self.km.shutdown_kernel(now=True)
+        self.km.cleanup_resources()
+        shutil.rmtree(self.sockets, ignore_errors=True)
+
+
+def _failed_cell(nb_path: Path) -> tuple[int | None, str, str, str]:
+    """Locate the failed cell in an executed notebook: (index in the source notebook, source, ename, evalue)."""
+    import nbformat
+
+    nb = nbformat.read(str(nb_path), as_version=4)
+    shift = 0
+    for i, cell in enumerate(nb.cells):
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            shift = 1
+            continue
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                return i - shift, cell.source, out.get("ename", "Error"), out.get("evalue", "")
+    return None, "", "Error", ""
+
+
+def run_notebooks(parameters: Mapping[str, Any], out_dir: Path, *, source_dir: Path | None = None,
+                  names: Sequence[str] = NOTEBOOKS, kernel_name: str = KERNEL, shared_kernel: bool = True,
+                  timings: RunTimings | None = None) -> list[Path]:
+    """Execute each notebook in order into out_dir/<name>.ipynb; raise NotebookError on the first failure."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    source_dir = source_dir or notebooks_dir()
+    timings = timings or RunTimings()
+    ensure_kernel(kernel_name)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    kernel = None
+    if shared_kernel:
+        t0 = time.perf_counter()
+        kernel = _Kernel(kernel_name, out_dir)
+        timings.kernel_start = time.perf_counter() - t0
+    done: list[Path] = []
+    try:
+        for name in names:
+            src, dst = source_dir / f"{name}.ipynb", out_dir / f"{name}.ipynb"
+            if not src.is_file():
+                raise AuditError(f"notebook {src} does not exist")
+            t0 = time.perf_counter()
+            extra = {"km": kernel.km} if kernel else {}
+            try:
+                pm.execute_notebook(str(src), str(dst), parameters=dict(parameters), kernel_name=kernel_name,
+                                    progress_bar=False, log_output=False, cwd=str(out_dir),
+                                    request_save_on_cell_execute=False, **extra)
+            except PapermillExecutionError as exc:
+                cell, source, ename, evalue = _failed_cell(dst) if dst.exists() else (None, "", exc.ename, "")
+                raise NotebookError(name, cell, source or exc.source, ename or exc.ename,
+                                    evalue or str(exc.evalue)) from None
+            except AuditError:
+                raise
+            except Exception as exc:  # kernel died, bad notebook JSON, ...
+                raise NotebookError(name, None, "", type(exc).__name__, str(exc)) from exc
+            timings.notebooks[name] = time.perf_counter() - t0
+            done.append(dst)
+    finally:
+        if kernel:
+            kernel.stop()
+    return done
+
+
+def _swap_in(staging: Path, final: Path) -> None:
+    """Rename staging to final; an existing report of the same date is replaced only after success."""
+    if final.exists():
+        old = final.with_name(f".old-{final.name}-{os.getpid()}")
+        os.replace(final, old)
+        os.replace(staging, final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(staging, final)
+
+
+def build_report(inventory_dir: Path, out: Path, *, snapshot_date: str, config_dir: Path | None = None,
+                 top_n: int = 10, export_all: bool = False, source_dir: Path | None = None,
+                 kernel_name: str = KERNEL, shared_kernel: bool = True,
+                 timings: RunTimings | None = None) -> Path:
+    """Notebooks + report.html + backlog into out/<date>/, atomically; returns the report.html path."""
+    from audit.report.backlog import write_backlog
+    from audit.report.data import load
+    from audit.report.export import export_report
+
+    timings = timings or RunTimings()
+    out = Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    final = out / snapshot_date
+    staging = Path(tempfile.mkdtemp(prefix=f".tmp-{snapshot_date}-", dir=out))
+    params = {"snapshot_date": snapshot_date, "inventory_dir": str(Path(inventory_dir).resolve()),
+              "config_dir": str(Path(config_dir or inventory_dir).resolve()), "output_dir": str(final),
+              "top_n": int(top_n), "export_all": bool(export_all)}
+    try:
+        run_notebooks(params, staging, source_dir=source_dir, kernel_name=kernel_name,
+                      shared_kernel=shared_kernel, timings=timings)
+        t0 = time.perf_counter()
+        export_report(staging / f"{REPORT_NOTEBOOK}.ipynb", staging / "report.html",
+                      title=f"CI/CD audit — {snapshot_date}", snapshot_date=snapshot_date)
+        timings.export = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        data = load(inventory_dir, snapshot_date, top_n=top_n)
+        write_backlog(data.ranking(), staging, top_n, export_all=export_all, day=snapshot_date)
+        timings.backlog = time.perf_counter() - t0
+    except NotebookError as exc:
+        kept = out / f".failed-{snapshot_date}"
+        shutil.rmtree(kept, ignore_errors=True)
+        os.replace(staging, kept)
+        exc.kept = kept
+        exc.args = (f"{exc.args[0]} (executed notebooks kept in {kept})",)
+        raise
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _swap_in(staging, final)
+    shutil.rmtree(out / f".failed-{snapshot_date}", ignore_errors=True)
+    return final / "report.html"

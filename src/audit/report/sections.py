@@ -1,0 +1,288 @@
+"""One function per report section; each notebook cell is one call to one of these.
+
+Every function takes a `ReportData` and returns one displayable object (an escaped `HTML` block or
+a `FigureView`), so notebooks hold no logic and the same sections are tested without a kernel.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from IPython.display import HTML
+
+from audit.report import figures as fg
+from audit.report.data import ReportData, load
+from audit.report.tables import (
+    as_list,
+    bullet_list,
+    esc,
+    facts,
+    heading,
+    hours,
+    html,
+    html_table,
+    join_list,
+    number,
+    paragraph,
+    percent,
+)
+
+
+def refresh_inventory(config_dir: str, inventory_dir: str, snapshot_date: str = "", *, refresh: bool = False,
+                      endpoint_url: str = "", profile: str = "", top_n: int = 10) -> ReportData:
+    """Crawl and scan again when `refresh` (notebook use); the weekly runner has already done it."""
+    if refresh:
+        from audit.report.weekly import refresh_inventory as _refresh
+
+        _refresh(Path(config_dir), Path(inventory_dir), day=snapshot_date or None,
+                 endpoint_url=endpoint_url or None, profile=profile or None)
+    return load(inventory_dir, snapshot_date, top_n=top_n, config_dir=config_dir, require_analysis=False)
+
+
+# ---- 1. headline ---------------------------------------------------------------------------------
+
+def _changes(data: ReportData) -> list[str]:
+    drift = data.table("drift")
+    if data.previous is None and drift.empty:
+        return ["First snapshot: nothing to compare with yet."]
+    if drift.empty:
+        prev = data.previous.date if data.previous else "the previous snapshot"
+        return [f"No change since {prev}."]
+    counts = drift["kind"].value_counts()
+    lines = [", ".join(f"{n} {k.replace('-', ' ')}" for k, n in counts.items())]
+    titles = data.titles()
+    for row in drift.head(8).itertuples():
+        key = titles.get(row.key, row.key) if row.kind == "rank-moved" else row.key
+        before, after = (row.before or "—"), (row.after or "—")
+        lines.append(f"{row.kind}: {key} ({before} → {after})")
+    return lines
+
+
+def headline(data: ReportData) -> HTML:
+    """Accounts ok/partial/failed, repositories scanned, the date, and what changed since last time."""
+    acc, repos = data.account_status(), data.repo_status()
+    cards = [("snapshot", data.date), ("accounts ok", acc["ok"]), ("partial", acc["partial"]),
+             ("failed", acc["failed"]), ("repositories scanned", repos["scanned"]),
+             ("repos failed", repos["failed"]), ("deployable units", len(data.table("units"))),
+             ("errors recorded", len(data.table("errors")))]
+    since = f"What changed since {data.previous.date}" if data.previous else "What changed"
+    return html(facts(cards), heading(since, 3), bullet_list(_changes(data)))
+
+
+# ---- 2. top work items ---------------------------------------------------------------------------
+
+def top_work_items(data: ReportData) -> HTML:
+    """The list the meeting picks from: each item with who it serves, payoff, effort, prerequisites."""
+    top = data.top()
+    if top.empty:
+        return html(paragraph("No catalog item matched this snapshot."))
+    titles = data.titles()
+    cards = []
+    for row in top.itertuples():
+        needs = [titles.get(d, d) for d in as_list(row.depends_on)]
+        cards.append(
+            '<div class="item">'
+            f'<div class="item-title"><span class="rank">{esc(row.rank)}</span> {esc(row.title)}</div>'
+            + facts([("hours saved / year", number(row.hours_saved_per_year)),
+                     ("effort (days)", number(row.effort_days, 1)), ("ROI", number(row.roi, 1)),
+                     (f"stays in top {data.top_n}", percent(row.top_n_share))], css="item-facts")
+            + "<dl>"
+            f"<dt>Serves</dt><dd>{esc(row.clients)} clients ({esc(join_list(row.client_list))}); "
+            f"{esc(row.teams)} teams ({esc(join_list(row.team_list))}); {esc(row.units)} units</dd>"
+            f"<dt>Needs first</dt><dd>{esc(join_list(needs)) if needs else 'nothing'}</dd>"
+            f"<dt>Why</dt><dd>{esc(row.why)}</dd>"
+            "</dl></div>")
+    return html('<div class="items">', *cards, "</div>")
+
+
+def rank_stability(data: ReportData) -> fg.FigureView:
+    return fg.FigureView(fg.rank_stability(data.ranking(), data.top_n))
+
+
+def ranking_table(data: ReportData) -> HTML:
+    """Every scored item with every score (notebook 03)."""
+    return html_table(data.ranking(), {
+        "rank": "#", "order": "order", "item_id": "id", "title": "work item", "clients": "clients",
+        "teams": "teams", "units": "units", "hours_saved_per_year": "h/yr", "effort_days": "days",
+        "roi": "ROI", "wsjf": "WSJF", "top_n_share": f"top-{data.top_n} share", "depends_on": "needs first"},
+        {"hours_saved_per_year": number, "effort_days": lambda v: number(v, 1), "roi": lambda v: number(v, 1),
+         "wsjf": lambda v: number(v, 1), "top_n_share": percent},
+        empty="No catalog item matched this snapshot.")
+
+
+def dependency_order(data: ReportData) -> HTML:
+    """The order to build in: never an item before its prerequisites, with the running totals."""
+    df = data.ranking()
+    df = df.sort_values("order", kind="stable") if len(df) else df
+    return html_table(df, {"order": "step", "title": "work item", "rank": "rank", "depends_on": "needs first",
+                           "cumulative_effort_days": "total days", "cumulative_hours": "total h/yr"},
+                      {"cumulative_effort_days": lambda v: number(v, 1), "cumulative_hours": number},
+                      empty="No catalog item matched this snapshot.")
+
+
+# ---- 3. overlap ----------------------------------------------------------------------------------
+
+def overlap_heatmap(data: ReportData, dimension: str = "client") -> fg.FigureView:
+    return fg.FigureView(fg.overlap_heatmap(data.table("overlap"), dimension))
+
+
+def pattern_families(data: ReportData) -> fg.FigureView:
+    return fg.FigureView(fg.pattern_families(data.table("patterns")))
+
+
+def similarity(data: ReportData) -> fg.FigureView:
+    return fg.FigureView(fg.similarity_heatmap(data.table("similarity")))
+
+
+def patterns_table(data: ReportData, limit: int = 25) -> HTML:
+    df = data.table("patterns")
+    df = df.sort_values(["clients", "units"], ascending=False, kind="stable").head(limit) if len(df) else df
+    return html_table(df, {"fingerprint": "pattern", "family": "family", "clients": "clients", "teams": "teams",
+                           "units": "units", "team_list": "teams using it"}, empty="No deployable units found.")
+
+
+def drifting_clients(data: ReportData) -> HTML:
+    """Clients whose setup deviates from the dominant pattern of the team serving them."""
+    df = data.table("team_drift")
+    df = df[df["deviates"].fillna(False).astype(bool)] if len(df) else df
+    return html_table(df, {"team": "team", "client": "client", "dominant_fingerprint": "team's usual pattern",
+                           "client_fingerprints": "what this client runs"},
+                      empty="No client drifts from its team's usual pattern.")
+
+
+def manual_units(data: ReportData, limit: int = 30) -> HTML:
+    """Resources no pipeline or stack owns: the hand-made part of the estate."""
+    units = data.table("units")
+    df = units[units["kind"] == "manual"] if len(units) else units
+    note = ""
+    if len(df) > limit:
+        note = paragraph(f"Showing {limit} of {len(df)} manual units; the full list is in notebook 02.")
+    df = df.sort_values(["client", "name"], kind="stable").head(limit) if len(df) else df
+    return html(html_table(df, {"client": "client", "team": "team", "region": "region", "target": "what",
+                                "name": "name"}, empty="Every resource is owned by a pipeline or stack.").data,
+                note)
+
+
+def team_drift_table(data: ReportData) -> HTML:
+    return html_table(data.table("team_drift"), {"team": "team", "client": "client",
+                                                 "dominant_fingerprint": "team's usual pattern",
+                                                 "client_fingerprints": "client's patterns", "deviates": "drifts"})
+
+
+# ---- 4. payoff -----------------------------------------------------------------------------------
+
+def payoff_curve(data: ReportData) -> fg.FigureView:
+    return fg.FigureView(fg.payoff_curve(data.ranking(), data.top_n))
+
+
+def payoff_summary(data: ReportData) -> HTML:
+    """One sentence: how much of the total payoff the first items in build order deliver."""
+    df = data.ranking()
+    if df.empty:
+        return html(paragraph("No catalog item matched this snapshot."))
+    df = df.sort_values("order", kind="stable")
+    total_h, total_d = float(df["cumulative_hours"].iloc[-1]), float(df["cumulative_effort_days"].iloc[-1])
+    k = min(data.top_n, len(df))
+    first_h, first_d = float(df["cumulative_hours"].iloc[k - 1]), float(df["cumulative_effort_days"].iloc[k - 1])
+    share_h = first_h / total_h if total_h else None
+    share_d = first_d / total_d if total_d else None
+    return html(paragraph(
+        f"The first {k} items in build order take {number(first_d, 1)} of {number(total_d, 1)} days "
+        f"({percent(share_d)}) and save {number(first_h)} of {number(total_h)} hours a year ({percent(share_h)})."))
+
+
+# ---- 5. delivery ---------------------------------------------------------------------------------
+
+def delivery_frequency(data: ReportData, level: str = "client") -> fg.FigureView:
+    return fg.FigureView(fg.delivery_frequency(data.table("delivery"), level))
+
+
+def release_mix(data: ReportData, level: str = "team") -> fg.FigureView:
+    return fg.FigureView(fg.release_mix(data.table("delivery"), level))
+
+
+def delivery_table(data: ReportData, level: str = "team") -> HTML:
+    """Deploy frequency, change failure rate, time to restore, lead time, sprint-end vs hotfix."""
+    df = data.table("delivery")
+    df = df[df["level"] == level].sort_values("key", kind="stable") if len(df) else df
+    cols = {"key": level}
+    if level == "client":
+        cols["team"] = "team"
+    cols |= {"deploys": "deploys", "deploys_per_week": "per week", "change_failure_rate": "failure rate",
+             "time_to_restore_hours": "time to restore", "lead_time_hours": "lead time",
+             "sprint_end_releases": "sprint-end releases", "hotfix_releases": "hotfixes",
+             "sprint_end_share": "sprint-end share"}
+    return html_table(df, cols, {"deploys": number, "deploys_per_week": lambda v: number(v, 1),
+                                 "change_failure_rate": percent, "time_to_restore_hours": hours,
+                                 "lead_time_hours": hours, "sprint_end_releases": number,
+                                 "hotfix_releases": number, "sprint_end_share": percent},
+                      empty="No delivery history in this snapshot.")
+
+
+# ---- 6. onboarding baseline ----------------------------------------------------------------------
+
+def baseline(data: ReportData) -> HTML:
+    """The onboarding checklist nobody wrote down: what most client accounts have, and who lacks it."""
+    df = data.table("baseline")
+    df = df.sort_values(["coverage", "item_kind", "item"], ascending=[False, True, True], kind="stable") \
+        if len(df) else df
+    df = df.assign(have=[f"{a} / {t}" for a, t in zip(df["accounts_with"], df["accounts_total"], strict=True)])
+    return html_table(df, {"item_kind": "kind", "item": "checklist item", "coverage": "coverage",
+                           "have": "accounts", "missing_clients": "missing in"},
+                      {"coverage": percent}, empty="No baseline item reaches the coverage threshold.")
+
+
+# ---- 7. appendix ---------------------------------------------------------------------------------
+
+def coverage_summary(data: ReportData) -> HTML:
+    acc, repos = data.account_status(), data.repo_status()
+    errors = data.table("errors")
+    by_class = errors["error_class"].fillna("other").value_counts() if len(errors) else pd.Series(dtype=int)
+    lines = [f"{acc['ok']} accounts complete, {acc['partial']} partial, {acc['failed']} failed.",
+             f"{repos['scanned']} repositories scanned, {repos['failed']} failed.",
+             "Errors by class: " + (", ".join(f"{k} {v}" for k, v in by_class.items()) or "none") + "."]
+    return html(bullet_list(lines))
+
+
+def account_coverage(data: ReportData) -> HTML:
+    df = data.table("accounts")
+    df = df.sort_values(["status", "client"], kind="stable") if len(df) else df
+    return html_table(df, {"client": "client", "account_id": "account", "teams": "teams", "regions": "regions",
+                           "status": "status", "error_count": "errors", "calls": "API calls"},
+                      empty="No account was crawled for this snapshot.")
+
+
+def repo_coverage(data: ReportData) -> HTML:
+    df = data.table("repos")
+    df = df.sort_values(["team", "repo"], kind="stable") if len(df) else df
+    return html_table(df, {"team": "team", "repo": "repository", "status": "status", "clients": "clients",
+                           "commits_90d": "commits (90 d)", "skipped_count": "files skipped"},
+                      {"commits_90d": number, "skipped_count": number},
+                      empty="No repository was scanned for this snapshot.")
+
+
+def errors(data: ReportData) -> HTML:
+    """Every error, so nobody mistakes missing data for absence."""
+    df = data.table("errors")
+    df = df.sort_values(["source", "client", "region", "collector"], kind="stable") if len(df) else df
+    return html_table(df, {"source": "source", "client": "client", "account_id": "account", "region": "region",
+                           "collector": "collector / repo", "operation": "operation", "error_class": "class",
+                           "error_code": "code", "message": "message"}, empty="No errors: coverage is complete.")
+
+
+def unmatched_sources(data: ReportData) -> HTML:
+    return html_table(data.table("unmatched_sources"),
+                      {"client": "client", "pipeline_name": "pipeline", "source_provider": "provider",
+                       "source_repository": "repository", "source_branch": "branch"},
+                      empty="Every pipeline source matches a repository in repos.yaml.")
+
+
+def backlog_preview(data: ReportData, export_all: bool = False) -> HTML:
+    """The rows backlog.csv will hold (top N plus their prerequisites, or everything)."""
+    from audit.report.backlog import backlog_rows
+
+    rows = pd.DataFrame(backlog_rows(data.ranking(), data.top_n, export_all=export_all))
+    return html_table(rows, {"Issue Id": "id", "Summary": "summary", "Priority": "priority",
+                             "Story Points": "points", "Depends on": "depends on"},
+                      empty="Nothing to export.")
