@@ -1,0 +1,226 @@
+"""Delivery history: how often each unit, client and team deploys, how often it breaks, how fast it heals.
+
+Deploy events come from pipeline executions (pipeline units), CodeDeploy deployments outside any
+pipeline (matched to the unit running on the deployment group's Auto Scaling groups) and CodeBuild
+builds outside any pipeline whose project belongs to a unit's stack. Metrics (DORA-style):
+
+    deploys_per_week        finished deploys (succeeded + failed) / weeks of history
+    change_failure_rate     failed / finished
+    time_to_restore_hours   failed deploy -> next succeeded deploy of the same unit, mean
+    lead_time_hours         source revision (commit) time -> succeeded deploy end, mean, where known
+    sprint_end_share        succeeded deploys in the team's sprint release window / all succeeded
+
+Missing data is null ("unknown"): a unit with no history source, an account whose crawl failed or
+whose history collector errored, a team without a sprint calendar. Never a fake zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from audit.analysis.frames import Inventory, as_list, conform, table
+from audit.config import Survey
+
+OK, FAILED = "Succeeded", "Failed"
+HISTORY_COLLECTORS = ("codepipeline", "codedeploy", "codebuild")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_EVENT_COLS = ["unit_id", "account_id", "client", "team", "time", "ok", "revision_time"]
+
+
+def _history_errors(inv: Inventory) -> set[str]:
+    """Accounts whose history cannot be trusted: crawl failed, or a history collector errored there."""
+    acc = table(inv, "accounts")
+    bad = set(acc.loc[acc["status"] == "failed", "account_id"])
+    err = table(inv, "errors")
+    hit = err[err["collector"].fillna("").str.lower().str.startswith(HISTORY_COLLECTORS)]
+    return bad | set(hit["account_id"].dropna())
+
+
+def deploy_events(inv: Inventory, units: pd.DataFrame) -> pd.DataFrame:
+    """Every finished deploy: unit_id (may be null), account, client, team, time, ok, revision_time."""
+    acc = table(inv, "accounts")
+    single_team = {a: as_list(t)[0] for a, t in zip(acc["account_id"], acc["teams"], strict=True)
+                   if len(as_list(t)) == 1}
+    parts = []
+    pipes = units.loc[units["kind"] == "pipeline", ["unit_id", "account_id", "region", "pipeline_name", "team"]]
+    ex = table(inv, "pipeline_executions")
+    ex = ex[ex["status"].isin([OK, FAILED])]
+    if len(ex):
+        m = ex.merge(pipes, on=["account_id", "region", "pipeline_name"], how="left")
+        parts.append(pd.DataFrame({
+            "unit_id": m["unit_id"], "account_id": m["account_id"], "client": m["client"], "team": m["team"],
+            "time": m["end_time"].fillna(m["start_time"]), "ok": m["status"] == OK,
+            "revision_time": m["source_revision_time"]}))
+    in_pipeline_groups, in_pipeline_projects = set(), set()
+    for p in table(inv, "pipelines").itertuples(index=False):
+        in_pipeline_groups |= {(p.account_id, str(t)) for t in as_list(p.codedeploy_targets)}
+        in_pipeline_projects |= {(p.account_id, str(t)) for t in as_list(p.codebuild_projects)}
+    by_name = {(a, n): (u, t) for u, a, n, t in
+               zip(units["unit_id"], units["account_id"], units["name"], units["team"], strict=True)}
+    by_stack = {(a, s): (u, t) for u, a, s, t in
+                zip(units["unit_id"], units["account_id"], units["stack_name"], units["team"], strict=True) if s}
+    dep = table(inv, "codedeploy_deployments")
+    dep = dep[dep["status"].isin([OK, FAILED]) & (dep["rollback"] != True)]  # noqa: E712
+    if len(dep):
+        groups = table(inv, "codedeploy_groups")
+        asgs = {(g.account_id, g.application_name, g.name): as_list(g.autoscaling_groups)
+                for g in groups.itertuples(index=False)}
+        rows = []
+        for d in dep.itertuples(index=False):
+            if (d.account_id, f"{d.application_name}/{d.group_name}") in in_pipeline_groups:
+                continue
+            hits = [by_name[(d.account_id, a)] for a in asgs.get((d.account_id, d.application_name, d.group_name), [])
+                    if (d.account_id, a) in by_name]
+            unit, team = hits[0] if hits else (None, single_team.get(d.account_id))
+            rows.append((unit, d.account_id, d.client, team, d.complete_time if pd.notna(d.complete_time)
+                         else d.create_time, d.status == OK, pd.NaT))
+        parts.append(pd.DataFrame(rows, columns=_EVENT_COLS))
+    builds = table(inv, "codebuild_builds")
+    builds = builds[builds["status"].isin(["SUCCEEDED", "FAILED"])]
+    if len(builds):
+        projects = table(inv, "codebuild_projects")
+        owner = {(a, n): s for a, n, s in zip(projects["account_id"], projects["name"], projects["managed_by"],
+                                                strict=True) if s}
+        rows = []
+        for b in builds.itertuples(index=False):
+            if (b.account_id, b.project_name) in in_pipeline_projects:
+                continue
+            hit = by_stack.get((b.account_id, owner.get((b.account_id, b.project_name)))) \
+                or by_name.get((b.account_id, b.project_name))
+            if hit:
+                rows.append((hit[0], b.account_id, b.client, hit[1], b.end_time if pd.notna(b.end_time)
+                             else b.start_time, b.status == "SUCCEEDED", pd.NaT))
+        if rows:
+            parts.append(pd.DataFrame(rows, columns=_EVENT_COLS))
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in _EVENT_COLS})
+    ev = pd.concat(parts, ignore_index=True)
+    ev["time"] = pd.to_datetime(ev["time"], utc=True)
+    ev["revision_time"] = pd.to_datetime(ev["revision_time"], utc=True)
+    ev["team"] = ev["team"].where(ev["team"].notna(), ev["account_id"].map(single_team))
+    return ev.dropna(subset=["time"]).sort_values(["unit_id", "time"], kind="stable", ignore_index=True)
+
+
+def sprint_end_flags(times: pd.Series, teams: pd.Series, surveys: Mapping[str, Survey]) -> pd.Series:
+    """True if a deploy falls in its team's sprint release window, False if off-cycle, NA if no calendar.
+
+    Window: with `release_weekday`, that weekday or the day after within the sprint's final 7 days;
+    without it, the sprint's final 3 days.
+    """
+    out = pd.Series(pd.NA, index=times.index, dtype="boolean")
+    days = times.dt.tz_convert("UTC").dt.tz_localize(None).dt.normalize()
+    for team, survey in surveys.items():
+        mask = (teams == team).to_numpy()
+        if not mask.any():
+            continue
+        cal = survey.sprint
+        d = days[mask]
+        idx = ((d - pd.Timestamp(cal.anchor)).dt.days % cal.length_days).to_numpy()
+        if cal.release_weekday:
+            wd = WEEKDAYS.index(cal.release_weekday)
+            weekday = d.dt.weekday.to_numpy()
+            flag = (idx >= cal.length_days - 7) & ((weekday == wd) | (weekday == (wd + 1) % 7))
+        else:
+            flag = idx >= cal.length_days - 3
+        out[mask] = flag
+    return out
+
+
+def _restore_hours(ev: pd.DataFrame) -> pd.Series:
+    """Per failed event with a unit: hours until that unit's next succeeded deploy (NaN if never)."""
+    ok_time = ev["time"].where(ev["ok"])
+    nxt = ok_time.groupby(ev["unit_id"]).bfill()
+    hours = (nxt - ev["time"]).dt.total_seconds() / 3600
+    return hours.where(~ev["ok"].astype(bool) & ev["unit_id"].notna())
+
+
+def _aggregate(ev: pd.DataFrame, keys: list[str], weeks: float) -> pd.DataFrame:
+    g = ev.groupby(keys, dropna=False)
+    out = pd.DataFrame({
+        "deploys": g.size(), "failures": g["failed"].sum(), "time_to_restore_hours": g["restore_h"].mean(),
+        "lead_time_hours": g["lead_h"].mean(), "sprint_end_releases": g["se"].sum(min_count=1),
+        "hotfix_releases": g["hf"].sum(min_count=1)})
+    out["deploys_per_week"] = out["deploys"] / weeks
+    out["change_failure_rate"] = out["failures"] / out["deploys"].where(out["deploys"] > 0)
+    known = out["sprint_end_releases"].notna()
+    total = out["sprint_end_releases"] + out["hotfix_releases"]
+    out["sprint_end_share"] = (out["sprint_end_releases"] / total.where(total > 0)).where(known)
+    return out.reset_index()
+
+
+def delivery(inv: Inventory, units: pd.DataFrame, surveys: Mapping[str, Survey] | None = None, *,
+             window_days: float | None = None, events: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The `delivery` table: level unit | client | team (see module docstring for the rules)."""
+    surveys = surveys or {}
+    ev = deploy_events(inv, units) if events is None else events
+    untrusted = _history_errors(inv)
+    ev = ev[~ev["account_id"].isin(untrusted)].copy()
+    if window_days is None:
+        window_days = float((ev["time"].max() - ev["time"].min()).days + 1) if len(ev) else 7.0
+    weeks = max(window_days / 7.0, 1.0)
+    ev["failed"] = ~ev["ok"].astype(bool)
+    ev["restore_h"] = _restore_hours(ev)
+    lead = (ev["time"] - ev["revision_time"]).dt.total_seconds() / 3600
+    ev["lead_h"] = lead.where(ev["ok"].astype(bool) & (lead >= 0))
+    flags = sprint_end_flags(ev["time"], ev["team"], surveys).where(ev["ok"].astype(bool))
+    ev["se"] = flags.astype("Float64")
+    ev["hf"] = (1 - flags.astype("Float64"))
+    frames = []
+    # units with a history source in a trusted account: their zero is a real zero
+    has_history = units["kind"].eq("pipeline") | units["unit_id"].isin(ev["unit_id"].dropna())
+    trusted = has_history & ~units["account_id"].isin(untrusted)
+    known_units = units[trusted]
+    u = units[["unit_id", "team", "client"]].rename(columns={"unit_id": "key"}).merge(
+        _aggregate(ev[ev["unit_id"].notna()], ["unit_id"], weeks).rename(columns={"unit_id": "key"}),
+        on="key", how="left")
+    frames.append(_zero_fill(u, surveys, pd.Series(trusted.to_numpy(), index=u.index)).assign(level="unit"))
+    c = _aggregate(ev, ["client"], weeks)
+    known = set(known_units["client"].dropna()) | set(c["client"].dropna())
+    everyone = set(units["client"].dropna()) | set(table(inv, "accounts")["client"].dropna()) | known
+    c = pd.DataFrame({"client": sorted(everyone)}).merge(c, on="client", how="left")
+    teams_of = units.groupby("client")["team"].agg(lambda s: ",".join(sorted(set(s.dropna()))) or None)
+    c["team"] = c["client"].map(teams_of)
+    frames.append(_zero_fill(c, surveys, c["client"].isin(known))
+                  .assign(level="client", key=c["client"]))
+    t = _aggregate(ev[ev["team"].notna()], ["team"], weeks)
+    known = set(known_units["team"].dropna()) | set(t["team"])
+    everyone = set(units["team"].dropna()) | set(surveys) | known
+    t = pd.DataFrame({"team": sorted(everyone)}).merge(t, on="team", how="left")
+    t = _tag_releases(inv, _zero_fill(t, surveys, t["team"].isin(known)), surveys)
+    frames.append(t.assign(level="team", key=t["team"], client=None))
+    out = pd.concat(frames, ignore_index=True)
+    return conform("delivery", out)
+
+
+def _zero_fill(frame: pd.DataFrame, surveys: Mapping[str, Survey], known: pd.Series,
+               calendar: bool = True) -> pd.DataFrame:
+    """Known rows without events get real zeros (sprint counts only where a calendar exists)."""
+    frame = frame.copy()
+    for col, zero in (("deploys", 0), ("failures", 0), ("deploys_per_week", 0.0)):
+        frame[col] = frame[col].where(frame[col].notna() | ~known, zero)
+    if calendar:
+        has_cal = frame["team"].isin(list(surveys)) & known
+        for col in ("sprint_end_releases", "hotfix_releases"):
+            frame[col] = frame[col].where(frame[col].notna() | ~has_cal, 0)
+    return frame
+
+
+def _tag_releases(inv: Inventory, teams: pd.DataFrame, surveys: Mapping[str, Survey]) -> pd.DataFrame:
+    """Teams without a sprint calendar: sprint-end vs hotfix counts from release tags, when tagged."""
+    tags = table(inv, "repo_activity")
+    tags = tags[tags["release_kind"].isin(["sprint-end", "hotfix"]) & tags["team"].notna()]
+    if tags.empty:
+        return teams
+    counts = tags.groupby(["team", "release_kind"]).size().unstack(fill_value=0)
+    teams = teams.copy()
+    for i, team in teams["team"].items():
+        if team in surveys or team not in counts.index:
+            continue
+        se = int(counts.loc[team].get("sprint-end", 0))
+        hf = int(counts.loc[team].get("hotfix", 0))
+        teams.loc[i, ["sprint_end_releases", "hotfix_releases"]] = [se, hf]
+        teams.loc[i, "sprint_end_share"] = se / (se + hf) if se + hf else np.nan
+    return teams

@@ -1,0 +1,150 @@
+"""`cicd-audit analyze`: every analysis table of a snapshot, written beside it in one atomic swap.
+
+    analyze(snapshot, catalog_path, surveys)   -> {table: DataFrame}, written to <snapshot>/analysis/
+    compute_tables(inv, catalog, surveys, con) -> the same tables from in-memory frames (no drift)
+
+The catalog is validated (and every rule dry-run) before anything is computed, so a bad catalog
+exits with code 2 and leaves an earlier analysis untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+import pandas as pd
+from rich.table import Table as RichTable
+
+from audit.analysis.baseline import baseline
+from audit.analysis.catalog import Catalog, load_catalog
+from audit.analysis.delivery import delivery, deploy_events
+from audit.analysis.drift import drift
+from audit.analysis.frames import Inventory, load_inventory, table, to_table
+from audit.analysis.patterns import overlap, patterns, similarity, team_drift
+from audit.analysis.scoring import match_items, score_items
+from audit.analysis.units import build_units
+from audit.config import Survey, load_surveys
+from audit.store.snapshots import Snapshot, open_duckdb, open_snapshot, previous_snapshot, write_analysis
+
+log = logging.getLogger(__name__)
+ANALYSIS_TABLES = ("units", "patterns", "overlap", "similarity", "team_drift", "baseline", "delivery", "ranking",
+                   "drift")
+
+
+def history_window_days(snapshot: Snapshot | None) -> float | None:
+    """The crawl's history window (manifest `sections.crawl.history_days`), if recorded."""
+    if snapshot is None:
+        return None
+    try:
+        crawl = snapshot.manifest.get("sections", {}).get("crawl", {})
+    except Exception:  # noqa: BLE001 - an unreadable manifest just means "unknown window"
+        return None
+    days = crawl.get("history_days") if isinstance(crawl, dict) else None
+    return float(days) if isinstance(days, int | float) and days > 0 else None
+
+
+def compute_tables(inv: Inventory, catalog: Catalog, surveys: Mapping[str, Survey],
+                   con: duckdb.DuckDBPyConnection, *, top_n: int = 10, seed: int = 7,
+                   window_days: float | None = None, timings: dict | None = None) -> dict[str, pd.DataFrame]:
+    """Units, patterns, overlap, similarity, team drift, baseline, delivery and ranking (no drift table)."""
+    timings = {} if timings is None else timings
+    t0 = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal t0
+        now = time.perf_counter()
+        timings[name] = now - t0
+        t0 = now
+
+    units = build_units(inv)
+    lap("units")
+    out = {"units": units, "patterns": patterns(units), "overlap": overlap(units),
+           "similarity": similarity(units), "team_drift": team_drift(units)}
+    lap("patterns")
+    out["baseline"] = baseline(inv, units)
+    lap("baseline")
+    out["delivery"] = delivery(inv, units, surveys, window_days=window_days, events=deploy_events(inv, units))
+    lap("delivery")
+    con.register("_analysis_units", to_table("units", units))
+    con.register("_analysis_delivery", to_table("delivery", out["delivery"]))
+    con.execute('CREATE OR REPLACE VIEW "units" AS SELECT * FROM "_analysis_units"')
+    con.execute('CREATE OR REPLACE VIEW "delivery" AS SELECT * FROM "_analysis_delivery"')
+    hits = match_items(catalog, con)
+    lap("rules")
+    out["ranking"] = score_items(catalog, hits, units, out["delivery"], table(inv, "accounts"), surveys,
+                                 top_n=top_n, seed=seed)
+    lap("scoring")
+    return out
+
+
+def analyze(snapshot: Snapshot, catalog_path: Path, surveys: dict[str, Survey], *, top_n: int = 10, seed: int = 7,
+            previous: Snapshot | None | Literal["auto"] = "auto", timings: dict | None = None
+            ) -> dict[str, pd.DataFrame]:
+    """Compute every analysis table of `snapshot`, write them to <snapshot>/analysis/, return them."""
+    catalog = load_catalog(catalog_path)
+    inv = load_inventory(snapshot)
+    con = open_duckdb(snapshot)
+    try:
+        out = compute_tables(inv, catalog, surveys, con, top_n=top_n, seed=seed,
+                             window_days=history_window_days(snapshot), timings=timings)
+    finally:
+        con.close()
+    if previous == "auto":
+        previous = previous_snapshot(snapshot.path.parent.parent, before=snapshot)
+    out["drift"] = drift_since(previous, table(inv, "accounts"), out, catalog, surveys, top_n=top_n, seed=seed)
+    write_analysis(snapshot.path, {name: to_table(name, frame) for name, frame in out.items()})
+    return out
+
+
+def drift_since(previous: Snapshot | None, accounts: pd.DataFrame, current: Mapping[str, pd.DataFrame],
+                catalog: Catalog, surveys: Mapping[str, Survey], *, top_n: int = 10, seed: int = 7) -> pd.DataFrame:
+    """The drift table against `previous` (its analysis tables, recomputed if it was never analysed)."""
+    if previous is None:
+        return drift(accounts, current["units"], current["ranking"], accounts.iloc[0:0],
+                     current["units"].iloc[0:0], current["ranking"].iloc[0:0]).iloc[0:0]
+    done = set(previous.analysis_tables())
+    if {"units", "ranking"} <= done:
+        prev_units, prev_ranking = previous.table("units"), previous.table("ranking")
+    else:
+        log.info("previous snapshot %s has no analysis; recomputing it", previous.date)
+        con = open_duckdb(previous)
+        try:
+            prev = compute_tables(load_inventory(previous), catalog, surveys, con, top_n=top_n, seed=seed,
+                                  window_days=history_window_days(previous))
+        finally:
+            con.close()
+        prev_units, prev_ranking = prev["units"], prev["ranking"]
+    return drift(accounts, current["units"], current["ranking"], previous.table("accounts"), prev_units, prev_ranking)
+
+
+def analyze_command(snapshot: Path, catalog: Path, survey_dir: Path | None = None, top_n: int = 10,
+                    seed: int = 7) -> dict[str, pd.DataFrame]:
+    """CLI wrapper: open the snapshot, load the surveys (default: survey/ beside the catalog), analyse."""
+    from audit.logs import console
+
+    snap = open_snapshot(snapshot)
+    if survey_dir is None:
+        candidate = Path(catalog).parent / "survey"
+        survey_dir = candidate if candidate.is_dir() else None
+    surveys = load_surveys(survey_dir) if survey_dir else {}
+    started = time.perf_counter()
+    out = analyze(snap, Path(catalog), surveys, top_n=top_n, seed=seed)
+    elapsed = time.perf_counter() - started
+    summary = RichTable(title=f"Top work items, snapshot {snap.date}")
+    for col in ("rank", "item", "clients", "units", "h/yr", "effort d", "ROI", f"top-{top_n}"):
+        summary.add_column(col, justify="left" if col == "item" else "right")
+    for r in out["ranking"].head(top_n).itertuples(index=False):
+        summary.add_row(str(r.rank), r.title, str(r.clients), str(r.units), f"{r.hours_saved_per_year:.0f}",
+                        f"{r.effort_days:.1f}", f"{r.roi:.1f}" if pd.notna(r.roi) else "-",
+                        f"{r.top_n_share:.0%}")
+    console.print(summary, markup=False)
+    units = out["units"]
+    console.print(f"{len(units)} units, {out['patterns'].shape[0]} patterns, "
+                  f"{int(out['team_drift']['deviates'].sum()) if len(out['team_drift']) else 0} drifting "
+                  f"team/client pairs, {len(out['baseline'])} baseline items; written to "
+                  f"{snap.path / 'analysis'} in {elapsed:.1f}s", markup=False, highlight=False)
+    return out

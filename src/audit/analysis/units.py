@@ -1,0 +1,352 @@
+"""Deployable units: pipelines, stacks and running resources joined into one row each.
+
+A unit is the thing a team ships. Joins (rules in docs/analysis.md):
+
+    pipeline -> repository   repos.pipeline_links holds the pipeline ARN, else the source action's
+                             repository id (org/name) ends in the repos.yaml name
+    pipeline -> stack        pipelines.deploy_stack_names (CloudFormation deploy actions)
+    pipeline -> resource     ECS / Beanstalk / S3 / CodeDeploy deploy actions name their target
+    stack    -> resource     managed_by (else stack_resources.physical_id)
+    neither                  a repository that serves the client with CI and the same target
+                             -> service/function unit, else a "manual" unit
+    repository alone         repo traits -> a "repo" unit per client it serves
+
+Every unit reduces to `source -> build -> artifact -> iac -> target[strategy] + gates`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+import pandas as pd
+
+from audit.analysis import vocab
+from audit.analysis.frames import Inventory, as_list, conform, notnull, table
+
+BOOTSTRAP_STACKS = ("cdktoolkit", "aws-sam-cli-managed-", "stackset-")
+REPO_TARGETS = {"ecs": "ecs", "fargate": "ecs", "lambda": "lambda", "sam": "lambda", "beanstalk": "beanstalk",
+                "elastic-beanstalk": "beanstalk", "elasticbeanstalk": "beanstalk", "ec2": "ec2",
+                "codedeploy": "ec2", "s3": "s3-static", "s3-static": "s3-static", "static-site": "s3-static",
+                "cloudfront": "s3-static", "eks": "eks", "kubernetes": "eks", "helm": "eks"}
+REPO_ARTIFACTS = {"docker": "image", "container": "image", "image": "image", "oci": "image", "zip": "zip",
+                  "sam": "zip", "jar": "bundle", "war": "bundle", "bundle": "bundle", "static": "static",
+                  "npm": "bundle", "wheel": "bundle"}
+
+
+def _str(value: Any) -> str | None:
+    return value if notnull(value) and value != "" else None
+
+
+def compute_resources(inv: Inventory) -> pd.DataFrame:
+    """Every resource something runs on (ECS services, functions, environments, ASGs, websites)."""
+    groups = table(inv, "codedeploy_groups")
+    asg_deploy: dict[tuple, dict] = {}
+    for g in groups.itertuples(index=False):
+        for asg in as_list(g.autoscaling_groups):
+            asg_deploy[(g.account_id, asg)] = {
+                "strategy": vocab.strategy_of_codedeploy(g.deployment_type, g.deployment_config),
+                "gates": "rollback-alarms" if g.auto_rollback and as_list(g.rollback_alarms) else None}
+    parts = []
+
+    def add(frame: pd.DataFrame, kind: str, target: str, strategy, artifact, gates=None, region=None) -> None:
+        if frame.empty:
+            return
+        where = region if region is not None else frame["region"]
+        parts.append(pd.DataFrame({
+            "account_id": frame["account_id"].values, "client": frame["client"].values, "region": where.values,
+            "rid": frame["arn"].where(frame["arn"].notna(), frame["name"]).values,
+            "name": frame["name"].values, "kind": kind, "target": target, "strategy": strategy,
+            "artifact": artifact, "gates": gates, "managed_by": frame["managed_by"].values,
+            "tags": frame["tags"].values}))
+
+    ecs = table(inv, "ecs_services")
+    add(ecs, "service", "ecs",
+        ecs["deployment_controller"].map({"CODE_DEPLOY": "blue-green", "EXTERNAL": "external"}).fillna(
+            "rolling").values, "image",
+        ecs["rollback_on_failure"].map({True: "circuit-breaker"}).where(
+            ecs["rollback_on_failure"] == True, None).values)  # noqa: E712
+    fns = table(inv, "lambda_functions")
+    add(fns, "function", "lambda", "all-at-once",
+        fns["package_type"].map({"Image": "image"}).fillna("zip").values)
+    add(table(inv, "beanstalk_environments"), "service", "beanstalk", "rolling", "bundle")
+    add(table(inv, "eks_clusters"), "service", "eks", "rolling", "image")
+    asgs = table(inv, "autoscaling_groups")
+    if not asgs.empty:
+        info = [asg_deploy.get((a, n), {}) for a, n in zip(asgs["account_id"], asgs["name"], strict=True)]
+        add(asgs, "service", "ec2", [i.get("strategy", "in-place") for i in info], "bundle",
+            [i.get("gates") for i in info])
+    buckets = table(inv, "s3_buckets")
+    sites = buckets[buckets["website"] == True]  # noqa: E712
+    add(sites, "service", "s3-static", "all-at-once", "static",
+        region=sites["bucket_region"].where(sites["bucket_region"].notna(), sites["region"]))
+    if not parts:
+        return pd.DataFrame(columns=["account_id", "client", "region", "rid", "name", "kind", "target",
+                                     "strategy", "artifact", "gates", "managed_by", "tags"])
+    out = pd.concat(parts, ignore_index=True)
+    # managed_by fallback: a stack resource whose physical id is the resource's name or ARN
+    sres = table(inv, "stack_resources")
+    if not sres.empty and out["managed_by"].isna().any():
+        owner = {}
+        for a, pid, stack in zip(sres["account_id"], sres["physical_id"], sres["stack_name"], strict=True):
+            owner[(a, pid)] = stack
+        missing = out["managed_by"].isna()
+        out.loc[missing, "managed_by"] = [
+            owner.get((a, r)) or owner.get((a, n)) for a, r, n in
+            zip(out.loc[missing, "account_id"], out.loc[missing, "rid"], out.loc[missing, "name"], strict=True)]
+    return out
+
+
+class _Repos:
+    """Repository lookups: by pipeline ARN, by source id, by (client, target)."""
+
+    def __init__(self, inv: Inventory) -> None:
+        repos = table(inv, "repos")
+        traits = table(inv, "repo_traits")
+        self.team: dict[str, str | None] = dict(zip(repos["repo"], repos["team"], strict=True))
+        self.url = dict(zip(repos["repo"], repos["url"], strict=True))
+        self.clients = {r: as_list(c) for r, c in zip(repos["repo"], repos["clients"], strict=True)}
+        self.by_arn = {arn: r for r, links in zip(repos["repo"], repos["pipeline_links"], strict=True)
+                       for arn in as_list(links)}
+        self.by_name = {str(r).lower(): r for r in repos["repo"]}
+        self.traits: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        for r, fam, val in zip(traits["repo"], traits["family"], traits["value"], strict=True):
+            self.traits[r][fam].append(str(val).lower())
+        self.by_client_target: dict[tuple, list[str]] = defaultdict(list)
+        for r, clients in self.clients.items():
+            for t in self.targets(r):
+                for c in clients:
+                    self.by_client_target[(c, t)].append(r)
+
+    def targets(self, repo: str) -> list[str]:
+        return sorted({REPO_TARGETS[v] for v in self.traits[repo]["deploy_targets"] if v in REPO_TARGETS})
+
+    def for_pipeline(self, arn: str | None, source_repository: str | None) -> str | None:
+        if arn and arn in self.by_arn:
+            return self.by_arn[arn]
+        if source_repository:
+            tail = str(source_repository).rstrip("/").split("/")[-1].lower().removesuffix(".git")
+            return self.by_name.get(tail)
+        return None
+
+    def for_target(self, client: str, target: str, with_ci: bool = False) -> str | None:
+        found = [r for r in self.by_client_target.get((client, target), [])
+                 if not with_ci or self.traits[r]["ci_systems"]]
+        return found[0] if len(found) == 1 else None
+
+    def ci(self, repo: str) -> str:
+        return vocab.build_of(self.traits[repo]["ci_systems"])
+
+
+def _pick(cands: list[dict]) -> dict:
+    """The primary target among a unit's candidates (by vocab.TARGET_PRIORITY)."""
+    if not cands:
+        return {"target": "infra", "strategy": vocab.NONE, "artifact": "template", "gates": None}
+    return min(cands, key=lambda c: (vocab.TARGET_PRIORITY.get(c["target"], 8), c["target"]))
+
+
+def _gates(*parts: str | None) -> str | None:
+    found = sorted({g for p in parts if isinstance(p, str) and p for g in p.split(" + ")})
+    return " + ".join(found) if found else None
+
+
+def build_units(inv: Inventory) -> pd.DataFrame:
+    """The `units` table (see module docstring); one row per deployable unit."""
+    repos = _Repos(inv)
+    compute = compute_resources(inv)
+    crec = compute.to_dict("records")
+    by_stack: dict[tuple, list[dict]] = defaultdict(list)
+    by_name: dict[tuple, dict] = {}
+    for c in crec:
+        if c["managed_by"] is not None and notnull(c["managed_by"]):
+            by_stack[(c["account_id"], c["region"], c["managed_by"])].append(c)
+        by_name[(c["account_id"], c["target"], c["name"])] = c
+    stacks = table(inv, "stacks")
+    stacks = stacks[stacks["status"].fillna("") != "DELETE_COMPLETE"]
+    stack_tool = {(a, r, n): t for a, r, n, t in
+                  zip(stacks["account_id"], stacks["region"], stacks["name"], stacks["iac_tool"], strict=True)}
+    groups = table(inv, "codedeploy_groups")
+    group_of = {(g.account_id, g.application_name, g.name): g for g in groups.itertuples(index=False)}
+    actions = table(inv, "pipeline_actions")
+    dep = actions[actions["category"].isin(["Deploy", "Test"])]
+    acts: dict[tuple, list] = defaultdict(list)
+    for a, r, p, cat, prov, conf in zip(dep["account_id"], dep["region"], dep["pipeline_name"], dep["category"],
+                                        dep["provider"], dep["configuration"], strict=True):
+        acts[(a, r, p)].append((cat, str(prov or "").lower(), conf))
+    account_teams = _account_teams(inv)
+    units: list[dict] = []
+    used_stacks: set[tuple] = set()
+    used_rids: set[tuple] = set()
+
+    def team_for(repo: str | None, account: str, client: str, target: str) -> str | None:
+        if repo and _str(repos.team.get(repo)):
+            return repos.team[repo]
+        teams = account_teams.get(account, [])
+        if len(teams) == 1:
+            return teams[0]
+        other = repos.for_target(client, target)
+        return repos.team.get(other) if other else None
+
+    for p in table(inv, "pipelines").itertuples(index=False):
+        key = (p.account_id, p.region, p.name)
+        cands: list[dict] = []
+        stack_names = [s for s in as_list(p.deploy_stack_names) if s]
+        tools = []
+        for s in stack_names:
+            used_stacks.add((p.account_id, p.region, s))
+            tools.append(stack_tool.get((p.account_id, p.region, s), "cloudformation"))
+            cands += by_stack.get((p.account_id, p.region, s), [])
+        has_test = False
+        for cat, prov, conf in acts.get(key, []):
+            if cat == "Test":
+                has_test = True
+                continue
+            cands += _direct_targets(p.account_id, prov, conf, by_name, group_of)
+        if not acts.get(key):
+            for prov in as_list(p.deploy_providers):
+                if str(prov).lower() in vocab.DIRECT_DEPLOY and str(prov).lower() != "codedeploy":
+                    t, s = vocab.DIRECT_DEPLOY[str(prov).lower()]
+                    cands.append({"target": t, "strategy": s, "artifact": vocab.ARTIFACT_OF_TARGET[t], "gates": None})
+            for ag in as_list(p.codedeploy_targets):
+                app, _, grp = str(ag).partition("/")
+                cands += _group_targets(p.account_id, group_of.get((p.account_id, app, grp)), by_name)
+        for c in cands:
+            if "rid" in c:
+                used_rids.add((c["account_id"], c["rid"]))
+        best = _pick(cands)
+        repo = repos.for_pipeline(p.arn, p.source_repository)
+        gates = _gates("manual-approval" if (p.manual_approvals or 0) > 0 else None,
+                       "test" if has_test else None, best.get("gates"))
+        units.append(_unit(
+            p, "pipeline", p.name, repo=repo, pipeline_name=p.name, stack_name=",".join(stack_names) or None,
+            source=vocab.source_of(p.source_provider, repos.url.get(repo) if repo else None),
+            build=vocab.build_of(as_list(p.build_providers)), artifact=best["artifact"],
+            iac=vocab.iac_of(tools[0]) if tools else vocab.NONE, target=best["target"],
+            strategy=best["strategy"], gates=gates,
+            team=team_for(repo, p.account_id, p.client, best["target"])))
+    for s in stacks.itertuples(index=False):
+        key = (s.account_id, s.region, s.name)
+        if key in used_stacks or str(s.name).lower().startswith(BOOTSTRAP_STACKS):
+            continue
+        cands = by_stack.get(key, [])
+        for c in cands:
+            used_rids.add((c["account_id"], c["rid"]))
+        best = _pick(cands)
+        repo = repos.for_target(s.client, best["target"], with_ci=True)
+        units.append(_unit(
+            s, "stack", s.name, repo=repo, stack_name=s.name,
+            source=vocab.host_of(repos.url.get(repo)) if repo else vocab.NONE,
+            build=repos.ci(repo) if repo else vocab.NONE, artifact=best["artifact"], iac=vocab.iac_of(s.iac_tool),
+            target=best["target"], strategy=best["strategy"], gates=best.get("gates"),
+            team=team_for(repo, s.account_id, s.client, best["target"])))
+    for c in crec:
+        if (c["account_id"], c["rid"]) in used_rids:
+            continue
+        stacked = notnull(c["managed_by"]) and (c["account_id"], c["region"], c["managed_by"]) in stack_tool
+        if stacked:  # owned by a bootstrap stack or a stack we skipped: not a unit of its own
+            continue
+        repo = repos.for_target(c["client"], c["target"], with_ci=True)
+        units.append(_unit(
+            c, c["kind"] if repo else "manual", c["name"], repo=repo,
+            source=vocab.host_of(repos.url.get(repo)) if repo else "console",
+            build=repos.ci(repo) if repo else vocab.NONE, artifact=c["artifact"], iac=vocab.NONE,
+            target=c["target"], strategy=c["strategy"], gates=c["gates"],
+            team=team_for(repo, c["account_id"], c["client"], c["target"]) or _tag_team(c["tags"])))
+    units += _repo_units(inv, repos, {(u["repo"], u["client"]) for u in units if u["repo"]})
+    frame = pd.DataFrame(units)
+    if frame.empty:
+        return conform("units", frame)
+    frame["fingerprint"] = [vocab.fingerprint(*r) for r in zip(
+        frame["source"], frame["build"], frame["artifact"], frame["iac"], frame["target"], frame["strategy"],
+        [g if isinstance(g, str) and g else None for g in frame["gates"]], strict=True)]
+    frame["family"] = [vocab.family(a, t) for a, t in zip(frame["artifact"], frame["target"], strict=True)]
+    return conform("units", frame.drop_duplicates("unit_id"))
+
+
+def _unit(row: Any, kind: str, name: str, **fields: Any) -> dict:
+    get = row.get if isinstance(row, dict) else (lambda k: getattr(row, k))
+    account, region = get("account_id"), get("region")
+    out = {"unit_id": f"{account}/{region}/{kind}/{name}", "account_id": account, "client": get("client"),
+           "region": region, "kind": kind, "name": name, "repo": None, "pipeline_name": None, "stack_name": None}
+    out.update(fields)
+    return out
+
+
+def _direct_targets(account: str, provider: str, conf: Any, by_name: dict, group_of: dict) -> list[dict]:
+    """Targets a deploy action names directly (ECS service, Beanstalk env, bucket, CodeDeploy group)."""
+    if provider not in vocab.DIRECT_DEPLOY:
+        return []
+    try:
+        cfg = json.loads(conf) if isinstance(conf, str) else dict(conf or {})
+    except ValueError:
+        cfg = {}
+    if provider.startswith("codedeploy"):
+        group = group_of.get((account, cfg.get("ApplicationName"), cfg.get("DeploymentGroupName")))
+        if provider == "codedeploy":
+            return _group_targets(account, group, by_name)
+    target, strategy = vocab.DIRECT_DEPLOY[provider]
+    name = cfg.get("ServiceName") or cfg.get("EnvironmentName") or cfg.get("BucketName")
+    found = by_name.get((account, target, name))
+    if found:
+        return [dict(found, strategy=strategy if provider == "codedeploytoecs" else found["strategy"])]
+    return [{"target": target, "strategy": strategy, "artifact": vocab.ARTIFACT_OF_TARGET[target], "gates": None}]
+
+
+def _group_targets(account: str, group: Any, by_name: dict) -> list[dict]:
+    if group is None:
+        return [{"target": "ec2", "strategy": "in-place", "artifact": "bundle", "gates": None}]
+    strategy = vocab.strategy_of_codedeploy(group.deployment_type, group.deployment_config)
+    gates = "rollback-alarms" if group.auto_rollback and as_list(group.rollback_alarms) else None
+    platform = str(group.compute_platform or "").lower()
+    if platform == "lambda":
+        return [{"target": "lambda", "strategy": strategy, "artifact": "zip", "gates": gates}]
+    if platform == "ecs":
+        return [{"target": "ecs", "strategy": "blue-green", "artifact": "image", "gates": gates}]
+    found = [dict(by_name[(account, "ec2", a)], strategy=strategy, gates=gates)
+             for a in as_list(group.autoscaling_groups) if (account, "ec2", a) in by_name]
+    return found or [{"target": "ec2", "strategy": strategy, "artifact": "bundle", "gates": gates}]
+
+
+def _account_teams(inv: Inventory) -> dict[str, list[str]]:
+    acc = table(inv, "accounts")
+    return {a: sorted(as_list(t)) for a, t in zip(acc["account_id"], acc["teams"], strict=True)}
+
+
+def _tag_team(tags: Any) -> str | None:
+    if not isinstance(tags, str) or "team" not in tags.lower():
+        return None
+    try:
+        data = json.loads(tags)
+    except ValueError:
+        return None
+    for k, v in (data.items() if isinstance(data, dict) else []):
+        if k.lower() == "team" and v:
+            return str(v)
+    return None
+
+
+def _repo_units(inv: Inventory, repos: _Repos, linked: set[tuple]) -> list[dict]:
+    """A `repo` unit for each client a repository serves with no unit linked to it in that account."""
+    acc = table(inv, "accounts")
+    account_of = dict(zip(acc["client"], acc["account_id"], strict=True))
+    out = []
+    for repo, clients in repos.clients.items():
+        traits = repos.traits[repo]
+        if not (traits["deploy_targets"] or traits["ci_systems"]):
+            continue
+        targets = repos.targets(repo)
+        target = min(targets, key=lambda t: vocab.TARGET_PRIORITY.get(t, 8)) if targets else vocab.UNKNOWN
+        arts = [REPO_ARTIFACTS[v] for v in traits["packaging"] if v in REPO_ARTIFACTS]
+        artifact = arts[0] if arts else vocab.ARTIFACT_OF_TARGET.get(target, vocab.UNKNOWN)
+        iacs = traits["iac_tools"]
+        for client in clients or [None]:
+            if (repo, client) in linked:
+                continue
+            out.append({
+                "unit_id": f"repo/{repo}/{client or '-'}", "account_id": account_of.get(client), "client": client,
+                "region": None, "kind": "repo", "name": repo, "repo": repo, "pipeline_name": None,
+                "stack_name": None, "source": vocab.host_of(repos.url.get(repo)), "build": repos.ci(repo),
+                "artifact": artifact, "iac": vocab.iac_of(iacs[0]) if iacs else vocab.NONE, "target": target,
+                "strategy": vocab.UNKNOWN, "gates": None, "team": repos.team.get(repo)})
+    return out

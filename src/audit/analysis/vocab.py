@@ -1,0 +1,115 @@
+"""Normalised vocabularies of the fingerprint parts (documented in docs/analysis.md).
+
+AWS and the repository scanner name the same thing many ways (`CodeStarSourceConnection`,
+`GitHub`, `github-actions`); a fingerprint is only comparable across clients if every part comes
+from one small vocabulary.
+"""
+
+from __future__ import annotations
+
+import re
+
+SOURCE = {
+    "codestarsourceconnection": "github", "github": "github", "codecommit": "codecommit", "s3": "s3",
+    "ecr": "ecr", "bitbucket": "bitbucket", "gitlab": "gitlab",
+}
+BUILD = {"codebuild": "codebuild", "jenkins": "jenkins", "github-actions": "github-actions",
+         "gitlab-ci": "gitlab-ci", "bitbucket-pipelines": "bitbucket-pipelines", "circleci": "circleci"}
+IAC = {"cloudformation": "cloudformation", "sam": "sam", "cdk": "cdk", "serverless-framework": "serverless",
+       "serverless": "serverless", "copilot": "copilot", "amplify": "amplify", "terraform": "terraform",
+       "pulumi": "pulumi"}
+# Deploy action providers that reach a target directly (no stack): provider -> (target, strategy).
+DIRECT_DEPLOY = {
+    "ecs": ("ecs", "rolling"), "codedeploytoecs": ("ecs", "blue-green"),
+    "elasticbeanstalk": ("beanstalk", "rolling"), "s3": ("s3-static", "all-at-once"),
+    "codedeploy": ("ec2", "in-place"),
+}
+ARTIFACT_OF_TARGET = {"ecs": "image", "eks": "image", "lambda": "zip", "beanstalk": "bundle", "ec2": "bundle",
+                      "s3-static": "static", "infra": "template"}
+# When a unit reaches several targets (a stack with a service and a bucket), the first wins.
+TARGET_PRIORITY = {"ecs": 0, "eks": 1, "lambda": 2, "beanstalk": 3, "ec2": 4, "s3-static": 5, "infra": 9}
+UNKNOWN = "unknown"
+NONE = "none"
+
+
+def source_of(provider: str | None, repo_url: str | None = None) -> str:
+    """Pipeline source provider -> source vocabulary; a connection's host comes from the repo URL."""
+    if not provider:
+        return NONE
+    key = provider.lower()
+    if key == "codestarsourceconnection" and repo_url:
+        host = host_of(repo_url)
+        if host in ("gitlab", "bitbucket"):
+            return host
+    return SOURCE.get(key, key)
+
+
+def host_of(url: str | None) -> str:
+    """Source host of a repository URL: github | gitlab | bitbucket | codecommit | git."""
+    text = (url or "").lower()
+    for host in ("github", "gitlab", "bitbucket", "codecommit"):
+        if host in text:
+            return host
+    return "git"
+
+
+def build_of(providers: list[str]) -> str:
+    vals = sorted({BUILD.get(p.lower(), p.lower()) for p in providers if p})
+    return "+".join(vals) if vals else NONE
+
+
+def iac_of(tool: str | None) -> str:
+    if not tool:
+        return NONE
+    return IAC.get(tool.lower(), tool.lower())
+
+
+def strategy_of_codedeploy(deployment_type: str | None, config: str | None) -> str:
+    """CodeDeploy deployment type/config -> blue-green | canary | linear | all-at-once | in-place."""
+    cfg = (config or "").lower()
+    if "canary" in cfg:
+        return "canary"
+    if "linear" in cfg:
+        return "linear"
+    if (deployment_type or "").upper() == "BLUE_GREEN":
+        return "blue-green"
+    if "allatonce" in cfg and "lambda" in cfg:
+        return "all-at-once"
+    return "in-place"
+
+
+def fingerprint(source: str, build: str, artifact: str, iac: str, target: str, strategy: str,
+                gates: str | None) -> str:
+    text = f"{source} -> {build} -> {artifact} -> {iac} -> {target}[{strategy}]"
+    return f"{text} + {gates}" if gates else text
+
+
+def family(artifact: str, target: str) -> str:
+    return f"{artifact} -> {target}"
+
+
+_ACCOUNT = re.compile(r"\d{12}")
+_REGION = re.compile(r"(?<![a-z])(?:us|eu|ap|sa|ca|me|af|il|mx)(?:-gov)?-"
+                     r"(?:north|south|east|west|central|northeast|southeast|northwest|southwest)-\d(?!\d)")
+_HASHY = re.compile(r"(?<![a-z0-9])[0-9a-f]{8,}(?![a-z0-9])|(?<![a-z0-9])\d+")
+
+
+def normalise_name(name: str | None, client: str | None = None, account_id: str | None = None) -> str:
+    """A resource name with client, account, region and numeric/hash parts replaced by placeholders.
+
+    `acme-deploy-123456789012-eu-west-1` and `globex-deploy-210987654321-us-east-1` both become
+    `{client}-deploy-{account}-{region}`, so the same onboarding item is counted once per account.
+    """
+    text = (name or "").lower()
+    if account_id:
+        text = text.replace(account_id, "{account}")
+    text = _ACCOUNT.sub("{account}", text)
+    text = _REGION.sub("{region}", text)
+    if client:
+        low = client.lower()
+        variants = {low, low.replace("-", ""), low.replace("-", "_"), low.split("-")[0]}
+        for variant in sorted(variants, key=len, reverse=True):
+            if len(variant) >= 3:
+                text = text.replace(variant, "{client}")
+    return _HASHY.sub("{n}", text.replace("{account}", "\0a").replace("{region}", "\0r")) \
+        .replace("\0a", "{account}").replace("\0r", "{region}")
