@@ -118,7 +118,7 @@ def scan_one(entry: RepoEntry, *, base_dir: Path, cache_dir: Path, surveys: dict
             if head is None:
                 row["status"] = "empty"
                 return out
-            tree = GitTree(git_dir, head)
+            tree = GitTree(git_dir, head, sizes=not entry.url)
             tree_oid = _git_out(git_dir, ["rev-parse", f"{head}^{{tree}}"])
             step = "detect"
             det = _cached_detect(git_dir, tree, tree_oid) if entry.url else D.detect(tree.entries(), tree.read)

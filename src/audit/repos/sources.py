@@ -52,10 +52,12 @@ def git(args: list[str], *, cwd: Path | None = None, input: bytes | None = None,
     except subprocess.TimeoutExpired as exc:
         raise GitError(f"git {args[0]} timed out after {timeout:.0f}s", "timeout") from exc
     if check and proc.returncode != 0:
-        err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        text = err[-1] if err else f"exit {proc.returncode}"
+        stderr = proc.stderr.decode("utf-8", "replace").strip()
+        lines = stderr.splitlines()
+        fatal = [x for x in lines if x.startswith(("fatal:", "error:"))]
+        text = (fatal or lines or [f"exit {proc.returncode}"])[0]
         unreachable = re.search(r"(Could not resolve|unable to access|does not appear to be a git|"
-                                r"not found|Connection|could not read|Permission denied|No such)", text, re.I)
+                                r"not found|Connection|could not read|Permission denied|No such)", stderr, re.I)
         raise GitError(f"git {args[0]}: {text}", "unreachable" if unreachable else "other")
     return proc
 
@@ -146,15 +148,21 @@ class GitTree:
 
     git_dir: Path
     rev: str
+    # `ls-tree -l` needs each blob's header, so in a blob-filtered clone it would fetch every blob
+    # one by one: sizes are listed only for complete repositories, and checked after the batched
+    # fetch (cat-file --batch-check) otherwise.
+    sizes: bool = False
 
     def entries(self) -> list[FileEntry]:
-        proc = git(["ls-tree", "-r", "-l", "-z", "--full-tree", self.rev], cwd=self.git_dir)
+        long = ["-l"] if self.sizes else []
+        proc = git(["ls-tree", "-r", *long, "-z", "--full-tree", self.rev], cwd=self.git_dir)
         out, self._oids = [], {}
         for rec in proc.stdout.split(b"\0"):
             if not rec:
                 continue
             meta, _, name = rec.partition(b"\t")
-            mode, kind, oid, size = meta.split()
+            mode, kind, oid, *rest = meta.split()
+            size = rest[0] if rest else b"-"
             path = name.decode("utf-8", "surrogateescape")
             if kind == b"commit":
                 out.append(FileEntry(path, None, "submodule"))
@@ -181,6 +189,19 @@ class GitTree:
         if not wanted:
             return out
         self._prefetch(set(wanted.values()))
+        check = git(["cat-file", "--batch-check"], cwd=self.git_dir,
+                    input="".join(f"{oid}\n" for oid in wanted.values()).encode())
+        sizes = {}
+        for line in check.stdout.decode().splitlines():
+            parts = line.split()
+            if len(parts) == 3 and parts[1] == "blob":
+                sizes[parts[0]] = int(parts[2])
+        for p, oid in list(wanted.items()):
+            if sizes.get(oid, 0) > MAX_FILE_BYTES:
+                out[p] = "too-large"
+                del wanted[p]
+        if not wanted:
+            return out
         request = "".join(f"{oid}\n" for oid in wanted.values()).encode()
         proc = git(["cat-file", "--batch"], cwd=self.git_dir, input=request)
         blobs = _parse_batch(proc.stdout)
