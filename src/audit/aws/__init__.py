@@ -1,0 +1,1 @@
+"""Read-only AWS crawling: sessions and the guard, one collector per service, the crawler."""

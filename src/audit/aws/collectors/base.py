@@ -1,0 +1,265 @@
+"""What every collector shares: the task context, the Collector record, small pure helpers, and
+the generic engine that runs declarative `ResourceSpec`s (cloud-custodian's shape).
+
+A collector never loops over accounts or regions and never builds sessions: the crawler hands it a
+`Ctx` for one (account, region). *get* functions only page the API and raise; *transform*
+functions are pure (raw dicts -> rows) and drop secret values. Secondary calls that may fail on
+their own (tags, history, a batch API an endpoint lacks) go through `ctx.soft`, which records an
+`errors` row and returns a default, so a missing permission is visible, never silent.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from audit.aws.failures import AWS_ERRORS, error_row
+
+Rows = dict[str, list[dict[str, Any]]]
+
+
+@dataclass
+class Ctx:
+    """One (account, region, collector) task: clients, time window, and an error sink."""
+
+    account_id: str
+    client_name: str
+    region: str
+    collector: str
+    clients: Callable[[str], Any]
+    since: datetime
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def client(self, service: str) -> Any:
+        return self.clients(service)
+
+    @property
+    def where(self) -> dict[str, str]:
+        return {"account_id": self.account_id, "client": self.client_name, "region": self.region}
+
+    def error(self, exc: BaseException, operation: str = "") -> None:
+        self.errors.append(error_row(exc, account_id=self.account_id, client=self.client_name,
+                                     region=self.region, collector=self.collector, operation=operation))
+
+    def soft(self, operation: str, fn: Callable[..., Any], *args: Any, default: Any = None, **kwargs: Any) -> Any:
+        """Call fn; an AWS failure becomes an errors row and `default` is returned."""
+        try:
+            return fn(*args, **kwargs)
+        except AWS_ERRORS as exc:
+            self.error(exc, operation)
+            return default
+
+
+@dataclass(frozen=True)
+class Collector:
+    """A registry entry: name, scope, the tables it fills, the IAM actions it needs, its function."""
+
+    name: str
+    collect: Callable[[Ctx], Rows]
+    tables: tuple[str, ...]
+    actions: tuple[str, ...]
+    scope: Literal["regional", "global"] = "regional"
+
+
+# ---- paging and batching ---------------------------------------------------------------------------
+
+
+def pages(client: Any, operation: str, key: str, **params: Any) -> list[Any]:
+    """Every item of `key` across all pages (botocore paginator when the operation has one)."""
+    if client.can_paginate(operation):
+        out: list[Any] = []
+        for page in client.get_paginator(operation).paginate(**params):
+            out.extend(page.get(key, []) or [])
+        return out
+    return list(getattr(client, operation)(**params).get(key, []) or [])
+
+
+def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+# ---- pure helpers ----------------------------------------------------------------------------------
+
+_SECRET_WORDS = ("PASSWORD", "PASSWD", "PWD", "SECRET", "TOKEN", "KEY", "CREDENTIAL", "CREDENTIALS",
+                 "AUTH", "PRIVATE", "APIKEY", "CERT", "PASSPHRASE", "SIGNATURE", "DSN")
+
+
+def looks_secret(name: str) -> bool:
+    """A variable/key name that suggests it holds a secret (PASSWORD, DB_SECRET, GITHUB_TOKEN, apiKey...)."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    words = [w for w in re.split(r"[^A-Za-z0-9]+", spaced.upper()) if w]
+    return any(w in _SECRET_WORDS or w.endswith(("PASSWORD", "SECRET", "TOKEN", "APIKEY")) for w in words)
+
+
+def tags_json(tags: Mapping[str, Any] | Iterable[Mapping[str, Any]] | None,
+              key: str = "Key", value: str = "Value") -> str:
+    """Tags as one sorted JSON object, whether AWS gave a dict or a list of {Key, Value}."""
+    if not tags:
+        return "{}"
+    if isinstance(tags, Mapping):
+        out = {str(k): str(v) for k, v in tags.items()}
+    else:
+        out = {str(t[key]): str(t.get(value, "")) for t in tags}
+    return json.dumps(out, sort_keys=True)
+
+
+def finding(where: Mapping[str, str], collector: str, arn: str, name: str, kind: str, detail: str) -> dict[str, Any]:
+    return {**where, "collector": collector, "resource_arn": arn, "resource_name": name, "kind": kind,
+            "detail": detail}
+
+
+def secret_findings(where: Mapping[str, str], collector: str, arn: str, name: str,
+                    plaintext_names: Iterable[str]) -> list[dict[str, Any]]:
+    """A finding per plaintext variable whose name looks secret: the name, never the value."""
+    return [finding(where, collector, arn, name, "plaintext-secret-variable", var)
+            for var in sorted(set(plaintext_names)) if looks_secret(var)]
+
+
+def arn_tail(arn: str | None) -> str:
+    """The last path part of an ARN (`.../service/name` -> `name`)."""
+    return (arn or "").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+
+
+def image_registry(image: str | None) -> str | None:
+    """ecr | dockerhub | ghcr | public-ecr | other, from an image reference."""
+    if not image:
+        return None
+    host = image.split("/", 1)[0] if "/" in image else ""
+    if ".dkr.ecr." in host:
+        return "ecr"
+    if host == "public.ecr.aws":
+        return "public-ecr"
+    if host == "ghcr.io":
+        return "ghcr"
+    if not host or ("." not in host and ":" not in host) or host in ("docker.io", "registry-1.docker.io"):
+        return "dockerhub"
+    return "other"
+
+
+def strip_tag(image: str | None) -> str | None:
+    """An image reference without its tag or digest."""
+    if not image:
+        return None
+    image = image.split("@", 1)[0]
+    last = image.rsplit("/", 1)
+    if ":" in last[-1]:
+        image = image[: len(image) - len(last[-1])] + last[-1].split(":", 1)[0]
+    return image
+
+
+# ---- the generic engine ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResourceSpec:
+    """A simple resource declared as data: how to list it and which fields become the common columns.
+
+    `detail_op` (optional) enriches the listed items: with `batch` > 0 it takes `detail_param` as a
+    list of up to `batch` ids per call (BatchGet*), else one id per call. `tags_op` fetches tags
+    per resource when the list/detail answer has none. `columns` turns one raw item into the
+    table's own columns (pure).
+    """
+
+    table: str
+    service: str
+    list_op: str
+    result_key: str
+    name_key: str
+    arn: Callable[[Mapping[str, Any], Ctx], str]
+    columns: Callable[[Mapping[str, Any]], dict[str, Any]] = lambda raw: {}
+    list_params: Mapping[str, Any] = field(default_factory=dict)
+    id_key: str | None = None
+    detail_op: str | None = None
+    detail_param: str | None = None
+    detail_key: str | None = None
+    batch: int = 0
+    tags: Callable[[Mapping[str, Any]], Any] | None = None
+    tags_op: str | None = None
+    tags_param: str | None = None
+    tags_key: str | None = None
+    tags_from: Literal["arn", "name"] = "arn"
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        prefix = IAM_PREFIX.get(self.service, self.service)
+        ops = [self.list_op, self.detail_op, self.tags_op]
+        return tuple(f"{prefix}:{_camel(op)}" for op in ops if op)
+
+
+IAM_PREFIX = {"apigatewayv2": "apigateway", "elasticbeanstalk": "elasticbeanstalk", "lambda": "lambda"}
+
+
+def _camel(op: str) -> str:
+    return "".join(p.capitalize() for p in op.split("_"))
+
+
+def get_spec(spec: ResourceSpec, ctx: Ctx) -> list[dict[str, Any]]:
+    """Page the list operation and fetch details/tags as declared. Raises on the list failing."""
+    client = ctx.client(spec.service)
+    items = pages(client, spec.list_op, spec.result_key, **dict(spec.list_params))
+    if spec.detail_op and items:
+        ids = [item if isinstance(item, str) else item[spec.id_key or spec.name_key] for item in items]
+        op = getattr(client, spec.detail_op)
+        if spec.batch:
+            items = []
+            for part in chunks(ids, spec.batch):
+                items.extend(op(**{spec.detail_param: list(part)}).get(spec.detail_key, []))
+        else:
+            items = [op(**{spec.detail_param: i})[spec.detail_key] for i in ids]
+    items = [dict(i) for i in items]
+    if spec.tags_op:
+        tag_op = getattr(client, spec.tags_op)
+        for item in items:
+            ident = spec.arn(item, ctx) if spec.tags_from == "arn" else item[spec.name_key]
+            item["__tags"] = ctx.soft(_camel(spec.tags_op), lambda i=ident: tag_op(**{spec.tags_param: i})
+                                      .get(spec.tags_key), default=None)
+    return items
+
+
+def transform_spec(spec: ResourceSpec, items: Iterable[Mapping[str, Any]], ctx: Ctx) -> list[dict[str, Any]]:
+    """Pure: raw items -> rows with the common resource columns plus the spec's own."""
+    rows = []
+    for raw in items:
+        tags = raw.get("__tags") if spec.tags_op else (spec.tags(raw) if spec.tags else None)
+        rows.append({**ctx.where, "arn": spec.arn(raw, ctx), "name": raw[spec.name_key],
+                     "tags": tags_json(tags), "managed_by": None, **spec.columns(raw)})
+    return rows
+
+
+def spec_collector(name: str, *specs: ResourceSpec, scope: Literal["regional", "global"] = "regional") -> Collector:
+    """A Collector that runs every spec; one failing spec becomes an error row, the others still run."""
+
+    def collect(ctx: Ctx) -> Rows:
+        out: Rows = {}
+        for spec in specs:
+            try:
+                out.setdefault(spec.table, []).extend(transform_spec(spec, get_spec(spec, ctx), ctx))
+            except AWS_ERRORS as exc:
+                ctx.error(exc, _camel(spec.list_op))
+        return out
+
+    actions = tuple(sorted({a for s in specs for a in s.actions}))
+    return Collector(name, collect, tuple(dict.fromkeys(s.table for s in specs)), actions, scope)
+
+
+def region_arn(service: str, resource: str) -> Callable[[Mapping[str, Any], Ctx], str]:
+    """ARN builder for APIs that give no ARN: arn:aws:<service>:<region>:<account>:<resource>."""
+
+    def build(raw: Mapping[str, Any], ctx: Ctx) -> str:
+        return f"arn:aws:{service}:{ctx.region}:{ctx.account_id}:{resource.format(**raw)}"
+
+    return build
+
+
+def key_arn(key: str) -> Callable[[Mapping[str, Any], Ctx], str]:
+    return lambda raw, ctx: raw[key]
+
+
+def when(value: Any) -> datetime | None:
+    """A datetime or None (botocore already parses timestamps; strings are left to to_arrow)."""
+    return value or None

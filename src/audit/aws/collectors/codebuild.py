@@ -1,0 +1,79 @@
+"""CodeBuild: projects (BatchGetProjects by 100) and builds of the last N days (BatchGetBuilds by 100).
+
+Environment variables keep names and types only; a PLAINTEXT variable whose name looks secret
+becomes a finding without its value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from audit.aws.collectors.base import Collector, Ctx, Rows, chunks, pages, secret_findings, tags_json
+
+
+def get_projects(ctx: Ctx) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    cb = ctx.client("codebuild")
+    names = pages(cb, "list_projects", "projects")
+    projects: list[dict[str, Any]] = []
+    for part in chunks(names, 100):
+        projects.extend(cb.batch_get_projects(names=list(part)).get("projects", []))
+    builds = ctx.soft("BatchGetBuilds", _builds, cb, [p["name"] for p in projects], ctx, default=[])
+    return projects, builds
+
+
+def _builds(cb: Any, names: list[str], ctx: Ctx) -> list[dict[str, Any]]:
+    ids: list[str] = []
+    for name in names:
+        ids.extend(pages(cb, "list_builds_for_project", "ids", projectName=name, sortOrder="DESCENDING"))
+    out = []
+    for part in chunks(ids, 100):
+        out.extend(b for b in cb.batch_get_builds(ids=list(part)).get("builds", [])
+                   if b.get("startTime") and b["startTime"] >= ctx.since)
+    return out
+
+
+def buildspec_kind(spec: str | None) -> tuple[str, str | None]:
+    """inline | file | default, and the file path when it is a file."""
+    if not spec or not spec.strip():
+        return "default", "buildspec.yml"
+    if "\n" in spec or spec.lstrip().startswith(("version", "{")):
+        return "inline", None
+    return "file", spec.strip()
+
+
+def transform(projects: list[Mapping[str, Any]], builds: list[Mapping[str, Any]], ctx: Ctx) -> Rows:
+    rows, findings = [], []
+    for p in projects:
+        env = p.get("environment", {}) or {}
+        variables = env.get("environmentVariables", []) or []
+        kind, path = buildspec_kind((p.get("source") or {}).get("buildspec"))
+        rows.append({
+            **ctx.where, "arn": p["arn"], "name": p["name"], "tags": tags_json(p.get("tags"), "key", "value"),
+            "managed_by": None, "source_type": p["source"]["type"], "source_location": p["source"].get("location"),
+            "image": env.get("image"), "compute_type": env.get("computeType"), "environment_type": env.get("type"),
+            "buildspec_kind": kind, "buildspec_path": path,
+            "env_var_names": [v["name"] for v in variables],
+            "env_var_types": [v.get("type", "PLAINTEXT") for v in variables],
+            "service_role": p.get("serviceRole"), "webhook": bool(p.get("webhook")),
+            "last_modified": p.get("lastModified"),
+        })
+        plain = [v["name"] for v in variables if v.get("type", "PLAINTEXT") == "PLAINTEXT"]
+        findings += secret_findings(ctx.where, "codebuild", p["arn"], p["name"], plain)
+    build_rows = [{
+        **ctx.where, "project_name": b.get("projectName"), "build_id": b["id"], "status": b.get("buildStatus"),
+        "start_time": b.get("startTime"), "end_time": b.get("endTime"), "initiator": b.get("initiator"),
+        "source_version": b.get("resolvedSourceVersion") or b.get("sourceVersion"),
+    } for b in builds]
+    return {"codebuild_projects": rows, "codebuild_builds": build_rows, "findings": findings}
+
+
+def collect(ctx: Ctx) -> Rows:
+    return transform(*get_projects(ctx), ctx)
+
+
+COLLECTOR = Collector(
+    "codebuild", collect, ("codebuild_projects", "codebuild_builds", "findings"),
+    ("codebuild:ListProjects", "codebuild:BatchGetProjects", "codebuild:ListBuildsForProject",
+     "codebuild:BatchGetBuilds"),
+)

@@ -1,0 +1,130 @@
+"""CodeDeploy: applications, deployment groups, deployments of the last N days.
+
+Batch APIs first (BatchGetApplications, BatchGetDeploymentGroups, BatchGetDeployments); when an
+endpoint does not implement one, the per-item Get* call returns the same documents, so the rows
+are identical on real AWS and on emulators that lack the batch call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from audit.aws.collectors.base import Collector, Ctx, Rows, chunks, pages, tags_json
+from audit.aws.failures import classify
+
+
+def batched(items: Sequence[str], size: int, batch: Callable[[list[str]], list[dict[str, Any]]],
+            single: Callable[[str], dict[str, Any]]) -> list[dict[str, Any]]:
+    """Fetch documents with a batch call, falling back to one call per item if it is not implemented."""
+    out: list[dict[str, Any]] = []
+    parts = list(chunks(list(items), size))
+    for i, part in enumerate(parts):
+        try:
+            out.extend(batch(list(part)))
+        except ClientError as exc:
+            if classify(exc)[0] != "not-implemented":
+                raise
+            for rest in parts[i:]:
+                out.extend(single(item) for item in rest)
+            break
+    return out
+
+
+def get_codedeploy(ctx: Ctx) -> dict[str, Any]:
+    cd = ctx.client("codedeploy")
+    names = pages(cd, "list_applications", "applications")
+    apps = batched(names, 100, lambda p: cd.batch_get_applications(applicationNames=p)["applicationsInfo"],
+                   lambda n: cd.get_application(applicationName=n)["application"])
+    groups: list[dict[str, Any]] = []
+    for app in apps:
+        app_name = app["applicationName"]
+        app["__tags"] = ctx.soft("ListTagsForResource", lambda a=app_name: cd.list_tags_for_resource(
+            ResourceArn=_app_arn(ctx, a)).get("Tags", []))
+        group_names = pages(cd, "list_deployment_groups", "deploymentGroups", applicationName=app_name)
+        found = batched(
+            group_names, 100,
+            lambda p, a=app_name: cd.batch_get_deployment_groups(applicationName=a, deploymentGroupNames=p)
+            ["deploymentGroupsInfo"],
+            lambda g, a=app_name: cd.get_deployment_group(applicationName=a, deploymentGroupName=g)
+            ["deploymentGroupInfo"])
+        for group in found:
+            arn = _group_arn(ctx, app_name, group["deploymentGroupName"])
+            group["__tags"] = ctx.soft("ListTagsForResource", lambda a=arn: cd.list_tags_for_resource(
+                ResourceArn=a).get("Tags", []))
+        groups.extend(found)
+    deployments = ctx.soft("ListDeployments", _deployments, cd, ctx, default=[])
+    return {"applications": apps, "groups": groups, "deployments": deployments}
+
+
+def _deployments(cd: Any, ctx: Ctx) -> list[dict[str, Any]]:
+    ids = pages(cd, "list_deployments", "deployments", createTimeRange={"start": ctx.since})
+    return batched(ids, 25, lambda p: cd.batch_get_deployments(deploymentIds=p)["deploymentsInfo"],
+                   lambda d: cd.get_deployment(deploymentId=d)["deploymentInfo"])
+
+
+def _app_arn(ctx: Ctx, app: str) -> str:
+    return f"arn:aws:codedeploy:{ctx.region}:{ctx.account_id}:application:{app}"
+
+
+def _group_arn(ctx: Ctx, app: str, group: str) -> str:
+    return f"arn:aws:codedeploy:{ctx.region}:{ctx.account_id}:deploymentgroup:{app}/{group}"
+
+
+def target_kind(group: Mapping[str, Any]) -> str:
+    if group.get("ecsServices"):
+        return "ecs"
+    if group.get("computePlatform") == "Lambda":
+        return "lambda"
+    if group.get("autoScalingGroups"):
+        return "autoscaling"
+    if group.get("onPremisesInstanceTagFilters") or group.get("onPremisesTagSet"):
+        return "on-premises"
+    return "ec2-tags"
+
+
+def transform(raw: Mapping[str, Any], ctx: Ctx) -> Rows:
+    apps = [{**ctx.where, "arn": _app_arn(ctx, a["applicationName"]), "name": a["applicationName"],
+             "tags": tags_json(a.get("__tags")), "managed_by": None, "compute_platform": a.get("computePlatform")}
+            for a in raw["applications"]]
+    groups = []
+    for g in raw["groups"]:
+        rollback = g.get("autoRollbackConfiguration") or {}
+        alarms = (g.get("alarmConfiguration") or {}).get("alarms") or []
+        style = g.get("deploymentStyle") or {}
+        groups.append({
+            **ctx.where, "arn": _group_arn(ctx, g["applicationName"], g["deploymentGroupName"]),
+            "name": g["deploymentGroupName"], "tags": tags_json(g.get("__tags")), "managed_by": None,
+            "application_name": g["applicationName"], "compute_platform": g.get("computePlatform"),
+            "deployment_config": g.get("deploymentConfigName"),
+            "deployment_type": style.get("deploymentType", "IN_PLACE"),
+            "auto_rollback": bool(rollback.get("enabled")), "rollback_alarms": [a["name"] for a in alarms],
+            "target_kind": target_kind(g), "autoscaling_groups": [a["name"] for a in g.get("autoScalingGroups") or []],
+            "service_role": g.get("serviceRoleArn"),
+        })
+    deployments = []
+    for d in raw["deployments"]:
+        rollback_info = d.get("rollbackInfo") or {}
+        deployments.append({
+            **ctx.where, "application_name": d.get("applicationName"), "group_name": d.get("deploymentGroupName"),
+            "deployment_id": d["deploymentId"], "status": d.get("status"), "create_time": d.get("createTime"),
+            "complete_time": d.get("completeTime"), "creator": d.get("creator"),
+            "rollback": d.get("creator") == "codeDeployRollback"
+            or bool(rollback_info.get("rollbackTriggeringDeploymentId")),
+        })
+    return {"codedeploy_applications": apps, "codedeploy_groups": groups, "codedeploy_deployments": deployments}
+
+
+def collect(ctx: Ctx) -> Rows:
+    return transform(get_codedeploy(ctx), ctx)
+
+
+COLLECTOR = Collector(
+    "codedeploy", collect, ("codedeploy_applications", "codedeploy_groups", "codedeploy_deployments"),
+    ("codedeploy:ListApplications", "codedeploy:BatchGetApplications", "codedeploy:GetApplication",
+     "codedeploy:ListDeploymentGroups", "codedeploy:BatchGetDeploymentGroups", "codedeploy:GetDeploymentGroup",
+     "codedeploy:ListDeployments", "codedeploy:BatchGetDeployments", "codedeploy:GetDeployment",
+     "codedeploy:ListTagsForResource"),
+)

@@ -1,0 +1,138 @@
+"""CodePipeline: pipelines with stages/actions normalised, and executions of the last N days.
+
+Pipelines have no batch API: ListPipelines, then GetPipeline and ListTagsForResource per pipeline,
+and ListPipelineExecutions (newest first) until the window closes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from audit.aws.collectors.base import Collector, Ctx, Rows, looks_secret, pages, tags_json
+
+SOURCE_REPO_KEYS = ("FullRepositoryId", "RepositoryName", "Repo", "S3Bucket")
+
+
+def get_pipelines(ctx: Ctx) -> list[dict[str, Any]]:
+    cp = ctx.client("codepipeline")
+    out = []
+    for summary in pages(cp, "list_pipelines", "pipelines"):
+        answer = cp.get_pipeline(name=summary["name"])
+        raw = {"pipeline": answer["pipeline"], "metadata": answer.get("metadata", {})}
+        arn = raw["metadata"].get("pipelineArn") or _arn(ctx, summary["name"])
+        raw["tags"] = ctx.soft("ListTagsForResource", lambda a=arn: cp.list_tags_for_resource(resourceArn=a)
+                               .get("tags", []), default=None)
+        raw["executions"] = ctx.soft("ListPipelineExecutions", _executions, cp, summary["name"], ctx.since,
+                                     default=[])
+        out.append(raw)
+    return out
+
+
+def _executions(cp: Any, name: str, since: datetime) -> list[dict[str, Any]]:
+    """Executions newest first; stop paging once they are older than the window."""
+    out: list[dict[str, Any]] = []
+    for page in cp.get_paginator("list_pipeline_executions").paginate(pipelineName=name):
+        summaries = page.get("pipelineExecutionSummaries", [])
+        out.extend(s for s in summaries if s.get("startTime") and s["startTime"] >= since)
+        if summaries and all(s.get("startTime") and s["startTime"] < since for s in summaries):
+            break
+    return out
+
+
+def _arn(ctx: Ctx, name: str) -> str:
+    return f"arn:aws:codepipeline:{ctx.region}:{ctx.account_id}:{name}"
+
+
+def _clean_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Action configuration without secret-looking keys (OAuthToken, ...)."""
+    return {k: v for k, v in sorted(config.items()) if not looks_secret(k)}
+
+
+def normalise(pipeline: Mapping[str, Any]) -> dict[str, Any]:
+    """Stages/actions -> the pipeline columns (pure)."""
+    out: dict[str, Any] = {"source_provider": None, "source_repository": None, "source_branch": None,
+                           "build_providers": [], "deploy_providers": [], "deploy_stack_names": [],
+                           "codebuild_projects": [], "codedeploy_targets": [], "manual_approvals": 0,
+                           "triggers": []}
+    for stage in pipeline["stages"]:
+        for action in stage["actions"]:
+            type_id = action["actionTypeId"]
+            category, provider = type_id["category"], type_id["provider"]
+            config = action.get("configuration", {}) or {}
+            if category == "Source" and out["source_provider"] is None:
+                out["source_provider"] = provider
+                repo = next((config[k] for k in SOURCE_REPO_KEYS if config.get(k)), None)
+                if provider == "GitHub" and config.get("Owner"):
+                    repo = f"{config['Owner']}/{config.get('Repo', '')}"
+                if provider == "S3" and config.get("S3ObjectKey"):
+                    repo = f"{config['S3Bucket']}/{config['S3ObjectKey']}"
+                out["source_repository"] = repo
+                out["source_branch"] = config.get("BranchName") or config.get("Branch") or config.get("ImageTag")
+                detect = str(config.get("DetectChanges", config.get("PollForSourceChanges", ""))).lower()
+                if detect == "true":
+                    out["triggers"].append("detect-changes" if "DetectChanges" in config else "poll")
+            if category == "Build":
+                out["build_providers"].append(provider)
+            if category == "Deploy":
+                out["deploy_providers"].append(provider)
+                if provider.startswith("CloudFormation") and config.get("StackName"):
+                    out["deploy_stack_names"].append(config["StackName"])
+                if provider.startswith("CodeDeploy") and config.get("ApplicationName"):
+                    group = config.get("DeploymentGroupName", "")
+                    out["codedeploy_targets"].append(f"{config['ApplicationName']}/{group}")
+            if provider == "CodeBuild" and config.get("ProjectName"):
+                out["codebuild_projects"].append(config["ProjectName"])
+            if category == "Approval" and provider == "Manual":
+                out["manual_approvals"] += 1
+    for trigger in pipeline.get("triggers", []) or []:
+        out["triggers"].append(f"{trigger.get('providerType', 'trigger')}".lower())
+    for key in ("build_providers", "deploy_providers", "deploy_stack_names", "codebuild_projects",
+                "codedeploy_targets", "triggers"):
+        out[key] = list(dict.fromkeys(out[key]))
+    return out
+
+
+def transform(raws: list[Mapping[str, Any]], ctx: Ctx) -> Rows:
+    pipelines, actions, executions = [], [], []
+    for raw in raws:
+        p, meta = raw["pipeline"], raw["metadata"]
+        name = p["name"]
+        pipelines.append({
+            **ctx.where, "arn": meta.get("pipelineArn") or _arn(ctx, name), "name": name,
+            "tags": tags_json(raw.get("tags"), "key", "value"), "managed_by": None,
+            "pipeline_type": p.get("pipelineType", "V1"), "role_arn": p.get("roleArn"),
+            "stage_names": [s["name"] for s in p["stages"]], **normalise(p),
+            "created": meta.get("created"), "updated": meta.get("updated"),
+        })
+        for index, stage in enumerate(p["stages"]):
+            for action in stage["actions"]:
+                t = action["actionTypeId"]
+                actions.append({**ctx.where, "pipeline_name": name, "stage": stage["name"], "stage_index": index,
+                                "action": action["name"], "category": t["category"], "owner": t["owner"],
+                                "provider": t["provider"],
+                                "configuration": json.dumps(_clean_config(action.get("configuration") or {}))})
+        for e in raw.get("executions", []):
+            revision = (e.get("sourceRevisions") or [{}])[0]
+            trigger = e.get("trigger") or {}
+            done = e.get("status") not in ("InProgress", "Stopping")
+            executions.append({**ctx.where, "pipeline_name": name, "execution_id": e["pipelineExecutionId"],
+                               "status": e.get("status"), "start_time": e.get("startTime"),
+                               "end_time": e.get("lastUpdateTime") if done else None,
+                               "trigger_type": trigger.get("triggerType"),
+                               "trigger_detail": trigger.get("triggerDetail"),
+                               "source_revision": revision.get("revisionId"), "source_revision_time": None})
+    return {"pipelines": pipelines, "pipeline_actions": actions, "pipeline_executions": executions}
+
+
+def collect(ctx: Ctx) -> Rows:
+    return transform(get_pipelines(ctx), ctx)
+
+
+COLLECTOR = Collector(
+    "codepipeline", collect, ("pipelines", "pipeline_actions", "pipeline_executions"),
+    ("codepipeline:ListPipelines", "codepipeline:GetPipeline", "codepipeline:ListTagsForResource",
+     "codepipeline:ListPipelineExecutions"),
+)

@@ -1,0 +1,36 @@
+"""ECR: repositories with scan-on-push, tag mutability and image count."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from audit.aws.collectors.base import Collector, Ctx, Rows, pages, tags_json
+
+
+def get_repositories(ctx: Ctx) -> list[dict[str, Any]]:
+    ecr = ctx.client("ecr")
+    repos = [dict(r) for r in pages(ecr, "describe_repositories", "repositories")]
+    for repo in repos:
+        name, arn = repo["repositoryName"], repo["repositoryArn"]
+        repo["__images"] = ctx.soft("ListImages", lambda n=name: len(pages(ecr, "list_images", "imageIds",
+                                                                           repositoryName=n)))
+        repo["__tags"] = ctx.soft("ListTagsForResource", lambda a=arn: ecr.list_tags_for_resource(
+            resourceArn=a).get("tags"), default=None)
+    return repos
+
+
+def transform(repos: list[Mapping[str, Any]], ctx: Ctx) -> Rows:
+    return {"ecr_repositories": [{
+        **ctx.where, "arn": r["repositoryArn"], "name": r["repositoryName"], "tags": tags_json(r.get("__tags")),
+        "managed_by": None, "scan_on_push": bool((r.get("imageScanningConfiguration") or {}).get("scanOnPush")),
+        "tag_mutability": r.get("imageTagMutability"), "image_count": r.get("__images"),
+    } for r in repos]}
+
+
+def collect(ctx: Ctx) -> Rows:
+    return transform(get_repositories(ctx), ctx)
+
+
+COLLECTOR = Collector("ecr", collect, ("ecr_repositories",),
+                      ("ecr:DescribeRepositories", "ecr:ListImages", "ecr:ListTagsForResource"))

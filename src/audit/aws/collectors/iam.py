@@ -1,0 +1,124 @@
+"""IAM (global): roles classified by who may assume them, OIDC providers, and users with their
+access-key count and age (never key material; key ids are not kept either)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import unquote
+
+from audit.aws.collectors.base import Collector, Ctx, Rows, finding, pages, tags_json
+
+SERVICE_KINDS = {"codebuild.amazonaws.com": "codebuild", "codepipeline.amazonaws.com": "codepipeline",
+                 "codedeploy.amazonaws.com": "codedeploy", "cloudformation.amazonaws.com": "cloudformation"}
+OLD_KEY_DAYS = 90
+
+
+def get_iam(ctx: Ctx) -> dict[str, Any]:
+    iam = ctx.client("iam")
+    roles = [r for r in pages(iam, "list_roles", "Roles") if not r.get("Path", "/").startswith("/aws-service-role/")]
+    detailed = [ctx.soft("GetRole", lambda n=r["RoleName"]: iam.get_role(RoleName=n)["Role"], default=r) for r in roles]
+    providers = []
+    for p in iam.list_open_id_connect_providers().get("OpenIDConnectProviderList", []):
+        arn = p["Arn"]
+        detail = ctx.soft("GetOpenIDConnectProvider", lambda a=arn: iam.get_open_id_connect_provider(
+            OpenIDConnectProviderArn=a), default={}) or {}
+        providers.append({"Arn": arn, **{k: v for k, v in detail.items() if k != "ResponseMetadata"}})
+    users = [dict(u) for u in pages(iam, "list_users", "Users")]
+    for u in users:
+        name = u["UserName"]
+        keys = ctx.soft("ListAccessKeys", pages, iam, "list_access_keys", "AccessKeyMetadata", UserName=name, default=None)
+        # keep only status and age: the key id is not needed for the audit
+        u["__keys"] = None if keys is None else [{"Status": k.get("Status"), "CreateDate": k.get("CreateDate")}
+                                                 for k in keys]
+        u["__tags"] = ctx.soft("ListUserTags", pages, iam, "list_user_tags", "Tags", UserName=name, default=None)
+    return {"roles": detailed, "providers": providers, "users": users}
+
+
+def _policy(doc: Any) -> dict[str, Any]:
+    if isinstance(doc, str):
+        return json.loads(unquote(doc))
+    return doc or {}
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value] if value is not None else []
+
+
+def classify_trust(doc: Any, account_id: str) -> tuple[str, list[str]]:
+    """(trust_kind, trusted principals/subjects) from an assume-role policy document (pure)."""
+    kinds: list[str] = []
+    principals: list[str] = []
+    for st in _as_list(_policy(doc).get("Statement")):
+        if st.get("Effect", "Allow") != "Allow":
+            continue
+        principal = st.get("Principal") or {}
+        if principal == "*":
+            principal = {"AWS": "*"}
+        for fed in _as_list(principal.get("Federated")):
+            principals.append(fed)
+            kinds.append("github-oidc" if "token.actions.githubusercontent.com" in fed else
+                         "gitlab-oidc" if "gitlab" in fed else
+                         "bitbucket-oidc" if "bitbucket" in fed else "other-oidc")
+        for service in _as_list(principal.get("Service")):
+            principals.append(service)
+            kinds.append(SERVICE_KINDS.get(service, "other"))
+        for aws in _as_list(principal.get("AWS")):
+            principals.append(aws)
+            other = aws == "*" or (aws.split(":")[4] if aws.startswith("arn:") else aws) != account_id
+            kinds.append("cross-account" if other else "other")
+        for cond in (st.get("Condition") or {}).values():
+            for key, values in (cond or {}).items():
+                if key.endswith(":sub"):
+                    principals += [f"sub:{v}" for v in _as_list(values)]
+    order = ["github-oidc", "gitlab-oidc", "bitbucket-oidc", "other-oidc", "cross-account", "codebuild",
+             "codepipeline", "codedeploy", "cloudformation", "other"]
+    kind = min(kinds, key=order.index) if kinds else "other"
+    return kind, list(dict.fromkeys(principals))
+
+
+def provider_kind(url: str) -> str:
+    return ("github" if "githubusercontent" in url else "gitlab" if "gitlab" in url else
+            "bitbucket" if "bitbucket" in url else "other")
+
+
+def transform(raw: Mapping[str, Any], ctx: Ctx, now: datetime | None = None) -> Rows:
+    now = now or datetime.now(UTC)
+    roles = []
+    for r in raw["roles"]:
+        kind, principals = classify_trust(r.get("AssumeRolePolicyDocument"), ctx.account_id)
+        roles.append({**ctx.where, "arn": r["Arn"], "name": r["RoleName"], "tags": tags_json(r.get("Tags")),
+                      "managed_by": None, "trust_kind": kind, "trusted_principals": principals,
+                      "created": r.get("CreateDate"), "last_used": (r.get("RoleLastUsed") or {}).get("LastUsedDate")})
+    providers = [{**ctx.where, "arn": p["Arn"], "name": p["Arn"].rsplit("oidc-provider/", 1)[-1],
+                  "tags": tags_json(p.get("Tags")), "managed_by": None, "url": p.get("Url"),
+                  "provider_kind": provider_kind(p.get("Url") or p["Arn"]), "client_ids": p.get("ClientIDList", [])}
+                 for p in raw["providers"]]
+    users, findings = [], []
+    for u in raw["users"]:
+        keys = u.get("__keys")
+        ages = [(now - k["CreateDate"]).days for k in keys or [] if k.get("CreateDate")]
+        active = None if keys is None else sum(1 for k in keys if k.get("Status") == "Active")
+        users.append({**ctx.where, "arn": u["Arn"], "name": u["UserName"], "tags": tags_json(u.get("__tags")),
+                      "managed_by": None, "access_key_count": None if keys is None else len(keys),
+                      "active_key_count": active, "oldest_key_age_days": max(ages) if ages else None,
+                      "created": u.get("CreateDate")})
+        old = [a for k, a in zip(keys or [], ages, strict=False) if k.get("Status") == "Active" and a > OLD_KEY_DAYS]
+        if old:
+            findings.append(finding(ctx.where, "iam", u["Arn"], u["UserName"], "long-lived-access-key",
+                                    f"{len(old)} active key(s) older than {OLD_KEY_DAYS} days (oldest {max(old)})"))
+    return {"iam_roles": roles, "iam_oidc_providers": providers, "iam_users": users, "findings": findings}
+
+
+def collect(ctx: Ctx) -> Rows:
+    return transform(get_iam(ctx), ctx)
+
+
+COLLECTOR = Collector(
+    "iam", collect, ("iam_roles", "iam_oidc_providers", "iam_users", "findings"),
+    ("iam:ListRoles", "iam:GetRole", "iam:ListOpenIDConnectProviders", "iam:GetOpenIDConnectProvider",
+     "iam:ListUsers", "iam:ListAccessKeys", "iam:ListUserTags"),
+    scope="global",
+)

@@ -1,0 +1,54 @@
+"""Lambda: functions with runtime, package type and environment variable NAMES (values dropped;
+Lambda environment values are plaintext, so a secret-looking name is a finding)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from audit.aws.collectors.base import Collector, Ctx, Rows, pages, secret_findings, tags_json
+
+
+def get_functions(ctx: Ctx) -> list[dict[str, Any]]:
+    lam = ctx.client("lambda")
+    functions = pages(lam, "list_functions", "Functions")
+    out = []
+    for f in functions:
+        f = dict(f)
+        env = (f.pop("Environment", None) or {}).get("Variables") or {}
+        f["__env_names"] = sorted(env)  # values are dropped here, before anything else sees them
+        arn = f["FunctionArn"]
+        f["__tags"] = ctx.soft("ListTags", lambda a=arn: lam.list_tags(Resource=a).get("Tags"), default=None)
+        out.append(f)
+    return out
+
+
+def _modified(value: Any) -> datetime | None:
+    if isinstance(value, str):
+        for fmt in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z"):
+            try:
+                return datetime.strptime(value, fmt)
+            except ValueError:
+                continue
+        return None
+    return value
+
+
+def transform(functions: list[Mapping[str, Any]], ctx: Ctx) -> Rows:
+    rows, findings = [], []
+    for f in functions:
+        rows.append({**ctx.where, "arn": f["FunctionArn"], "name": f["FunctionName"], "tags": tags_json(f.get("__tags")),
+                     "managed_by": None, "runtime": f.get("Runtime"), "package_type": f.get("PackageType", "Zip"),
+                     "handler": f.get("Handler"), "memory_mb": f.get("MemorySize"),
+                     "last_modified": _modified(f.get("LastModified")), "env_var_names": f["__env_names"]})
+        findings += secret_findings(ctx.where, "lambda", f["FunctionArn"], f["FunctionName"], f["__env_names"])
+    return {"lambda_functions": rows, "findings": findings}
+
+
+def collect(ctx: Ctx) -> Rows:
+    return transform(get_functions(ctx), ctx)
+
+
+COLLECTOR = Collector("lambda", collect, ("lambda_functions", "findings"),
+                      ("lambda:ListFunctions", "lambda:ListTags"))

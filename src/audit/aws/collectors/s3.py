@@ -1,0 +1,56 @@
+"""S3 (global, once per account): buckets, their region, website hosting and tags.
+
+A missing website configuration or tag set is an answer ("none"), not an error; any other
+failure of those calls is an error row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from audit.aws.collectors.base import Collector, Ctx, Rows, tags_json
+
+ABSENT = {"NoSuchWebsiteConfiguration", "NoSuchTagSet", "NoSuchTagSetError"}
+
+
+def _absent_ok(fn: Callable[[], Any], absent: Any) -> Any:
+    try:
+        return fn()
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ABSENT:
+            return absent
+        raise
+
+
+def get_buckets(ctx: Ctx) -> list[dict[str, Any]]:
+    s3 = ctx.client("s3")
+    buckets = [dict(b) for b in s3.list_buckets().get("Buckets", [])]
+    for b in buckets:
+        name = b["Name"]
+        if not b.get("BucketRegion"):
+            b["BucketRegion"] = ctx.soft("GetBucketLocation", lambda n=name: s3.get_bucket_location(Bucket=n)
+                                         .get("LocationConstraint") or "us-east-1")
+        b["__website"] = ctx.soft("GetBucketWebsite", _absent_ok,
+                                  lambda n=name: bool(s3.get_bucket_website(Bucket=n)), False)
+        b["__tags"] = ctx.soft("GetBucketTagging", _absent_ok,
+                               lambda n=name: s3.get_bucket_tagging(Bucket=n).get("TagSet", []), [])
+    return buckets
+
+
+def transform(buckets: list[Mapping[str, Any]], ctx: Ctx) -> Rows:
+    return {"s3_buckets": [{
+        **ctx.where, "arn": f"arn:aws:s3:::{b['Name']}", "name": b["Name"], "tags": tags_json(b.get("__tags")),
+        "managed_by": None, "website": b.get("__website"), "bucket_region": b.get("BucketRegion"),
+    } for b in buckets]}
+
+
+def collect(ctx: Ctx) -> Rows:
+    return transform(get_buckets(ctx), ctx)
+
+
+COLLECTOR = Collector("s3", collect, ("s3_buckets",),
+                      ("s3:ListAllMyBuckets", "s3:GetBucketLocation", "s3:GetBucketWebsite", "s3:GetBucketTagging"),
+                      scope="global")

@@ -1,0 +1,257 @@
+"""The crawl: (account, region, collector) tasks on any concurrent.futures.Executor.
+
+Per account: one `start_account` task (AssumeRole, regions), then one task per regional collector
+and region plus one per global collector. When an account's tasks are all done, its rows get
+`managed_by`, and go to the staging area via `SnapshotWriter.write_account`; only a few accounts
+are in flight at once, so memory stays flat however many accounts there are. `resume=True` skips
+accounts already written; the published snapshot is the same as an uninterrupted crawl's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sys
+import time
+from collections import deque
+from collections.abc import Iterable
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from audit.aws.collectors import select
+from audit.aws.managed import fill_managed_by, fill_rollback_alarms
+from audit.aws.session import GLOBAL, AwsSettings, Target, drop_context
+from audit.aws.tasks import run_collector, start_account
+from audit.config import AccountsConfig, Client, load_accounts
+from audit.errors import ConfigError
+from audit.logs import console
+from audit.store.snapshots import SnapshotWriter
+
+REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+
+
+@dataclass
+class CrawlResult:
+    snapshot_dir: Path
+    accounts_ok: int = 0
+    accounts_partial: int = 0
+    accounts_failed: int = 0
+    errors: int = 0
+    calls: int = 0
+
+
+@dataclass
+class _Account:
+    """One account in flight: its pending task count and the rows gathered so far."""
+
+    client: Client
+    target: Target
+    regions: list[str] = field(default_factory=list)
+    pending: int = 0
+    failed: bool = False
+    rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    calls: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    def add(self, rows: dict[str, list[dict[str, Any]]]) -> None:
+        for table, items in rows.items():
+            self.rows.setdefault(table, []).extend(items)
+
+
+def _filter_accounts(clients: list[Client], only: Iterable[str] | None) -> list[Client]:
+    if not only:
+        return clients
+    wanted = {o.strip() for o in only if o.strip()}
+    picked = [c for c in clients if c.account_id in wanted or c.name in wanted]
+    unknown = wanted - {c.account_id for c in picked} - {c.name for c in picked}
+    if unknown:
+        raise ConfigError(f"unknown account(s) {', '.join(sorted(unknown))}: expected ids or client names "
+                          "from accounts.yaml", field="--accounts-only")
+    return picked
+
+
+def _check_regions(regions: list[str] | None) -> list[str] | str | None:
+    if not regions:
+        return None
+    if regions == ["all"]:
+        return "all"
+    bad = [r for r in regions if not REGION.match(r)]
+    if bad:
+        raise ConfigError(f"not a region: {', '.join(bad)} (expected e.g. eu-west-1, or all)", field="--regions")
+    return regions
+
+
+def _config_hash(config: AccountsConfig) -> str:
+    return hashlib.sha256(config.model_dump_json().encode()).hexdigest()[:16]
+
+
+class _Reporter:
+    """rich progress on a terminal, one plain line per account otherwise (or nothing)."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total, self.done, self.errors = total, 0, 0
+        self.enabled = enabled
+        self.progress = None
+        if enabled and console.is_terminal:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.progress = Progress(TextColumn("crawl"), BarColumn(), MofNCompleteColumn(),
+                                     TextColumn("errors: {task.fields[errors]}"), TimeRemainingColumn(),
+                                     console=console, transient=False)
+            self.task = self.progress.add_task("crawl", total=total, errors=0)
+            self.progress.start()
+
+    def account(self, acct: _Account, status: str, seconds: float) -> None:
+        self.done += 1
+        self.errors += len(acct.errors)
+        if self.progress is not None:
+            self.progress.update(self.task, completed=self.done, errors=self.errors)
+        elif self.enabled:
+            print(f"crawl [{self.done}/{self.total}] {acct.client.name} ({acct.target.account_id}): {status}, "
+                  f"{len(acct.errors)} errors, {acct.calls} calls, {seconds:.1f}s", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def crawl(config: AccountsConfig, out: Path, *, day: str | None = None, profile: str | None = None,
+          endpoint_url: str | None = None, workers: int | None = None, accounts_only: list[str] | None = None,
+          regions: list[str] | None = None, services: list[str] | None = None, resume: bool = False,
+          history_days: int | None = None, executor: Executor | None = None, progress: bool = True) -> CrawlResult:
+    """Crawl every selected account into OUT/snapshots/<day>/ (see module doc)."""
+    if config.discover is not None:
+        from audit.aws.discover import discovered_clients
+
+        clients = discovered_clients(config, profile=profile, endpoint_url=endpoint_url or config.endpoint_url)
+    else:
+        clients = list(config.clients)
+    clients = _filter_accounts(clients, accounts_only)
+    collectors = select(services)
+    region_override = _check_regions(regions)
+    d = config.defaults
+    day = day or datetime.now(UTC).date().isoformat()
+    workers = workers or d.max_workers
+    history = history_days or d.history_days
+    since = datetime.now(UTC) - timedelta(days=history)
+    settings = AwsSettings(profile=profile, endpoint_url=endpoint_url or config.endpoint_url,
+                           retry_mode=d.retry.mode, max_attempts=d.retry.max_attempts,
+                           connect_timeout=d.retry.connect_timeout, read_timeout=d.retry.read_timeout,
+                           max_pool_connections=workers, session_name=d.session_name)
+    writer = SnapshotWriter(Path(out), day, resume=resume)
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    done_before = writer.done_accounts
+    todo = deque(c for c in clients if c.account_id not in done_before)
+    reporter = _Reporter(len(todo), progress)
+    own_executor = executor is None
+    pool = executor or ThreadPoolExecutor(max_workers=workers, thread_name_prefix="crawl")
+    regional = [c for c in collectors if c.scope == "regional"]
+    global_ = [c for c in collectors if c.scope == "global"]
+    max_in_flight = max(2, workers // 4)
+    futures: dict[Future, tuple[str, _Account]] = {}
+    in_flight: dict[str, _Account] = {}
+
+    def launch() -> None:
+        while todo and len(in_flight) < max_in_flight:
+            c = todo.popleft()
+            target = Target(c.account_id, c.name, c.role_arn(d), c.external_id or d.external_id)
+            acct = in_flight[c.account_id] = _Account(c, target, pending=1)
+            wanted = region_override or config.regions_for(c)
+            futures[pool.submit(start_account, settings, day, target, wanted)] = ("start", acct)
+
+    def finish(acct: _Account) -> None:
+        fill_managed_by(acct.rows)
+        fill_rollback_alarms(acct.rows)
+        status = "failed" if acct.failed else "partial" if acct.errors else "ok"
+        seconds = time.monotonic() - acct.started
+        acct.rows["accounts"] = [{
+            "account_id": acct.target.account_id, "client": acct.client.name, "teams": list(acct.client.teams),
+            "tags": json.dumps(dict(acct.client.tags), sort_keys=True), "role_arn": acct.target.role_arn,
+            "regions": acct.regions, "status": status, "error_count": len(acct.errors), "calls": acct.calls,
+            "seconds": round(seconds, 3),
+        }]
+        acct.rows["errors"] = acct.errors
+        writer.write_account(acct.target.account_id, acct.rows)
+        del in_flight[acct.target.account_id]
+        reporter.account(acct, status, seconds)
+
+    try:
+        launch()
+        while futures:
+            finished, _ = wait(list(futures), return_when=FIRST_COMPLETED)
+            for fut in finished:
+                kind, acct = futures.pop(fut)
+                result = fut.result()
+                acct.pending -= 1
+                acct.calls += result["calls"]
+                acct.errors.extend(result["errors"])
+                if kind == "start":
+                    acct.failed, acct.regions = result["failed"], result["regions"]
+                    tasks = [(r, c.name) for r in acct.regions for c in regional] if not acct.failed else []
+                    tasks += [(GLOBAL, c.name) for c in global_] if not acct.failed else []
+                    for region, name in tasks:
+                        f = pool.submit(run_collector, settings, day, acct.target, region, name, since)
+                        futures[f] = ("collect", acct)
+                    acct.pending += len(tasks)
+                else:
+                    acct.add(result["rows"])
+                if acct.pending == 0:
+                    finish(acct)
+            launch()
+    finally:
+        reporter.close()
+        if own_executor:
+            pool.shutdown(wait=True, cancel_futures=True)
+        drop_context(settings, day)
+
+    accounts = writer.read_part("accounts").to_pylist()
+    statuses = [a["status"] for a in accounts]
+    result = CrawlResult(
+        snapshot_dir=Path(out) / "snapshots" / day, accounts_ok=statuses.count("ok"),
+        accounts_partial=statuses.count("partial"), accounts_failed=statuses.count("failed"),
+        errors=sum(a["error_count"] for a in accounts), calls=sum(a["calls"] for a in accounts))
+    manifest = {
+        "started": started, "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "config_hash": _config_hash(config), "accounts_total": len(accounts),
+        "accounts_ok": result.accounts_ok, "accounts_partial": result.accounts_partial,
+        "accounts_failed": result.accounts_failed, "calls": result.calls, "errors": result.errors,
+        "resumed": bool(resume and done_before), "workers": workers, "history_days": history,
+        "filters": {"accounts_only": accounts_only, "regions": regions, "services": services},
+        "collectors": [c.name for c in collectors], "endpoint_url": settings.endpoint_url,
+        "profile": profile,
+    }
+    result.snapshot_dir = writer.publish(manifest, section="crawl")
+    return result
+
+
+def crawl_command(accounts_file: Path, out: Path = Path("inventory"), profile: str | None = None,
+                  endpoint_url: str | None = None, workers: int | None = None,
+                  accounts_only: list[str] | None = None, regions: list[str] | None = None,
+                  services: list[str] | None = None, resume: bool = False, day: str | None = None,
+                  history_days: int | None = None, list_services: bool = False) -> CrawlResult | None:
+    """`cicd-audit crawl`: exit 0 when the crawl finished (errors are data), ConfigError -> exit 2."""
+    if list_services:
+        from audit.aws.collectors import REGISTRY
+
+        for name, c in REGISTRY.items():
+            print(f"{name:<16} {c.scope:<9} {', '.join(c.tables)}")
+        return None
+    select(services)  # validate before touching anything
+    if day:
+        try:
+            datetime.strptime(day, "%Y-%m-%d")
+        except ValueError:
+            raise ConfigError(f"expected YYYY-MM-DD, got {day!r}", field="--date") from None
+    config = load_accounts(accounts_file)
+    result = crawl(config, out, day=day, profile=profile, endpoint_url=endpoint_url, workers=workers,
+                   accounts_only=accounts_only, regions=regions, services=services, resume=resume,
+                   history_days=history_days)
+    console.print(f"crawl: {result.snapshot_dir} — accounts ok {result.accounts_ok}, partial "
+                  f"{result.accounts_partial}, failed {result.accounts_failed}; {result.errors} errors, "
+                  f"{result.calls} calls", highlight=False, markup=False)
+    return result

@@ -1,0 +1,73 @@
+"""The crawler on a small hand-seeded pair of accounts (the fleet-level tests are in test_fleet_crawl.py)."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from audit.aws.crawler import crawl, crawl_command
+from audit.config import AccountsConfig
+from audit.errors import ConfigError
+from audit.store.snapshots import open_snapshot
+
+STACK = {"Resources": {"Repo": {"Type": "AWS::ECR::Repository", "Properties": {"RepositoryName": "svc"}}}}
+
+
+def _config(url: str, *accounts) -> AccountsConfig:
+    return AccountsConfig.model_validate({
+        "endpoint_url": url,
+        "defaults": {"regions": ["eu-west-1"], "external_id": "ext", "max_workers": 4},
+        "clients": [{"name": f"client-{i}", "account_id": a.account_id, "teams": ["web"]}
+                    for i, a in enumerate(accounts)],
+    })
+
+
+@pytest.fixture
+def two_accounts(account, new_account):
+    other = new_account()
+    account.boto("cloudformation").create_stack(StackName="svc-stack", TemplateBody=json.dumps(STACK))
+    account.boto("ecr").create_repository(repositoryName="manual-repo")
+    other.boto("ecr").create_repository(repositoryName="other-repo")
+    return account, other
+
+
+def test_crawl_writes_every_table_with_managed_by(two_accounts, moto_url, tmp_path: Path) -> None:
+    a, b = two_accounts
+    result = crawl(_config(moto_url, a, b), tmp_path, day="2026-01-02", services=["cloudformation", "ecr", "s3"],
+                   progress=False)
+    assert (result.accounts_ok, result.accounts_partial, result.accounts_failed) == (2, 0, 0)
+    snap = open_snapshot(result.snapshot_dir)
+    repos = snap.table("ecr_repositories")
+    owned = {n: m if isinstance(m, str) else None for n, m in zip(repos["name"], repos["managed_by"], strict=True)}
+    assert owned["svc"] == "svc-stack" and owned["manual-repo"] is None and owned["other-repo"] is None
+    assert set(repos["account_id"]) == {a.account_id, b.account_id}
+    accounts = snap.table("accounts")
+    assert sorted(accounts["status"]) == ["ok", "ok"] and (accounts["calls"] > 0).all()
+    assert list(accounts["regions"].iloc[0]) == ["eu-west-1"]
+    crawl_section = snap.manifest["sections"]["crawl"]
+    assert crawl_section["accounts_ok"] == 2 and crawl_section["calls"] == result.calls
+    assert crawl_section["filters"]["services"] == ["cloudformation", "ecr", "s3"]
+    assert snap.table("s3_buckets")["region"].eq("global").all()
+
+
+def test_any_executor_and_unknown_service(two_accounts, moto_url, tmp_path: Path) -> None:
+    a, b = two_accounts
+    with ThreadPoolExecutor(2) as pool:
+        result = crawl(_config(moto_url, a, b), tmp_path, day="2026-01-03", services=["ecr"], executor=pool,
+                       progress=False, accounts_only=[a.account_id])
+    assert open_snapshot(result.snapshot_dir).table("accounts")["account_id"].tolist() == [a.account_id]
+    with pytest.raises(ConfigError, match="unknown service"):
+        crawl(_config(moto_url, a), tmp_path, services=["nope"], progress=False)
+    with pytest.raises(ConfigError, match="unknown account"):
+        crawl(_config(moto_url, a), tmp_path, accounts_only=["nobody"], progress=False)
+
+
+def test_crawl_command_bad_config_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "accounts.yaml"
+    bad.write_text("clients:\n  - name: x\n    account_id: 12\n")
+    with pytest.raises(ConfigError) as info:
+        crawl_command(accounts_file=bad, out=tmp_path / "out")
+    assert info.value.exit_code == 2 and not (tmp_path / "out").exists()
