@@ -1,0 +1,68 @@
+"""Fix-ups written straight into moto's in-process backends, where its API loses what AWS keeps.
+
+The fleet runs moto in this process, so after a resource is created through boto3 we can set the
+fields moto drops (see /work/shared/MOTO_NOTES.md): stack-created ECS services lose their launch
+type and deployment controller, stack-created Lambda functions lose their tags, Beanstalk blanks the
+solution stack, IAM access keys cannot be created in the past. The crawler then reads, over HTTP,
+what a real account would answer.
+"""
+
+from __future__ import annotations
+
+import zlib
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from moto.core.utils import utcnow
+
+if TYPE_CHECKING:
+    from audit.demo.seed import Ctx
+
+
+def ecs_service(ctx: Ctx, cluster: str, service: str, *, launch_type: str, controller: str,
+                tag: dict[str, str]) -> None:
+    from moto.ecs.models import ecs_backends
+
+    backend = ecs_backends[ctx.acct][ctx.region]
+    for svc in backend.services.values():
+        if svc.name == service and svc.cluster_name == cluster:
+            svc.launch_type = launch_type
+            svc.deployment_controller = {"type": controller}
+            svc.tags = [{"key": k, "value": v} for k, v in tag.items()]
+            return
+    raise LookupError(f"ECS service {cluster}/{service} not found in {ctx.acct}/{ctx.region}")
+
+
+def lambda_tags(ctx: Ctx, names: list[str], tag: dict[str, str]) -> None:
+    from moto.awslambda.models import lambda_backends
+
+    backend = lambda_backends[ctx.acct][ctx.region]
+    for name in names:
+        backend.get_function(name).tags = dict(tag)
+
+
+def beanstalk_environment(ctx: Ctx, name: str, solution_stack: str) -> None:
+    from moto.elasticbeanstalk.models import eb_backends
+
+    backend = eb_backends[ctx.acct][ctx.region]
+    for app in backend.applications.values():
+        env = app.environments.get(name)
+        if env is not None:
+            env.solution_stack_name = solution_stack
+            env.environment_id = f"e-{zlib.crc32(f'{ctx.acct}/{name}'.encode()):010d}"
+            env.health = "Green"
+            env.cname = f"{name}.{ctx.region}.elasticbeanstalk.com"
+            return
+    raise LookupError(f"Beanstalk environment {name} not found in {ctx.acct}/{ctx.region}")
+
+
+def backdate_access_keys(ctx: Ctx, user: str, *, days: int) -> None:
+    """Long-lived keys: make the user and its keys `days` old."""
+    from moto.iam.models import iam_backends
+
+    backend = iam_backends[ctx.acct]["aws"]
+    u = backend.get_user(user)
+    then = utcnow() - timedelta(days=days)
+    u.create_date = then
+    for key in u.access_keys:
+        key.create_date = then

@@ -1,0 +1,249 @@
+"""The fleet's moto server: moto's WSGI app on 127.0.0.1, wrapped in two small middlewares.
+
+- `LatencyMiddleware` sleeps before every AWS request, on the server side, so every client (the
+  crawler, the naive benchmark baseline, boto3 in tests) pays exactly the same network-like delay.
+- `FaultMiddleware` answers some requests with real AWS-shaped AccessDenied errors, so the crawler
+  exercises its genuine error handling over HTTP: AssumeRole into chosen accounts is refused by STS,
+  and chosen (account, region, service) combinations are denied for every call.
+
+The account of a request is found the way moto finds it: the access key id in the SigV4
+`Authorization` header; keys handed out by AssumeRole are registered in moto's IAM backend of the
+assumed account (`moto.iam.models.get_account_id_from`). Requests that name their account with
+`x-moto-account-id` (the fleet's own seeding) are never delayed or faulted.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import BaseWSGIServer, make_server
+
+log = logging.getLogger(__name__)
+
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/")
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+@dataclass(frozen=True)
+class Faults:
+    """What the fault layer refuses: accounts whose roles cannot be assumed, denied services."""
+
+    assume_role_denied: frozenset[str] = frozenset()
+    # (account_id, region, botocore service name)
+    denied: frozenset[tuple[str, str, str]] = frozenset()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"assume_role_denied": sorted(self.assume_role_denied),
+                "denied": [list(d) for d in sorted(self.denied)]}
+
+
+def _signing(service: str) -> tuple[str, str]:
+    """(signing name, wire protocol) of a botocore service, as the client will use it."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model(service)
+    protocols = model.metadata.get("protocols") or [model.protocol]
+    for proto in protocols:
+        if proto in {"query", "json", "rest-json", "rest-xml", "ec2"}:
+            # botocore prefers the first protocol it supports; it supports all of these,
+            # so a service listing a newer protocol first (cbor) cannot be denied faithfully.
+            if proto != protocols[0]:
+                raise ValueError(f"cannot fake errors for {service}: client speaks {protocols[0]}")
+            return model.signing_name, proto
+    raise ValueError(f"cannot fake errors for {service}: protocol {protocols}")
+
+
+def _request_id() -> str:
+    return str(uuid.uuid4())
+
+
+def access_denied(protocol: str, message: str, *, code: str = "AccessDenied") -> tuple[str, list, bytes]:
+    """(status, headers, body) of an AccessDenied answer in the service's own wire format."""
+    rid = _request_id()
+    if protocol in {"json", "rest-json"}:
+        exc = "AccessDeniedException"
+        body = json.dumps({"__type": exc, "message": message, "Message": message}).encode()
+        ctype = "application/x-amz-json-1.1" if protocol == "json" else "application/json"
+        status = "400 Bad Request" if protocol == "json" else "403 Forbidden"
+        return status, [("Content-Type", ctype), ("x-amzn-ErrorType", exc), ("x-amzn-RequestId", rid)], body
+    esc = message.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if protocol == "ec2":
+        body = (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error><Code>UnauthorizedOperation"
+                f"</Code><Message>{esc}</Message></Error></Errors><RequestID>{rid}</RequestID></Response>")
+    elif protocol == "rest-xml":
+        body = (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{esc}</Message>"
+                f"<RequestId>{rid}</RequestId></Error>")
+    else:  # query
+        body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{esc}</Message></Error>"
+                f"<RequestId>{rid}</RequestId></ErrorResponse>")
+    return "403 Forbidden", [("Content-Type", "text/xml"), ("x-amzn-RequestId", rid)], body.encode()
+
+
+def _is_seeding(environ: dict[str, Any]) -> bool:
+    return "HTTP_X_MOTO_ACCOUNT_ID" in environ or environ.get("PATH_INFO", "").startswith("/moto-api")
+
+
+class LatencyMiddleware:
+    """Sleep `latency_ms` before every AWS request (settable while serving)."""
+
+    def __init__(self, app: WsgiApp, latency_ms: float = 0) -> None:
+        self.app, self.latency_ms = app, latency_ms
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if self.latency_ms > 0 and not _is_seeding(environ):
+            time.sleep(self.latency_ms / 1000)
+        return self.app(environ, start_response)
+
+
+class FaultMiddleware:
+    """Answer AssumeRole into denied accounts, and denied (account, region, service), with AccessDenied."""
+
+    def __init__(self, app: WsgiApp, faults: Faults | None = None) -> None:
+        self.app = app
+        self._key_accounts: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self.faults = faults or Faults()
+
+    @property
+    def faults(self) -> Faults:
+        return self._faults
+
+    @faults.setter
+    def faults(self, faults: Faults) -> None:
+        self._faults = faults
+        self._denied = {(a, r, _signing(s)[0]): _signing(s)[1] for a, r, s in faults.denied}
+
+    def _account_of(self, key: str) -> str:
+        with self._lock:
+            cached = self._key_accounts.get(key)
+        if cached is None:
+            from moto.iam.models import get_account_id_from
+
+            cached = get_account_id_from(key)
+            with self._lock:
+                self._key_accounts[key] = cached
+        return cached
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        faults = self._faults
+        if _is_seeding(environ) or not (faults.assume_role_denied or faults.denied):
+            return self.app(environ, start_response)
+        match = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
+        if match is None:
+            return self.app(environ, start_response)
+        key, region, signing_name = match.groups()
+        if signing_name == "sts" and faults.assume_role_denied:
+            denied = self._assume_denied(environ, key)
+            if denied:
+                return self._answer(start_response, access_denied("query", denied))
+        if self._denied:
+            account = self._account_of(key)
+            protocol = self._denied.get((account, region, signing_name))
+            if protocol is not None:
+                action = _action(environ)
+                message = (f"User: arn:aws:sts::{account}:assumed-role/CicdAuditReadOnly/cicd-audit is not "
+                           f"authorized to perform: {signing_name}:{action} with an explicit deny in a "
+                           f"service control policy")
+                return self._answer(start_response, access_denied(protocol, message))
+        return self.app(environ, start_response)
+
+    def _assume_denied(self, environ: dict[str, Any], key: str) -> str | None:
+        """The AccessDenied message if this STS request assumes a role in a denied account."""
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        params = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        if environ.get("QUERY_STRING"):
+            params.update({k: v[0] for k, v in parse_qs(environ["QUERY_STRING"]).items()})
+        if not params.get("Action", "").startswith("AssumeRole"):
+            return None
+        arn = params.get("RoleArn", "")
+        found = _ROLE_ARN.match(arn)
+        if not found or found.group(1) not in self._faults.assume_role_denied:
+            return None
+        caller = self._account_of(key)
+        return (f"User: arn:aws:iam::{caller}:user/cicd-audit is not authorized to perform: "
+                f"sts:AssumeRole on resource: {arn}")
+
+    @staticmethod
+    def _answer(start_response: Callable[..., Any], answer: tuple[str, list, bytes]) -> Iterable[bytes]:
+        status, headers, body = answer
+        start_response(status, [*headers, ("Content-Length", str(len(body)))])
+        return [body]
+
+
+def _action(environ: dict[str, Any]) -> str:
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target:
+        return target.rsplit(".", 1)[-1]
+    query = parse_qs(environ.get("QUERY_STRING", ""))
+    if "Action" in query:
+        return query["Action"][0]
+    return "*"
+
+
+class _QuietHandler(MotoRequestHandler):
+    """moto's request handler without one log line per request."""
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+@dataclass
+class FleetServer:
+    """moto on 127.0.0.1 in a daemon thread, with latency and fault layers in front."""
+
+    port: int = 0
+    latency_ms: float = 0
+    faults: Faults = field(default_factory=Faults)
+    host: str = field(default="127.0.0.1", init=False)
+    _server: BaseWSGIServer | None = field(default=None, init=False, repr=False)
+    _thread: threading.Thread | None = field(default=None, init=False, repr=False)
+
+    def start(self) -> FleetServer:
+        app: WsgiApp = DomainDispatcherApplication(create_backend_app)
+        self._faults_mw = FaultMiddleware(app, self.faults)
+        self._latency_mw = LatencyMiddleware(self._faults_mw, self.latency_ms)
+        self._server = make_server(self.host, self.port, self._latency_mw, threaded=True,
+                                   request_handler=_QuietHandler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, name=f"moto-{self.port}",
+                                        daemon=True)
+        self._thread.start()
+        log.info("moto serving on %s", self.url)
+        return self
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def set_latency(self, latency_ms: float) -> None:
+        self.latency_ms = latency_ms
+        self._latency_mw.latency_ms = latency_ms
+
+    def set_faults(self, faults: Faults) -> None:
+        self.faults = faults
+        self._faults_mw.faults = faults
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
