@@ -141,7 +141,8 @@ def item_hours(item: Item, cov: pd.DataFrame, rates: pd.DataFrame,
     onboarding_h = onboarding * p.onboardings_per_year / 60
     parts = {"deploy_h": deploy_h, "failure_h": failure_h, "fixed_h": fixed_h, "onboarding_h": onboarding_h,
              "events": float(events.sum()), "from_history": from_history, "from_survey": from_survey,
-             "unknown": unknown, "minutes": float(minutes.mean()) if len(minutes) else 0.0}
+             "unknown": unknown, "minutes": float(minutes.mean()) if len(minutes) else 0.0,
+             "hotfixes": p.events == "hotfixes"}
     return deploy_h + failure_h + fixed_h + onboarding_h, parts
 
 
@@ -205,9 +206,9 @@ def rank_stability(hours: np.ndarray, effort: np.ndarray, tc: np.ndarray, risk: 
     rng = np.random.default_rng(seed)
     h = hours[None, :] * rng.uniform(1 - noise, 1 + noise, (runs, n))
     e = effort[None, :] * rng.uniform(1 - noise, 1 + noise, (runs, n))
-    score = _wsjf(h, e, tc, risk, covered)
+    score = np.where(covered[None, :], _wsjf(h, e, tc, risk, covered), -np.inf)
     ranks = np.argsort(np.argsort(-score, axis=1, kind="stable"), axis=1, kind="stable")
-    return (ranks < top_n).mean(axis=0)
+    return ((ranks < top_n) & covered[None, :]).mean(axis=0)
 
 
 def dependency_order(items: list[str], depends_on: list[list[str]], value: np.ndarray) -> list[str]:
@@ -245,7 +246,8 @@ def _why(row: dict, catalog: Catalog) -> str:
             src.append(f"{p['from_history']} unit(s) from delivery history")
         if p["from_survey"]:
             src.append(f"{p['from_survey']} from the team survey")
-        bits.append(f"{p['deploy_h']:.0f} h from {p['events']:.0f} deploys/yr x {p['minutes']:.0f} min saved"
+        what = "hotfixes" if p["hotfixes"] else "deploys"
+        bits.append(f"{p['deploy_h']:.0f} h from {p['events']:.0f} {what}/yr x ~{p['minutes']:.0f} min saved"
                     + (f" ({'; '.join(src)})" if src else ""))
     if p["failure_h"] > 0:
         bits.append(f"{p['failure_h']:.0f} h of restore time from failures avoided")

@@ -1,0 +1,53 @@
+"""Delivery metrics by hand: deploys, failure rate, restore, lead time, sprint-end share, unknowns."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from audit.analysis.delivery import delivery, sprint_end_flags
+from audit.analysis.units import build_units
+from conftest import REGION, A, surveys
+
+
+@pytest.fixture
+def table(inv):
+    return delivery(inv, build_units(inv), surveys(), window_days=28).set_index(["level", "key"])
+
+
+def test_alpha_unit_by_hand(table):
+    row = table.loc[("unit", f"{A}/{REGION}/pipeline/web-alpha")]
+    # e1 ok (Thu in the sprint's last week), e2 failed, e3 ok 3 h later (Tue: off-cycle), e4 ok (Thu)
+    assert row.deploys == 4 and row.failures == 1
+    assert row.deploys_per_week == pytest.approx(1.0)  # 4 deploys / 4 weeks
+    assert row.change_failure_rate == pytest.approx(0.25)
+    assert row.time_to_restore_hours == pytest.approx(3.0)
+    assert row.lead_time_hours == pytest.approx(18.0)  # (24 h + 12 h) / 2; e3 has no revision time
+    assert (row.sprint_end_releases, row.hotfix_releases) == (2, 1)
+    assert row.sprint_end_share == pytest.approx(2 / 3)
+
+
+def test_real_zero_vs_unknown(table):
+    bravo = table.loc[("unit", f"222222222222/{REGION}/pipeline/web-bravo")]
+    assert bravo.deploys == 0 and bravo.deploys_per_week == 0  # a pipeline with no executions: a real zero
+    assert pd.isna(bravo.change_failure_rate) and pd.isna(bravo.time_to_restore_hours)
+    charlie = table.loc[("unit", f"333333333333/{REGION}/pipeline/web-charlie")]
+    assert pd.isna(charlie.deploys) and pd.isna(charlie.deploys_per_week)  # history collector failed there
+    manual = table.loc[("unit", f"444444444444/{REGION}/manual/legacy")]
+    assert pd.isna(manual.deploys)  # no history source at all
+    assert pd.isna(table.loc[("client", "echo")].deploys)  # crawl failed
+    assert pd.isna(table.loc[("team", "ops")].deploys)
+    assert table.loc[("client", "bravo")].deploys == 0
+    assert table.loc[("client", "alpha")].deploys == 4
+    web = table.loc[("team", "web")]
+    assert (web.deploys, web.failures, web.sprint_end_releases) == (4, 1, 2)
+
+
+def test_sprint_window_without_release_weekday():
+    from audit.config import SprintCalendar, Survey
+
+    s = {"t": Survey(team="t", sprint=SprintCalendar(length_days=14, anchor="2026-01-05"))}
+    times = pd.Series(pd.to_datetime(["2026-01-16", "2026-01-17", "2026-01-18", "2026-01-19"], utc=True))
+    flags = sprint_end_flags(times, pd.Series(["t", "t", "t", "other"]), s)
+    # last 3 days of the sprint (Jan 16-18) are sprint-end; a team without a calendar is unknown
+    assert flags.tolist()[:3] == [True, True, True] and pd.isna(flags[3])
