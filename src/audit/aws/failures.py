@@ -18,6 +18,7 @@ from botocore.exceptions import (
     NoCredentialsError,
     ReadTimeoutError,
 )
+from botocore.parsers import ResponseParserError
 
 from audit.logs import redact
 
@@ -36,7 +37,7 @@ NOT_IMPLEMENTED = {"NotImplemented", "NotImplementedError", "InvalidAction", "Un
                    "UnsupportedOperation", "501"}
 
 # Exceptions a collector may raise that mean "this call failed", not "the crawler has a bug".
-AWS_ERRORS: tuple[type[BaseException], ...] = (BotoCoreError, ClientError)
+AWS_ERRORS: tuple[type[BaseException], ...] = (BotoCoreError, ClientError, ResponseParserError)
 
 
 def is_not_implemented_response(status: int | None, code: str | None, body: str | None = None) -> bool:
@@ -65,6 +66,10 @@ def classify(exc: BaseException) -> tuple[str, str]:
         if "NotFound" in code or code.startswith("NoSuch"):
             return "not-found", code
         return "other", code or str(status)
+    if isinstance(exc, ResponseParserError):
+        # an HTML error page where XML/JSON was expected: moto's answer to an unimplemented call
+        text = str(exc)
+        return ("not-implemented" if "500 Internal Server Error" in text else "other"), "ResponseParserError"
     if isinstance(exc, ConnectTimeoutError | ReadTimeoutError):
         return "timeout", type(exc).__name__
     if isinstance(exc, EndpointConnectionError | ConnectionClosedError):

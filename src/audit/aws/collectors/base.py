@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from audit.aws.failures import AWS_ERRORS, error_row
+from audit.aws.failures import AWS_ERRORS, classify, error_row
 
 Rows = dict[str, list[dict[str, Any]]]
 
@@ -45,12 +45,17 @@ class Ctx:
         self.errors.append(error_row(exc, account_id=self.account_id, client=self.client_name,
                                      region=self.region, collector=self.collector, operation=operation))
 
-    def soft(self, operation: str, fn: Callable[..., Any], *args: Any, default: Any = None, **kwargs: Any) -> Any:
-        """Call fn; an AWS failure becomes an errors row and `default` is returned."""
+    def soft(self, operation: str, fn: Callable[..., Any], *args: Any, default: Any = None,
+             quiet: tuple[str, ...] = (), **kwargs: Any) -> Any:
+        """Call fn; an AWS failure becomes an errors row and `default` is returned.
+
+        `quiet` error classes return the default without a row (e.g. tags of a resource that
+        vanished between listing and tagging: not-found)."""
         try:
             return fn(*args, **kwargs)
         except AWS_ERRORS as exc:
-            self.error(exc, operation)
+            if classify(exc)[0] not in quiet:
+                self.error(exc, operation)
             return default
 
 
@@ -186,12 +191,14 @@ class ResourceSpec:
 
     @property
     def actions(self) -> tuple[str, ...]:
+        if self.service in ("apigateway", "apigatewayv2"):
+            return ("apigateway:GET",)  # API Gateway authorises management reads by HTTP verb
         prefix = IAM_PREFIX.get(self.service, self.service)
         ops = [self.list_op, self.detail_op, self.tags_op]
         return tuple(f"{prefix}:{_camel(op)}" for op in ops if op)
 
 
-IAM_PREFIX = {"apigatewayv2": "apigateway", "elasticbeanstalk": "elasticbeanstalk", "lambda": "lambda"}
+IAM_PREFIX: dict[str, str] = {}  # botocore service name -> IAM action prefix, where they differ
 
 
 def _camel(op: str) -> str:

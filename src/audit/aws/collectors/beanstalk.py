@@ -22,7 +22,7 @@ def get_beanstalk(ctx: Ctx) -> dict[str, Any]:
     for item in (*apps, *envs):
         arn = item.get("ApplicationArn") or item.get("EnvironmentArn")
         item["__tags"] = ctx.soft("ListTagsForResource", lambda a=arn: eb.list_tags_for_resource(
-            ResourceArn=a).get("ResourceTags"), default=None)
+            ResourceArn=a).get("ResourceTags"), default=None, quiet=("not-found",))
     settings_ok = True
     for env in envs:
         env["__options"] = None

@@ -73,12 +73,17 @@ def _group_arn(ctx: Ctx, app: str, group: str) -> str:
     return f"arn:aws:codedeploy:{ctx.region}:{ctx.account_id}:deploymentgroup:{app}/{group}"
 
 
+def _asg_names(group: Mapping[str, Any]) -> list[str]:
+    names = [a.get("name") if isinstance(a, dict) else a for a in group.get("autoScalingGroups") or []]
+    return [n for n in names if n]
+
+
 def target_kind(group: Mapping[str, Any]) -> str:
     if group.get("ecsServices"):
         return "ecs"
     if group.get("computePlatform") == "Lambda":
         return "lambda"
-    if group.get("autoScalingGroups"):
+    if _asg_names(group):
         return "autoscaling"
     if group.get("onPremisesInstanceTagFilters") or group.get("onPremisesTagSet"):
         return "on-premises"
@@ -100,8 +105,8 @@ def transform(raw: Mapping[str, Any], ctx: Ctx) -> Rows:
             "application_name": g["applicationName"], "compute_platform": g.get("computePlatform"),
             "deployment_config": g.get("deploymentConfigName"),
             "deployment_type": style.get("deploymentType", "IN_PLACE"),
-            "auto_rollback": bool(rollback.get("enabled")), "rollback_alarms": [a["name"] for a in alarms],
-            "target_kind": target_kind(g), "autoscaling_groups": [a["name"] for a in g.get("autoScalingGroups") or []],
+            "auto_rollback": bool(rollback.get("enabled")), "rollback_alarms": [a["name"] for a in alarms if a.get("name")],
+            "target_kind": target_kind(g), "autoscaling_groups": _asg_names(g),
             "service_role": g.get("serviceRoleArn"),
         })
     deployments = []

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+import pandas as pd
+
 from audit.aws.collectors.base import Collector, Ctx, Rows, pages, secret_findings, tags_json
 
 
@@ -25,14 +27,14 @@ def get_functions(ctx: Ctx) -> list[dict[str, Any]]:
 
 
 def _modified(value: Any) -> datetime | None:
-    if isinstance(value, str):
-        for fmt in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z"):
-            try:
-                return datetime.strptime(value, fmt)
-            except ValueError:
-                continue
+    """LastModified is a string ("2024-05-01T10:00:00.000+0000"; emulators add nanoseconds)."""
+    if not value:
         return None
-    return value
+    try:
+        ts = pd.Timestamp(value)
+    except ValueError:
+        return None
+    return (ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")).to_pydatetime()
 
 
 def transform(functions: list[Mapping[str, Any]], ctx: Ctx) -> Rows:

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import json
+
+
+def test_functions_keep_env_names_only(account) -> None:
+    iam = account.boto("iam", "us-east-1")
+    role = iam.create_role(RoleName="fn-role", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
+    lam = account.boto("lambda")
+    lam.create_function(FunctionName="ingest", Runtime="python3.12", Role=role["Role"]["Arn"], Handler="app.handler",
+                        Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18}, MemorySize=256, Tags={"team": "data"},
+                        Environment={"Variables": {"DB_PASSWORD": "lambda-secret-value", "STAGE": "prod"}})
+    rows, errors = account.collect("lambda")
+    assert errors == []
+    assert "lambda-secret-value" not in json.dumps(rows, default=str)
+    (fn,) = rows["lambda_functions"]
+    assert fn["name"] == "ingest" and fn["runtime"] == "python3.12" and fn["package_type"] == "Zip"
+    assert fn["env_var_names"] == ["DB_PASSWORD", "STAGE"] and fn["memory_mb"] == 256
+    assert json.loads(fn["tags"]) == {"team": "data"} and fn["last_modified"] is not None
+    assert [f["detail"] for f in rows["findings"]] == ["DB_PASSWORD"]
+
+
+def test_secret_name_heuristic() -> None:
+    from audit.aws.collectors.base import looks_secret
+
+    for name in ("DB_PASSWORD", "GITHUB_TOKEN", "apiKey", "AWS_SECRET_ACCESS_KEY", "private-key", "NPM_AUTH"):
+        assert looks_secret(name), name
+    for name in ("NODE_ENV", "PORT", "STAGE", "KEYSPACE_NAME", "MONKEY_COUNT", "TOKENIZER_MODEL"):
+        assert not looks_secret(name), name
