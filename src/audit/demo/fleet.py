@@ -15,11 +15,13 @@ import signal
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from audit.demo.configs import copy_catalog, write_accounts, write_repos, write_surveys
 from audit.demo.model import FleetModel, build_model
+from audit.demo.releases import RepoPlan, plan_releases
 from audit.demo.seed import GLOBAL, Seeded, seed_fleet
 from audit.demo.server import Faults, FleetServer
 from audit.errors import ConfigError
@@ -60,6 +62,8 @@ class Fleet:
     secrets: list[str]
     faults: dict[str, Any]
     repo_traits_expected: dict[str, dict[str, list[str]]]
+    releases: dict[str, RepoPlan] = field(default_factory=dict)  # per repository: commits, tags, shas
+    now: datetime | None = None  # the end of the history window
     timings: dict[str, float] = field(default_factory=dict)
     server: FleetServer | None = field(default=None, repr=False)
 
@@ -90,12 +94,6 @@ class Fleet:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def _has(module: str) -> bool:  # interim: history and repos land in the next commits
-    import importlib.util
-
-    return importlib.util.find_spec(module) is not None
 
 
 def _reset_accounts(account_ids: list[str]) -> None:
@@ -144,9 +142,11 @@ def start_fleet(clients: int = 24, *, seed: int = 42, regions: tuple[str, ...] |
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     model = build_model(clients, seed=seed, regions=tuple(regions))
+    now = datetime.now(UTC)
+    plans = plan_releases(model, now, max(history_weeks, 1))
     repo_result = None
     repo_thread = None
-    if repos and _has("audit.demo.gitrepos"):
+    if repos:
         from audit.demo.gitrepos import generate_repos
 
         box: dict[str, Any] = {}
@@ -154,7 +154,7 @@ def start_fleet(clients: int = 24, *, seed: int = 42, regions: tuple[str, ...] |
         def _gen() -> None:
             t = time.perf_counter()
             try:
-                box["result"] = generate_repos(out / "repos", model, history_weeks=history_weeks)
+                box["result"] = generate_repos(out / "repos", model, plans)
             except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
                 box["error"] = exc
             timings["repos"] = time.perf_counter() - t
@@ -172,11 +172,11 @@ def start_fleet(clients: int = 24, *, seed: int = 42, regions: tuple[str, ...] |
             if "error" in box:
                 raise box["error"]
             repo_result = box["result"]
-        if history_weeks > 0 and _has("audit.demo.history"):
+        if history_weeks > 0:
             from audit.demo.history import seed_history
 
             t = time.perf_counter()
-            seed_history(model, seeded, weeks=history_weeks, releases=repo_result.releases if repo_result else None)
+            seed_history(model, seeded, weeks=history_weeks, plans=plans, now=now)
             timings["history"] = time.perf_counter() - t
         faults = Faults(assume_role_denied=model.assume_role_denied, denied=model.denied)
         server.set_faults(faults)
@@ -194,7 +194,8 @@ def start_fleet(clients: int = 24, *, seed: int = 42, regions: tuple[str, ...] |
     fleet = Fleet(out=out, endpoint_url=server.url, accounts_file=accounts_file, repos_file=repos_file,
                   survey_dir=survey_dir, catalog_file=catalog, model=model,
                   expected=expected_counts(model, seeded), secrets=secrets, faults=fault_info,
-                  repo_traits_expected=repo_result.traits if repo_result else {}, timings=timings, server=server)
+                  repo_traits_expected=repo_result.traits if repo_result else {}, timings=timings, server=server,
+                  releases=plans if history_weeks > 0 else {}, now=now)
     with _running_lock:
         _running.append(fleet)
     log.info("fleet of %d clients seeded in %.1fs", clients, timings["total"])

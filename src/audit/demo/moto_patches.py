@@ -1,0 +1,106 @@
+"""Small, in-process additions to moto so backdated history reads back the way AWS returns it.
+
+- `FleetExecution`: a CodePipeline execution with its own times, status, trigger and source
+  revision (moto's executions always start "now", succeed, and have no revisions).
+- CodeBuild `batch_get_builds`: moto marks every build SUCCEEDED with a random end time when it is
+  read; builds the fleet wrote complete (`buildComplete: true`) are returned as written.
+- CodeDeploy `_deployment_info`: moto leaves `rollbackInfo` and `errorInformation` empty; deployments
+  the fleet wrote carry them.
+
+`install()` is idempotent and only touches moto in this process (the fleet's own server).
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from typing import Any
+
+from moto.codepipeline.models import PipelineExecution
+from moto.core.utils import iso_8601_datetime_with_milliseconds
+
+_lock = threading.Lock()
+_installed = False
+
+
+class FleetExecution(PipelineExecution):
+    """A pipeline execution in the past, as ListPipelineExecutions / GetPipelineExecution show it."""
+
+    def __init__(self, *, pipeline_name: str, pipeline_version: int, execution_id: str, status: str,
+                 start: datetime, end: datetime, trigger: tuple[str, str], revision: dict[str, Any],
+                 rollback_target: str | None = None, summary: str | None = None) -> None:
+        super().__init__(pipeline_name, pipeline_version, None)
+        self.pipeline_execution_id = execution_id
+        self.status, self.status_summary = status, summary
+        self.start_time, self.last_update_time = start, end
+        self.trigger_type, self.trigger_detail = trigger
+        self.revision, self.rollback_target = revision, rollback_target
+
+    def _trigger(self) -> dict[str, str]:
+        return {"triggerType": self.trigger_type, "triggerDetail": self.trigger_detail}
+
+    def _extra(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {"executionMode": "SUPERSEDED",
+                                 "executionType": "ROLLBACK" if self.rollback_target else "STANDARD"}
+        if self.rollback_target:
+            extra["rollbackMetadata"] = {"rollbackTargetPipelineExecutionId": self.rollback_target}
+        return extra
+
+    def to_dict(self) -> dict[str, Any]:
+        r = self.revision
+        artifact = {"name": "SourceOutput", "revisionId": r["revisionId"], "revisionSummary": r["revisionSummary"],
+                    "created": iso_8601_datetime_with_milliseconds(r["created"])}
+        if r.get("revisionUrl"):
+            artifact["revisionUrl"] = r["revisionUrl"]
+        out = super().to_dict()
+        out.update(artifactRevisions=[artifact], trigger=self._trigger(), **self._extra())
+        return out
+
+    def to_summary_dict(self) -> dict[str, Any]:
+        r = self.revision
+        source = {"actionName": "Source", "revisionId": r["revisionId"], "revisionSummary": r["revisionSummary"]}
+        if r.get("revisionUrl"):
+            source["revisionUrl"] = r["revisionUrl"]
+        out = super().to_summary_dict()
+        out.update(sourceRevisions=[source], trigger=self._trigger(), **self._extra())
+        return out
+
+
+def install() -> None:
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        _patch_codebuild()
+        _patch_codedeploy()
+        _installed = True
+
+
+def _patch_codebuild() -> None:
+    from moto.codebuild.models import CodeBuildBackend
+
+    original = CodeBuildBackend.batch_get_builds
+
+    def batch_get_builds(self: CodeBuildBackend, ids: list[str]) -> list[dict[str, Any]]:
+        done = [b for builds in self.build_metadata_history.values() for b in builds
+                if b["id"] in ids and b.get("buildComplete")]
+        rest = [i for i in ids if i not in {b["id"] for b in done}]
+        return done + (original(self, rest) if rest else [])
+
+    CodeBuildBackend.batch_get_builds = batch_get_builds  # type: ignore[method-assign]
+
+
+def _patch_codedeploy() -> None:
+    from moto.codedeploy import responses
+
+    original = responses._deployment_info
+
+    def deployment_info(deployment: Any) -> dict[str, Any]:
+        out = original(deployment)
+        if getattr(deployment, "fleet_rollback_info", None):
+            out["rollbackInfo"] = deployment.fleet_rollback_info
+        if getattr(deployment, "fleet_error", None):
+            out["errorInformation"] = deployment.fleet_error
+        return out
+
+    responses._deployment_info = deployment_info
