@@ -96,31 +96,46 @@ class _Kernel:
     def __init__(self, kernel_name: str, cwd: Path) -> None:
         from jupyter_client.manager import KernelManager
 
+        clients: list[Any] = []
+
+        class _Tracking(KernelManager):  # remembers the clients nbclient opens, to close them per notebook
+            def client(self, **kwargs: Any) -> Any:
+                kc = super().client(**kwargs)
+                clients.append(kc)
+                return kc
+
+        self.clients = clients
         # IPC sockets in a private directory: nothing listens on TCP, not even on 127.0.0.1.
         self.sockets = Path(tempfile.mkdtemp(prefix="cicd-audit-kernel-"))
-        self.km = KernelManager(kernel_name=kernel_name, transport="ipc", ip=str(self.sockets / "ipc"))
+        self.km = _Tracking(kernel_name=kernel_name, transport="ipc", ip=str(self.sockets / "ipc"))
         self.km.start_kernel(cwd=str(cwd))
 
+    def close_clients(self) -> None:
+        while self.clients:
+            self.clients.pop().stop_channels()
+
     def stop(self) -> None:
+        self.close_clients()
         if self.km.has_kernel:
             self.km.shutdown_kernel(now=True)
         self.km.cleanup_resources()
         shutil.rmtree(self.sockets, ignore_errors=True)
 
 
-def _failed_cell(nb_path: Path) -> tuple[int | None, str, str, str]:
-    """Locate the failed cell in an executed notebook: (index in the source notebook, source, ename, evalue)."""
+def _failed_cell(executed: Path, source: Path) -> tuple[int | None, str, str, str]:
+    """The failed cell of an executed notebook: (its index in the source notebook, source, ename, evalue).
+
+    papermill adds cells (injected parameters, an error banner), so the index is found by cell id.
+    """
     import nbformat
 
-    nb = nbformat.read(str(nb_path), as_version=4)
-    shift = 0
-    for i, cell in enumerate(nb.cells):
-        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
-            shift = 1
-            continue
+    nb = nbformat.read(str(executed), as_version=4)
+    ids = [c.get("id") for c in nbformat.read(str(source), as_version=4).cells]
+    for cell in nb.cells:
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
-                return i - shift, cell.source, out.get("ename", "Error"), out.get("evalue", "")
+                index = ids.index(cell.get("id")) if cell.get("id") in ids else None
+                return index, cell.source, out.get("ename", "Error"), out.get("evalue", "")
     return None, "", "Error", ""
 
 
@@ -153,13 +168,16 @@ def run_notebooks(parameters: Mapping[str, Any], out_dir: Path, *, source_dir: P
                                     progress_bar=False, log_output=False, cwd=str(out_dir),
                                     request_save_on_cell_execute=False, **extra)
             except PapermillExecutionError as exc:
-                cell, source, ename, evalue = _failed_cell(dst) if dst.exists() else (None, "", exc.ename, "")
+                cell, source, ename, evalue = _failed_cell(dst, src) if dst.exists() else (None, "", exc.ename, "")
                 raise NotebookError(name, cell, source or exc.source, ename or exc.ename,
                                     evalue or str(exc.evalue)) from None
             except AuditError:
                 raise
             except Exception as exc:  # kernel died, bad notebook JSON, ...
                 raise NotebookError(name, None, "", type(exc).__name__, str(exc)) from exc
+            finally:
+                if kernel:
+                    kernel.close_clients()
             timings.notebooks[name] = time.perf_counter() - t0
             done.append(dst)
     finally:

@@ -1,0 +1,85 @@
+"""Figures are pure functions of the analysis tables: right shape, safe labels, something on empty input."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import plotly.io as pio
+import pytest
+
+from audit.report import figures as fg
+from audit.store.schema import empty_frame
+
+from .handmade import analysis_tables
+
+
+@pytest.fixture(scope="module")
+def tables() -> dict[str, pd.DataFrame]:
+    return {k: pd.DataFrame(v) for k, v in analysis_tables().items()}
+
+
+def _strings(fig) -> str:
+    return json.dumps(fig.to_plotly_json()["data"], default=str)
+
+
+def test_overlap_heatmap_is_clients_by_patterns(tables) -> None:
+    fig = fg.overlap_heatmap(tables["overlap"], "client")
+    heat = fig.data[0]
+    assert heat.type == "heatmap"
+    assert set(heat.x) == {"acme", "globex", "initech", "umbrella"}
+    assert len(heat.y) == tables["patterns"]["fingerprint"].nunique()
+    # acme runs two patterns (its pipeline and a manual bucket): two filled cells in its column
+    col = list(heat.x).index("acme")
+    assert sum(1 for row in heat.z if row[col] == row[col]) == 2
+
+
+def test_payoff_curve_is_cumulative_in_dependency_order(tables) -> None:
+    fig = fg.payoff_curve(tables["ranking"], top_n=3)
+    line = fig.data[0]
+    assert list(line.x) == [0.0, 3.0, 5.0, 13.0, 18.0, 19.0]
+    assert list(line.y) == sorted(line.y)
+    assert len(fig.data[1].x) + len(fig.data[2].x) == len(tables["ranking"])
+
+
+def test_rank_stability_and_families(tables) -> None:
+    fig = fg.rank_stability(tables["ranking"], top_n=3)
+    assert max(fig.data[0].x) <= 100
+    fam = fg.pattern_families(tables["patterns"])
+    assert {t.name for t in fam.data} == {"clients", "teams"}
+
+
+def test_delivery_figures_skip_unknown(tables) -> None:
+    fig = fg.delivery_frequency(tables["delivery"], "team")
+    keys = [k for t in fig.data for k in t.y]
+    assert "java" not in keys  # unknown deploys per week is not drawn as zero
+    assert fg.release_mix(tables["delivery"], "team").data
+
+
+def test_data_labels_are_escaped(tables) -> None:
+    text = _strings(fg.rank_stability(tables["ranking"], top_n=3)) + _strings(
+        fg.payoff_curve(tables["ranking"], 3))
+    assert "<script>" not in text and "&lt;script&gt;" in text
+
+
+@pytest.mark.parametrize("name,func", [
+    ("overlap", lambda d: fg.overlap_heatmap(d, "client")), ("patterns", fg.pattern_families),
+    ("similarity", fg.similarity_heatmap), ("ranking", fg.payoff_curve), ("ranking", fg.rank_stability),
+    ("delivery", fg.delivery_frequency), ("delivery", fg.release_mix)])
+def test_empty_input_gives_a_labelled_empty_figure(name, func) -> None:
+    fig = func(empty_frame(name))
+    assert fig.layout.annotations and "No" in fig.layout.annotations[0].text
+
+
+def test_palette_is_colour_blind_safe_and_fonts_projector_sized(tables) -> None:
+    fig = fg.pattern_families(tables["patterns"])
+    assert fig.layout.template.layout.colorway == tuple(fg.OKABE_ITO)
+    assert fig.layout.template.layout.font.size >= 16
+
+
+def test_figure_view_html_has_no_plotlyjs(tables) -> None:
+    view = fg.FigureView(fg.payoff_curve(tables["ranking"]))
+    bundle = view._repr_mimebundle_()
+    assert "plotly-graph-div" in bundle["text/html"]
+    assert len(bundle["text/html"]) < 100_000  # plotly.js (~4.6 MB) is inlined once by the template
+    assert pio.from_json(json.dumps(bundle["application/vnd.plotly.v1+json"])).data

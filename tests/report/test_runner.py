@@ -1,0 +1,98 @@
+"""papermill really executes the four notebooks; a failing one stops the run and leaves old reports alone."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from audit.errors import AuditError
+from audit.report.runner import NOTEBOOKS, NotebookError, build_report, ensure_kernel, notebooks_dir
+
+from .conftest import DAY
+
+
+def test_every_notebook_executed_with_outputs_and_no_error(handmade_report) -> None:
+    for name in NOTEBOOKS:
+        nb = nbformat.read(str(handmade_report.dir / f"{name}.ipynb"), as_version=4)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert any("injected-parameters" in c.metadata.get("tags", []) for c in code), name
+        assert all(o.output_type != "error" for c in code for o in c.outputs), name
+        shown = [c for c in code if c.outputs]
+        assert len(shown) >= 4, f"{name}: only {len(shown)} cells produced output"
+        assert nb.metadata.papermill.parameters["snapshot_date"] == DAY
+
+
+def test_report_dir_holds_notebooks_report_and_backlog(handmade_report) -> None:
+    names = sorted(p.name for p in handmade_report.dir.iterdir())
+    assert names == sorted([f"{n}.ipynb" for n in NOTEBOOKS] + ["report.html", "backlog.csv", "backlog.md",
+                                                                 "ranking.csv"])
+    assert handmade_report.dir.name == DAY
+    leftovers = [p.name for p in handmade_report.out.iterdir() if p.name.startswith(".")]
+    assert leftovers == []
+
+
+def _broken_notebooks(tmp_path: Path, bad: str) -> Path:
+    src = tmp_path / "notebooks"
+    shutil.copytree(notebooks_dir(), src)
+    nb = nbformat.read(str(src / f"{bad}.ipynb"), as_version=4)
+    nb.cells.insert(5, nbformat.v4.new_code_cell("sections.no_such_section(report)"))
+    nbformat.write(nb, str(src / f"{bad}.ipynb"))
+    return src
+
+
+def test_failing_notebook_names_notebook_and_cell_and_keeps_old_report(handmade_inventory, tmp_path) -> None:
+    out = tmp_path / "reports"
+    good = build_report(handmade_inventory, out, snapshot_date=DAY, top_n=3)
+    before = {p.name: p.read_bytes() for p in good.parent.iterdir()}
+    broken = _broken_notebooks(tmp_path, "03_rank_work_items")
+    with pytest.raises(NotebookError) as info:
+        build_report(handmade_inventory, out, snapshot_date=DAY, top_n=3, source_dir=broken)
+    err = info.value
+    assert err.exit_code == 1
+    assert err.notebook == "03_rank_work_items" and err.cell == 5
+    msg = str(err)
+    assert "03_rank_work_items.ipynb" in msg and "cell 5" in msg and "no_such_section" in msg
+    assert "AttributeError" in msg
+    # the earlier report of the same day is byte-for-byte untouched, the failed run is kept aside
+    assert {p.name: p.read_bytes() for p in good.parent.iterdir()} == before
+    kept = out / f".failed-{DAY}"
+    assert (kept / "03_rank_work_items.ipynb").exists() and not (kept / "04_lead_meeting_report.ipynb").exists()
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [DAY]
+
+
+def test_failing_notebook_exit_code_through_the_cli(handmade_inventory, tmp_path, monkeypatch, capsys) -> None:
+    """The CLI turns NotebookError into one line on stderr and exit code 1."""
+    from audit import cli
+    from audit.report import weekly
+
+    broken = _broken_notebooks(tmp_path, "02_deployment_patterns")
+    monkeypatch.setenv("CICD_AUDIT_NOTEBOOKS", str(broken))
+
+    def fake_weekly(**opts):  # the CLI path only: run the real report step on the hand-built snapshot
+        return build_report(handmade_inventory, opts["out"], snapshot_date=DAY, top_n=opts["top_n"])
+
+    monkeypatch.setattr(weekly, "weekly_command", fake_weekly)
+    with pytest.raises(SystemExit) as info:
+        cli.main(["weekly", "--config", str(tmp_path), "--out", str(tmp_path / "r"), "--top-n", "3"])
+    assert info.value.code == 1
+    err = capsys.readouterr().err
+    assert "02_deployment_patterns.ipynb" in err and "cell 5" in err and "Traceback" not in err
+
+
+def test_kernel_check() -> None:
+    ensure_kernel("python3")
+    with pytest.raises(AuditError, match="not installed"):
+        ensure_kernel("no-such-kernel-xyz")
+
+
+def test_separate_kernels_give_the_same_report(handmade_inventory, handmade_report, tmp_path) -> None:
+    """Sharing one kernel between notebooks is an optimisation only: the outputs are the same."""
+    alone = build_report(handmade_inventory, tmp_path, snapshot_date=DAY, top_n=3, shared_kernel=False)
+    for name in ("backlog.csv", "ranking.csv"):
+        assert (alone.parent / name).read_bytes() == (handmade_report.dir / name).read_bytes()
+    shared = nbformat.read(str(handmade_report.dir / "04_lead_meeting_report.ipynb"), as_version=4)
+    single = nbformat.read(str(alone.parent / "04_lead_meeting_report.ipynb"), as_version=4)
+    assert [len(c.get("outputs", [])) for c in shared.cells] == [len(c.get("outputs", [])) for c in single.cells]
