@@ -220,7 +220,7 @@ def crawl(config: AccountsConfig, out: Path, *, day: str | None = None, profile:
         "config_hash": _config_hash(config), "accounts_total": len(accounts),
         "accounts_ok": result.accounts_ok, "accounts_partial": result.accounts_partial,
         "accounts_failed": result.accounts_failed, "calls": result.calls, "errors": result.errors,
-        "resumed": bool(resume and done_before), "workers": workers, "history_days": history,
+        "resumed": bool(resume and done_before), "accounts_skipped": len(done_before & {c.account_id for c in clients}), "workers": workers, "history_days": history,
         "filters": {"accounts_only": accounts_only, "regions": regions, "services": services},
         "collectors": [c.name for c in collectors], "endpoint_url": settings.endpoint_url,
         "profile": profile,

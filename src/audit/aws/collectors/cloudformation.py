@@ -59,10 +59,12 @@ def transform(raw: Mapping[str, Any], ctx: Ctx) -> Rows:
             **ctx.where, "arn": s["StackId"], "name": s["StackName"], "tags": tags_json(s.get("Tags")),
             "managed_by": None, "status": s["StackStatus"], "iac_tool": iac_tool(s, s.get("__template")),
             "created": s.get("CreationTime"), "last_updated": s.get("LastUpdatedTime") or s.get("CreationTime"),
-            "resource_count": len(s.get("__resources") or []), "drift_status": drift,
+            "resource_count": sum(1 for r in s.get("__resources") or [] if r.get("ResourceType")), "drift_status": drift,
             "termination_protection": bool(s.get("EnableTerminationProtection")),
         })
         for r in s.get("__resources") or []:
+            if not r.get("ResourceType"):  # emulators list resources they could not create, untyped
+                continue
             resources.append({**ctx.where, "stack_name": s["StackName"], "logical_id": r["LogicalResourceId"],
                               "physical_id": r.get("PhysicalResourceId"), "resource_type": r["ResourceType"],
                               "status": r.get("ResourceStatus")})
