@@ -13,7 +13,7 @@ import re
 import pandas as pd
 
 from audit.analysis.frames import Inventory, conform, table
-from audit.analysis.vocab import normalise_name
+from audit.analysis.vocab import normalise_name, text
 
 THRESHOLD = 0.6
 BUCKET_PURPOSES = (  # first match wins
@@ -26,7 +26,7 @@ BUCKET_PURPOSES = (  # first match wins
 
 def bucket_purpose(name: str | None, client: str | None = None, account_id: str | None = None) -> str:
     """A bucket's purpose from its name (keywords), else its normalised name."""
-    low = (name or "").lower()
+    low = text(name).lower()
     for purpose, pattern in BUCKET_PURPOSES:
         if re.search(pattern, low):
             return purpose

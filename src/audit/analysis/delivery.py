@@ -21,7 +21,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from audit.analysis.frames import Inventory, as_list, conform, table
+from audit.analysis.frames import Inventory, as_list, conform, objectify, table
 from audit.config import Survey
 
 OK, FAILED = "Succeeded", "Failed"
@@ -46,7 +46,7 @@ def deploy_events(inv: Inventory, units: pd.DataFrame) -> pd.DataFrame:
                    if len(as_list(t)) == 1}
     parts = []
     pipes = units.loc[units["kind"] == "pipeline", ["unit_id", "account_id", "region", "pipeline_name", "team"]]
-    ex = table(inv, "pipeline_executions")
+    ex = table(inv, "pipeline_executions", strings=False)
     ex = ex[ex["status"].isin([OK, FAILED])]
     if len(ex):
         m = ex.merge(pipes, on=["account_id", "region", "pipeline_name"], how="left")
@@ -97,7 +97,7 @@ def deploy_events(inv: Inventory, units: pd.DataFrame) -> pd.DataFrame:
             parts.append(pd.DataFrame(rows, columns=_EVENT_COLS))
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in _EVENT_COLS})
-    ev = pd.concat(parts, ignore_index=True)
+    ev = objectify(pd.concat(parts, ignore_index=True))
     ev["time"] = pd.to_datetime(ev["time"], utc=True)
     ev["revision_time"] = pd.to_datetime(ev["revision_time"], utc=True)
     ev["team"] = ev["team"].where(ev["team"].notna(), ev["account_id"].map(single_team))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from audit.analysis.frames import conform
 
@@ -76,8 +77,12 @@ def similarity(units: pd.DataFrame) -> pd.DataFrame:
     union = size[:, None] + size[None, :] - inter
     a, b = np.triu_indices(len(clients), k=1)
     jac = np.where(union[a, b] > 0, inter[a, b] / np.maximum(union[a, b], 1), 0.0)
-    out = pd.DataFrame({"client_a": clients[a], "client_b": clients[b], "jaccard": jac.astype(float)})
-    return conform("similarity", out)
+    # dictionary-encoded in arrow: 2,000 clients make 2M pairs, too many for Python string objects
+    names = pa.array(clients.tolist(), pa.string())
+    table = pa.table({"client_a": pa.DictionaryArray.from_arrays(pa.array(a, pa.int32()), names).cast(pa.string()),
+                      "client_b": pa.DictionaryArray.from_arrays(pa.array(b, pa.int32()), names).cast(pa.string()),
+                      "jaccard": pa.array(jac.astype(float))})
+    return table.to_pandas()
 
 
 def dominant_fingerprints(units: pd.DataFrame) -> pd.DataFrame:

@@ -126,7 +126,8 @@ def item_hours(item: Item, cov: pd.DataFrame, rates: pd.DataFrame,
     else:
         events = pd.Series(float(p.deploys_per_year), index=r.index)
         from_history, from_survey, unknown = 0, 0, 0
-    minutes = np.array([_minutes(item, t, surveys) for t in r["team"]], dtype=float)
+    per_team = {t: _minutes(item, t, surveys) for t in set(r["team"].dropna())}
+    minutes = r["team"].map(per_team).fillna(_minutes(item, None, surveys)).to_numpy(dtype=float)
     deploy_h = float((events.to_numpy() * minutes).sum() / 60)
     restore = r["ttr"] if p.restore_hours == "history" else pd.Series(float(p.restore_hours), index=r.index)
     failure_h = float((events * r["cfr"].fillna(0) * p.failures_avoided_rate * restore.fillna(0)).sum())

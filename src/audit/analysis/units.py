@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from audit.analysis import vocab
-from audit.analysis.frames import Inventory, as_list, conform, notnull, table
+from audit.analysis.frames import Inventory, as_list, conform, notnull, objectify, table
 
 BOOTSTRAP_STACKS = ("cdktoolkit", "aws-sam-cli-managed-", "stackset-")
 REPO_TARGETS = {"ecs": "ecs", "fargate": "ecs", "lambda": "lambda", "sam": "lambda", "beanstalk": "beanstalk",
@@ -36,7 +36,7 @@ REPO_ARTIFACTS = {"docker": "image", "container": "image", "image": "image", "oc
 
 
 def _str(value: Any) -> str | None:
-    return value if notnull(value) and value != "" else None
+    return value if isinstance(value, str) and value else None
 
 
 def compute_resources(inv: Inventory) -> pd.DataFrame:
@@ -84,7 +84,7 @@ def compute_resources(inv: Inventory) -> pd.DataFrame:
     if not parts:
         return pd.DataFrame(columns=["account_id", "client", "region", "rid", "name", "kind", "target",
                                      "strategy", "artifact", "gates", "managed_by", "tags"])
-    out = pd.concat(parts, ignore_index=True)
+    out = objectify(pd.concat(parts, ignore_index=True))
     # managed_by fallback: a stack resource whose physical id is the resource's name or ARN
     sres = table(inv, "stack_resources")
     if not sres.empty and out["managed_by"].isna().any():
@@ -155,7 +155,8 @@ def build_units(inv: Inventory) -> pd.DataFrame:
     """The `units` table (see module docstring); one row per deployable unit."""
     repos = _Repos(inv)
     compute = compute_resources(inv)
-    crec = compute.to_dict("records")
+    cols = list(compute.columns)
+    crec = [dict(zip(cols, row, strict=True)) for row in zip(*(compute[c].tolist() for c in cols), strict=True)]
     by_stack: dict[tuple, list[dict]] = defaultdict(list)
     by_name: dict[tuple, dict] = {}
     for c in crec:
@@ -173,7 +174,7 @@ def build_units(inv: Inventory) -> pd.DataFrame:
     acts: dict[tuple, list] = defaultdict(list)
     for a, r, p, cat, prov, conf in zip(dep["account_id"], dep["region"], dep["pipeline_name"], dep["category"],
                                         dep["provider"], dep["configuration"], strict=True):
-        acts[(a, r, p)].append((cat, str(prov or "").lower(), conf))
+        acts[(a, r, p)].append((cat, vocab.text(prov).lower(), conf))
     account_teams = _account_teams(inv)
     units: list[dict] = []
     used_stacks: set[tuple] = set()
@@ -191,7 +192,7 @@ def build_units(inv: Inventory) -> pd.DataFrame:
     for p in table(inv, "pipelines").itertuples(index=False):
         key = (p.account_id, p.region, p.name)
         cands: list[dict] = []
-        stack_names = [s for s in as_list(p.deploy_stack_names) if s]
+        stack_names = [s for s in as_list(p.deploy_stack_names) if vocab.text(s)]
         tools = []
         for s in stack_names:
             used_stacks.add((p.account_id, p.region, s))
@@ -216,7 +217,7 @@ def build_units(inv: Inventory) -> pd.DataFrame:
                 used_rids.add((c["account_id"], c["rid"]))
         best = _pick(cands)
         repo = repos.for_pipeline(p.arn, p.source_repository)
-        gates = _gates("manual-approval" if (p.manual_approvals or 0) > 0 else None,
+        gates = _gates("manual-approval" if notnull(p.manual_approvals) and p.manual_approvals > 0 else None,
                        "test" if has_test else None, best.get("gates"))
         units.append(_unit(
             p, "pipeline", p.name, repo=repo, pipeline_name=p.name, stack_name=",".join(stack_names) or None,
@@ -254,7 +255,7 @@ def build_units(inv: Inventory) -> pd.DataFrame:
             target=c["target"], strategy=c["strategy"], gates=c["gates"],
             team=team_for(repo, c["account_id"], c["client"], c["target"]) or _tag_team(c["tags"])))
     units += _repo_units(inv, repos, {(u["repo"], u["client"]) for u in units if u["repo"]})
-    frame = pd.DataFrame(units)
+    frame = objectify(pd.DataFrame(units))
     if frame.empty:
         return conform("units", frame)
     frame["fingerprint"] = [vocab.fingerprint(*r) for r in zip(
@@ -298,7 +299,7 @@ def _group_targets(account: str, group: Any, by_name: dict) -> list[dict]:
         return [{"target": "ec2", "strategy": "in-place", "artifact": "bundle", "gates": None}]
     strategy = vocab.strategy_of_codedeploy(group.deployment_type, group.deployment_config)
     gates = "rollback-alarms" if group.auto_rollback and as_list(group.rollback_alarms) else None
-    platform = str(group.compute_platform or "").lower()
+    platform = vocab.text(group.compute_platform).lower()
     if platform == "lambda":
         return [{"target": "lambda", "strategy": strategy, "artifact": "zip", "gates": gates}]
     if platform == "ecs":

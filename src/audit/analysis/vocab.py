@@ -32,11 +32,16 @@ UNKNOWN = "unknown"
 NONE = "none"
 
 
+def text(value: object) -> str:
+    """A string cell as text; None, NaN and pd.NA (pandas' missing strings) become ""."""
+    return value if isinstance(value, str) else ""
+
+
 def source_of(provider: str | None, repo_url: str | None = None) -> str:
     """Pipeline source provider -> source vocabulary; a connection's host comes from the repo URL."""
-    if not provider:
+    key = text(provider).lower()
+    if not key:
         return NONE
-    key = provider.lower()
     if key == "codestarsourceconnection" and repo_url:
         host = host_of(repo_url)
         if host in ("gitlab", "bitbucket"):
@@ -46,32 +51,31 @@ def source_of(provider: str | None, repo_url: str | None = None) -> str:
 
 def host_of(url: str | None) -> str:
     """Source host of a repository URL: github | gitlab | bitbucket | codecommit | git."""
-    text = (url or "").lower()
+    low = text(url).lower()
     for host in ("github", "gitlab", "bitbucket", "codecommit"):
-        if host in text:
+        if host in low:
             return host
     return "git"
 
 
 def build_of(providers: list[str]) -> str:
-    vals = sorted({BUILD.get(p.lower(), p.lower()) for p in providers if p})
+    vals = sorted({BUILD.get(text(p).lower(), text(p).lower()) for p in providers if text(p)})
     return "+".join(vals) if vals else NONE
 
 
 def iac_of(tool: str | None) -> str:
-    if not tool:
-        return NONE
-    return IAC.get(tool.lower(), tool.lower())
+    key = text(tool).lower()
+    return IAC.get(key, key) if key else NONE
 
 
 def strategy_of_codedeploy(deployment_type: str | None, config: str | None) -> str:
     """CodeDeploy deployment type/config -> blue-green | canary | linear | all-at-once | in-place."""
-    cfg = (config or "").lower()
+    cfg = text(config).lower()
     if "canary" in cfg:
         return "canary"
     if "linear" in cfg:
         return "linear"
-    if (deployment_type or "").upper() == "BLUE_GREEN":
+    if text(deployment_type).upper() == "BLUE_GREEN":
         return "blue-green"
     if "allatonce" in cfg and "lambda" in cfg:
         return "all-at-once"
@@ -100,16 +104,16 @@ def normalise_name(name: str | None, client: str | None = None, account_id: str 
     `acme-deploy-123456789012-eu-west-1` and `globex-deploy-210987654321-us-east-1` both become
     `{client}-deploy-{account}-{region}`, so the same onboarding item is counted once per account.
     """
-    text = (name or "").lower()
-    if account_id:
-        text = text.replace(account_id, "{account}")
-    text = _ACCOUNT.sub("{account}", text)
-    text = _REGION.sub("{region}", text)
-    if client:
+    out = text(name).lower()
+    if text(account_id):
+        out = out.replace(account_id, "{account}")
+    out = _ACCOUNT.sub("{account}", out)
+    out = _REGION.sub("{region}", out)
+    if text(client):
         low = client.lower()
         variants = {low, low.replace("-", ""), low.replace("-", "_"), low.split("-")[0]}
         for variant in sorted(variants, key=len, reverse=True):
             if len(variant) >= 3:
-                text = text.replace(variant, "{client}")
-    return _HASHY.sub("{n}", text.replace("{account}", "\0a").replace("{region}", "\0r")) \
+                out = out.replace(variant, "{client}")
+    return _HASHY.sub("{n}", out.replace("{account}", "\0a").replace("{region}", "\0r")) \
         .replace("\0a", "{account}").replace("\0r", "{region}")
