@@ -7,7 +7,8 @@ import pytest
 
 from audit.analysis.delivery import delivery, sprint_end_flags
 from audit.analysis.units import build_units
-from conftest import REGION, A, surveys
+
+from .inventory import REGION, A, surveys
 
 
 @pytest.fixture

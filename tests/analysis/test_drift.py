@@ -7,7 +7,8 @@ from pathlib import Path
 import pandas as pd
 
 from audit.analysis.run import analyze
-from conftest import FP_WEB, FP_WEB_ROLLING, REGION, C, D, inventory_tables, surveys, write
+
+from .inventory import FP_WEB, FP_WEB_ROLLING, REGION, C, D, inventory_tables, surveys, write
 
 CATALOG = Path(__file__).resolve().parents[2] / "inventory" / "catalog.yaml"
 

@@ -6,7 +6,8 @@ import pytest
 
 from audit.analysis.patterns import dominant_fingerprints, overlap, patterns, similarity, team_drift
 from audit.analysis.units import build_units
-from conftest import FP_DATA, FP_MANUAL_ECS, FP_SITE, FP_WEB, FP_WEB_ROLLING
+
+from .inventory import FP_DATA, FP_MANUAL_ECS, FP_SITE, FP_WEB, FP_WEB_ROLLING
 
 
 @pytest.fixture

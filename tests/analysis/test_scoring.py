@@ -11,7 +11,8 @@ from audit.analysis.catalog import load_catalog
 from audit.analysis.run import compute_tables
 from audit.analysis.scoring import dependency_order, rank_stability
 from audit.store.snapshots import open_duckdb
-from conftest import surveys
+
+from .inventory import surveys
 
 CATALOG = """\
 items:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from audit.analysis.units import build_units
 from audit.analysis.vocab import fingerprint, normalise_name
-from conftest import FP_DATA, FP_MANUAL_ECS, FP_MANUAL_FN, FP_SITE, FP_WEB, FP_WEB_ROLLING, REGION, A, C, D
+
+from .inventory import FP_DATA, FP_MANUAL_ECS, FP_MANUAL_FN, FP_SITE, FP_WEB, FP_WEB_ROLLING, REGION, A, C, D
 
 
 def test_units_fingerprints_kinds_and_teams(inv):
