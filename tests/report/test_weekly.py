@@ -1,0 +1,92 @@
+"""The weekly run on the demo fleet: analyze + notebooks + export + backlog, the CLI, and the demo command."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from audit.report.weekly import run_weekly
+
+from .browser import check_report
+
+XSS = "<script>alert(1)</script>"
+
+
+@pytest.fixture(scope="module")
+def fleet_report(fleet_snapshot, tmp_path_factory) -> Path:
+    """run_weekly --skip-crawl on a private copy of the session fleet's crawled+scanned snapshot."""
+    inventory = tmp_path_factory.mktemp("weekly-inventory")
+    shutil.copytree(fleet_snapshot.inventory / "snapshots", inventory / "snapshots")
+    out = tmp_path_factory.mktemp("weekly-reports")
+    return run_weekly(fleet_snapshot.fleet.out, out, inventory_dir=inventory, skip_crawl=True,
+                      day=fleet_snapshot.snapshot_dir.name, top_n=5, progress=False)
+
+
+def test_weekly_writes_report_backlog_and_notebooks(fleet_report, fleet_snapshot) -> None:
+    assert fleet_report.name == "report.html" and fleet_report.parent.name == fleet_snapshot.snapshot_dir.name
+    names = {p.name for p in fleet_report.parent.iterdir()}
+    assert {"report.html", "backlog.csv", "backlog.md", "ranking.csv", "04_lead_meeting_report.ipynb"} <= names
+    with open(fleet_report.parent / "backlog.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    assert {"Summary", "Description", "Issue Type", "Priority", "Labels", "Story Points", "Original Estimate",
+            "Issue Id", "Depends on"} <= set(rows[0])
+    assert len(rows) - 1 >= 5  # the top 5 (plus any prerequisites)
+
+
+def test_report_shows_the_fleet_faithfully_and_safely(fleet_report, fleet_snapshot) -> None:
+    page = fleet_report.read_text(encoding="utf-8")
+    assert XSS not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    crawl = fleet_snapshot.crawl
+    assert f"<div class=\"value\">{crawl.accounts_failed}</div><div class=\"label\">failed</div>" in page
+    assert "AssumeRole" in page  # the faulted account's error is listed in the appendix
+
+
+@pytest.mark.browser
+def test_fleet_report_in_chromium(fleet_report, tmp_path) -> None:
+    page = check_report(fleet_report, tmp_path / "fleet-report.png")
+    assert page.figures_in_dom == page.figures_rendered == page.figures_expected >= 6
+    assert page.console_errors == [] and page.dialogs == [] and page.live_xss_scripts == 0
+    assert all(u.startswith(("file://", "data:")) for u in page.requests), page.requests
+    assert XSS in page.visible_text
+
+
+def test_bad_config_exits_2_and_writes_nothing(tmp_path, capsys) -> None:
+    from audit import cli
+
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "accounts.yaml").write_text("clients:\n  - name: acme\n    account_id: 1234\n")
+    out = tmp_path / "reports"
+    with pytest.raises(SystemExit) as info:
+        cli.main(["weekly", "--config", str(config), "--out", str(out)])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "accounts.yaml:3" in err and "account_id" in err
+    assert not out.exists() and sorted(p.name for p in config.iterdir()) == ["accounts.yaml"]
+
+
+def test_skip_crawl_without_a_snapshot_is_a_clear_error(fleet, tmp_path) -> None:
+    from audit.errors import SnapshotError
+
+    with pytest.raises(SnapshotError, match="--skip-crawl"):
+        run_weekly(fleet.out, tmp_path / "r", inventory_dir=tmp_path / "empty", skip_crawl=True, day="2026-01-05")
+
+
+@pytest.mark.slow
+def test_demo_command_end_to_end(tmp_path) -> None:
+    """`cicd-audit demo` in a fresh process: fleet, crawl, scan, analyze, notebooks; path is the last line."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    proc = subprocess.run([sys.executable, "-m", "audit", "demo", "--clients", "3", "--out", str(tmp_path / "d"),
+                           "--top-n", "4"], capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    last = proc.stdout.strip().splitlines()[-1]
+    report = Path(last)
+    assert report.is_absolute() and report.name == "report.html" and report.is_file()
+    assert report.parent.parent == (tmp_path / "d" / "reports").resolve()
+    assert (tmp_path / "d" / "inventory" / "snapshots" / report.parent.name / "analysis").is_dir()
