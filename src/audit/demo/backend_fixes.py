@@ -66,3 +66,19 @@ def backdate_access_keys(ctx: Ctx, user: str, *, days: int) -> None:
     u.create_date = then
     for key in u.access_keys:
         key.create_date = then
+
+
+def drop_blank_stack_resources(ctx: Ctx, stack_name: str, region: str) -> None:
+    """moto lists a resource it could not create (CDKMetadata, false conditions) as a blank entry.
+
+    AWS lists no such row for a resource whose condition is false; drop it so ListStackResources
+    answers like AWS. The template (GetTemplate) keeps the resource.
+    """
+    from moto.cloudformation.models import cloudformation_backends
+
+    backend = cloudformation_backends[ctx.acct][region]
+    stack = next(s for s in backend.stacks.values() if s.name == stack_name)
+    resource_map = stack.resource_map
+    for logical_id in list(resource_map._resource_json_map):
+        if logical_id not in resource_map._parsed_resources:
+            resource_map._resource_json_map.pop(logical_id)

@@ -65,7 +65,7 @@ class _History:
 
     def run(self) -> None:
         last_good: tuple[Release, str] | None = None
-        for rel in self.plan.releases:
+        for n, rel in enumerate(self.plan.releases):
             if rel.kind == "hotfix" and self.rng.random() < 0.25:
                 continue  # this client did not take the hotfix
             lag = timedelta(minutes=5 + (self.index % 5) * 9 + self.rng.randint(0, 20))
@@ -74,6 +74,8 @@ class _History:
                 continue
             failed = self.rng.random() < FAIL_RATE[self.pipe.team]
             stage = self.rng.choice(["build", "deploy", "deploy"]) if failed else None
+            if self.index == 2 and n == 3:  # every fleet shows a failed deploy (and its rollback)
+                failed, stage = True, "deploy"
             end, exec_id = self._execute(rel, start, trigger=self._trigger(), fail=stage)
             if not failed:
                 last_good = (rel, exec_id)

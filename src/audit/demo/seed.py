@@ -24,6 +24,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from audit.demo import backend_fixes as fix
 from audit.demo.model import AUDIT_ROLE, TOOLING_ACCOUNT, ClientSpec, FleetModel
 
 GLOBAL = "global"
@@ -163,6 +164,7 @@ class Ctx:
             StackName=name, TemplateBody=json.dumps(template), Capabilities=["CAPABILITY_NAMED_IAM"],
             Tags=tag_list(tags(self.spec, team, **(extra_tags or {}))))
         self.out.add("stacks", region)
+        fix.drop_blank_stack_resources(self, name, region)
         listed = [r for r in template["Resources"].values() if "Condition" not in r]
         self.out.add("stack_resources", region, len(listed))
         for res in listed:

@@ -202,6 +202,11 @@ class _QuietHandler(MotoRequestHandler):
         pass
 
 
+def _log_quietly(kind: str, message: str, *args: Any) -> None:
+    text = (message % args) if args else message
+    log.debug("moto %s: %s", kind, text.strip().splitlines()[0] if text.strip() else "")
+
+
 @dataclass
 class FleetServer:
     """moto on 127.0.0.1 in a daemon thread, with latency and fault layers in front."""
@@ -220,6 +225,9 @@ class FleetServer:
         self._server = make_server(self.host, self.port, self._latency_mw, threaded=True,
                                    request_handler=_QuietHandler)
         self._server.daemon_threads = True
+        # moto answers unimplemented operations with HTTP 500 (the crawler records them); werkzeug
+        # would print a traceback for each: keep one debug line instead.
+        self._server.log = _log_quietly  # type: ignore[method-assign]
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, name=f"moto-{self.port}",
                                         daemon=True)
