@@ -102,6 +102,15 @@ class Clients:
 
 def _account_header(request: Any, **_: Any) -> None:
     request.headers["x-moto-account-id"] = _local.account_id
+    _calls[0] += 1  # not atomic across threads; a close count is enough for the seed report
+
+
+_calls = [0]
+
+
+def seed_calls() -> int:
+    """API calls made by seeding in this process so far (approximate under threads)."""
+    return _calls[0]
 
 
 @dataclass
@@ -307,10 +316,8 @@ def warm_up(clients: Clients, model: FleetModel) -> None:
         ("codecommit", lambda c: c.get_repository(repositoryName="warm-up")),
     ]
 
-    def call(item: tuple[str, Callable[[Any], Any]]) -> None:
-        _local.account_id = TOOLING_ACCOUNT
+    # Sequential: loading is CPU-bound under the GIL, so threads only add contention.
+    _local.account_id = TOOLING_ACCOUNT
+    for service, call in calls:
         with contextlib.suppress(Exception):  # warming only; errors are expected (e.g. missing repo)
-            item[1](clients(item[0], region))
-
-    with ThreadPoolExecutor(max_workers=6, thread_name_prefix="fleet-warm") as pool:
-        list(pool.map(call, calls))
+            call(clients(service, region))

@@ -1,0 +1,58 @@
+"""The session fleet crawled and scanned (`fleet_snapshot`): the snapshot holds exactly what the
+fleet seeded, the faults show up as errors, and no seeded secret value is written anywhere."""
+
+from __future__ import annotations
+
+import pyarrow.parquet as pq
+
+
+def _rows(snapshot_dir, table: str):
+    path = snapshot_dir / f"{table}.parquet"
+    return pq.read_table(path).to_pandas() if path.exists() else None
+
+
+def test_every_crawl_table_has_the_seeded_row_count_per_account(fleet_snapshot):
+    fleet, snap = fleet_snapshot.fleet, fleet_snapshot.snapshot_dir
+    mismatches = []
+    for table in next(iter(fleet.expected.values())):
+        frame = _rows(snap, table)
+        for acct, expected in fleet.expected.items():
+            got = 0 if frame is None else int((frame["account_id"] == acct).sum())
+            if got != expected[table]:
+                mismatches.append((acct, table, expected[table], got))
+    assert mismatches == []
+
+
+def test_faults_are_error_rows_and_other_accounts_are_complete(fleet_snapshot):
+    fleet, snap = fleet_snapshot.fleet, fleet_snapshot.snapshot_dir
+    errors = _rows(snap, "errors")
+    [denied] = fleet.faults["assume_role_denied"]
+    assert set(errors[errors["account_id"] == denied]["error_class"]) == {"assume-role"}
+    [(acct, region, service)] = fleet.faults["denied"]
+    hit = errors[(errors["account_id"] == acct) & (errors["region"] == region)]
+    assert "access-denied" in set(hit["error_class"])
+    accounts = _rows(snap, "accounts").set_index("account_id")
+    assert accounts.loc[denied, "status"] == "failed"
+    assert accounts.loc[acct, "status"] in {"partial", "ok"}
+
+
+def test_no_seeded_secret_value_is_in_any_output_file(fleet_snapshot):
+    fleet = fleet_snapshot.fleet
+    assert fleet.secrets
+    for path in fleet_snapshot.inventory.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            for secret in fleet.secrets:
+                assert secret.encode() not in data, f"{secret[:6]}... found in {path}"
+
+
+def test_scan_finds_the_expected_repo_traits(fleet_snapshot):
+    fleet, snap = fleet_snapshot.fleet, fleet_snapshot.snapshot_dir
+    traits = _rows(snap, "repo_traits")
+    assert traits is not None, "the fixture scans the fleet's repositories"
+    got: dict[str, dict[str, set[str]]] = {}
+    for row in traits.itertuples():
+        got.setdefault(row.repo, {}).setdefault(row.family, set()).add(row.value)
+    for repo, families in fleet.repo_traits_expected.items():
+        for family, values in families.items():
+            assert got.get(repo, {}).get(family, set()) == set(values), (repo, family)
