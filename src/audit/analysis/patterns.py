@@ -86,14 +86,20 @@ def similarity(units: pd.DataFrame) -> pd.DataFrame:
 
 
 def dominant_fingerprints(units: pd.DataFrame) -> pd.DataFrame:
-    """Each team's dominant fingerprint: used by most clients, then most units, then alphabetical."""
+    """Each team's dominant fingerprint: used by most clients, then most units, then the most common
+    target[strategy] among the team's units, then alphabetical."""
     sub = units[units["team"].notna() & units["client"].notna()]
     if sub.empty:
         return pd.DataFrame(columns=["team", "fingerprint", "family", "clients", "units"])
-    g = sub.groupby(["team", "fingerprint", "family"]).agg(clients=("client", "nunique"), units=("unit_id", "size"))
-    g = g.reset_index().sort_values(["team", "clients", "units", "fingerprint"],
-                                    ascending=[True, False, False, True])
-    return g.drop_duplicates("team").reset_index(drop=True)
+    g = sub.groupby(["team", "fingerprint", "family"]).agg(clients=("client", "nunique"), units=("unit_id", "size"),
+                                                          ts=("target", "first"), st=("strategy", "first"))
+    g = g.reset_index()
+    # tie-break: how many of the team's units deploy the same way (target[strategy]), then by name
+    how = sub.groupby(["team", "target", "strategy"]).size().rename("same_strategy").reset_index()
+    g = g.merge(how, left_on=["team", "ts", "st"], right_on=["team", "target", "strategy"], how="left")
+    g = g.sort_values(["team", "clients", "units", "same_strategy", "fingerprint"],
+                      ascending=[True, False, False, False, True])
+    return g.drop_duplicates("team")[["team", "fingerprint", "family", "clients", "units"]].reset_index(drop=True)
 
 
 def team_drift(units: pd.DataFrame) -> pd.DataFrame:

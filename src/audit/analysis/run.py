@@ -26,7 +26,7 @@ from audit.analysis.drift import drift
 from audit.analysis.frames import Inventory, load_inventory, table, to_table
 from audit.analysis.patterns import overlap, patterns, similarity, team_drift
 from audit.analysis.scoring import match_items, score_items
-from audit.analysis.units import build_units
+from audit.analysis.units import build_units, resource_teams
 from audit.config import Survey, load_surveys
 from audit.store.snapshots import Snapshot, open_duckdb, open_snapshot, previous_snapshot, write_analysis
 
@@ -76,7 +76,7 @@ def compute_tables(inv: Inventory, catalog: Catalog, surveys: Mapping[str, Surve
     hits = match_items(catalog, con)
     lap("rules")
     out["ranking"] = score_items(catalog, hits, units, out["delivery"], table(inv, "accounts"), surveys,
-                                 top_n=top_n, seed=seed)
+                                 top_n=top_n, seed=seed, resource_teams=resource_teams(inv))
     lap("scoring")
     return out
 

@@ -50,10 +50,13 @@ def match_items(catalog: Catalog, con: duckdb.DuckDBPyConnection) -> pd.DataFram
     return pd.concat(frames, ignore_index=True)[["item_id", "account_id", "unit_id"]]
 
 
-def _covered(hits: pd.DataFrame, units: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
-    """Hits with client and team: from the unit, else the account (every team serving it)."""
+def _covered(hits: pd.DataFrame, units: pd.DataFrame, accounts: pd.DataFrame,
+             resource_teams: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Hits with client and team: from the unit, else the resource's `team` tag, else the account's teams."""
     u = units[["unit_id", "client", "team"]]
     m = hits.merge(u, on="unit_id", how="left")
+    if resource_teams:
+        m["team"] = m["team"].where(m["team"].notna(), m["unit_id"].map(resource_teams))
     acc = accounts[["account_id", "client", "teams"]].rename(columns={"client": "acc_client"})
     m = m.merge(acc, on="account_id", how="left")
     m["client"] = m["client"].where(m["client"].notna(), m["acc_client"])
@@ -107,8 +110,12 @@ def _minutes(item: Item, team: str | None, surveys: Mapping[str, Survey]) -> flo
 
 def item_hours(item: Item, cov: pd.DataFrame, rates: pd.DataFrame,
                surveys: Mapping[str, Survey]) -> tuple[float, dict]:
-    """Hours saved per year for one item and the parts that explain it."""
+    """Hours saved per year for one item and the parts that explain it.
+
+    Deploy and failure hours need a unit's history (or survey); per-unit hours count every hit.
+    """
     p = item.payoff
+    n_hits = int(cov[["account_id", "unit_id"]].drop_duplicates().shape[0])
     units = cov[cov["in_units"]].drop_duplicates("unit_id")
     r = rates.reindex(units["unit_id"].values)
     hist_col, survey_col = ("hotfixes_year", "survey_hotfixes_year") if p.events == "hotfixes" \
@@ -132,7 +139,7 @@ def item_hours(item: Item, cov: pd.DataFrame, rates: pd.DataFrame,
     restore = r["ttr"] if p.restore_hours == "history" else pd.Series(float(p.restore_hours), index=r.index)
     failure_h = float((events * r["cfr"].fillna(0) * p.failures_avoided_rate * restore.fillna(0)).sum())
     clients = cov["client"].dropna().nunique()
-    fixed_h = p.hours_per_unit_per_year * len(units) + p.hours_per_client_per_year * clients
+    fixed_h = p.hours_per_unit_per_year * n_hits + p.hours_per_client_per_year * clients
     if p.onboarding_minutes == "survey":
         teams = set(cov["team"].dropna())
         vals = [surveys[t].manual_minutes("onboarding") for t in teams if t in surveys]
@@ -149,16 +156,17 @@ def item_hours(item: Item, cov: pd.DataFrame, rates: pd.DataFrame,
 
 def score_items(catalog: Catalog, hits: pd.DataFrame, units: pd.DataFrame, delivery: pd.DataFrame,
                 accounts: pd.DataFrame, surveys: Mapping[str, Survey] | None = None, *, top_n: int = 10,
-                seed: int = 7, runs: int = 1000) -> pd.DataFrame:
+                seed: int = 7, runs: int = 1000, resource_teams: Mapping[str, str] | None = None) -> pd.DataFrame:
     """The `ranking` table: one row per catalog item, ranked by WSJF, with order and stability."""
     surveys = surveys or {}
     rates = _unit_rates(units, delivery, surveys)
-    cov_all = _covered(hits, units, accounts)
+    cov_all = _covered(hits, units, accounts, resource_teams)
     rows = []
     for item in catalog.items:
         cov = cov_all[cov_all["item_id"] == item.id]
         teams = set(cov["team"].dropna())
-        teams |= {t for ts, inu in zip(cov["teams"], cov["in_units"], strict=True) if not inu for t in as_list(ts)}
+        teams |= {t for ts, team in zip(cov["teams"], cov["team"], strict=True) if not isinstance(team, str)
+                  for t in as_list(ts)}
         clients = sorted(set(cov["client"].dropna()))
         n_units = int(cov[["account_id", "unit_id"]].drop_duplicates().shape[0])
         hours, parts = item_hours(item, cov, rates, surveys)

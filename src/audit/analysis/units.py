@@ -25,14 +25,14 @@ import pandas as pd
 from audit.analysis import vocab
 from audit.analysis.frames import Inventory, as_list, conform, notnull, objectify, table
 
-BOOTSTRAP_STACKS = ("cdktoolkit", "aws-sam-cli-managed-", "stackset-")
+BOOTSTRAP_STACKS = ("cdktoolkit", "aws-sam-cli-managed-", "stackset-", "stackset:")
 REPO_TARGETS = {"ecs": "ecs", "fargate": "ecs", "lambda": "lambda", "sam": "lambda", "beanstalk": "beanstalk",
                 "elastic-beanstalk": "beanstalk", "elasticbeanstalk": "beanstalk", "ec2": "ec2",
                 "codedeploy": "ec2", "s3": "s3-static", "s3-static": "s3-static", "static-site": "s3-static",
                 "cloudfront": "s3-static", "eks": "eks", "kubernetes": "eks", "helm": "eks"}
 REPO_ARTIFACTS = {"docker": "image", "container": "image", "image": "image", "oci": "image", "zip": "zip",
                   "sam": "zip", "jar": "bundle", "war": "bundle", "bundle": "bundle", "static": "static",
-                  "npm": "bundle", "wheel": "bundle"}
+                  "npm": "bundle", "wheel": "bundle", "zip-artifact": "bundle"}
 
 
 def _str(value: Any) -> str | None:
@@ -126,17 +126,41 @@ class _Repos:
         if arn and arn in self.by_arn:
             return self.by_arn[arn]
         if source_repository:
-            tail = str(source_repository).rstrip("/").split("/")[-1].lower().removesuffix(".git")
+            tail = str(source_repository).rstrip("/").split("/")[-1].lower()
+            for suffix in (".git", ".zip", ".tar.gz", ".tgz", ".jar", ".war"):
+                tail = tail.removesuffix(suffix)
             return self.by_name.get(tail)
         return None
 
-    def for_target(self, client: str, target: str, with_ci: bool = False) -> str | None:
+    def for_target(self, client: str, target: str, with_ci: bool = False, iac: str | None = None) -> str | None:
+        """The one repository serving `client` with this target (and CI / IaC tool when asked), else None."""
         found = [r for r in self.by_client_target.get((client, target), [])
-                 if not with_ci or self.traits[r]["ci_systems"]]
+                 if (not with_ci or self.traits[r]["ci_systems"])
+                 and (iac is None or iac in {vocab.iac_of(t) for t in self.traits[r]["iac_tools"]})]
         return found[0] if len(found) == 1 else None
 
     def ci(self, repo: str) -> str:
         return vocab.build_of(self.traits[repo]["ci_systems"])
+
+
+STACK_RESOURCE_TARGETS = {  # resource type -> (target, strategy, artifact) when the resource itself was not crawled
+    "AWS::ECS::Service": ("ecs", "rolling", "image"), "AWS::Lambda::Function": ("lambda", "all-at-once", "zip"),
+    "AWS::Serverless::Function": ("lambda", "all-at-once", "zip"),
+    "AWS::ElasticBeanstalk::Environment": ("beanstalk", "rolling", "bundle"),
+    "AWS::AutoScaling::AutoScalingGroup": ("ec2", "in-place", "bundle"), "AWS::EKS::Cluster": ("eks", "rolling", "image"),
+}
+
+
+def _stack_types(inv: Inventory) -> dict[tuple, list[dict]]:
+    """Per (account, region, stack): target candidates from its resource types (stack_resources)."""
+    sres = table(inv, "stack_resources")
+    out: dict[tuple, list[dict]] = defaultdict(list)
+    for a, r, s, t in zip(sres["account_id"].tolist(), sres["region"].tolist(), sres["stack_name"].tolist(),
+                          sres["resource_type"].tolist(), strict=True):
+        if t in STACK_RESOURCE_TARGETS:
+            target, strategy, artifact = STACK_RESOURCE_TARGETS[t]
+            out[(a, r, s)].append({"target": target, "strategy": strategy, "artifact": artifact, "gates": None})
+    return out
 
 
 def _pick(cands: list[dict]) -> dict:
@@ -176,16 +200,25 @@ def build_units(inv: Inventory) -> pd.DataFrame:
                                         dep["provider"], dep["configuration"], strict=True):
         acts[(a, r, p)].append((cat, vocab.text(prov).lower(), conf))
     account_teams = _account_teams(inv)
+    stack_types = _stack_types(inv)
+
+    def stack_targets(key: tuple) -> list[dict]:
+        return by_stack.get(key) or stack_types.get(key, [])
     units: list[dict] = []
     used_stacks: set[tuple] = set()
     used_rids: set[tuple] = set()
 
-    def team_for(repo: str | None, account: str, client: str, target: str) -> str | None:
+    def team_for(repo: str | None, account: str, client: str, target: str, tags: Any = None) -> str | None:
+        """Team rule: linked repo's team, the account's only team, a `team` tag, a repo serving the
+        client with that target, else unknown (docs/analysis.md)."""
         if repo and _str(repos.team.get(repo)):
             return repos.team[repo]
         teams = account_teams.get(account, [])
         if len(teams) == 1:
             return teams[0]
+        tagged = _tag_team(tags)
+        if tagged:
+            return tagged
         other = repos.for_target(client, target)
         return repos.team.get(other) if other else None
 
@@ -197,13 +230,13 @@ def build_units(inv: Inventory) -> pd.DataFrame:
         for s in stack_names:
             used_stacks.add((p.account_id, p.region, s))
             tools.append(stack_tool.get((p.account_id, p.region, s), "cloudformation"))
-            cands += by_stack.get((p.account_id, p.region, s), [])
+            cands += stack_targets((p.account_id, p.region, s))
         has_test = False
         for cat, prov, conf in acts.get(key, []):
             if cat == "Test":
                 has_test = True
                 continue
-            cands += _direct_targets(p.account_id, prov, conf, by_name, group_of)
+            cands += _direct_targets(p.account_id, prov, conf, by_name, group_of, _repo_tail(p.source_repository))
         if not acts.get(key):
             for prov in as_list(p.deploy_providers):
                 if str(prov).lower() in vocab.DIRECT_DEPLOY and str(prov).lower() != "codedeploy":
@@ -215,6 +248,13 @@ def build_units(inv: Inventory) -> pd.DataFrame:
         for c in cands:
             if "rid" in c:
                 used_rids.add((c["account_id"], c["rid"]))
+                owner = c.get("managed_by")
+                if isinstance(owner, str) and owner and owner not in stack_names and \
+                        (p.account_id, p.region, owner) in stack_tool:
+                    # the pipeline deploys a resource whose infrastructure lives in a stack: one unit
+                    stack_names.append(owner)
+                    tools.append(stack_tool[(p.account_id, p.region, owner)])
+                    used_stacks.add((p.account_id, p.region, owner))
         best = _pick(cands)
         repo = repos.for_pipeline(p.arn, p.source_repository)
         gates = _gates("manual-approval" if notnull(p.manual_approvals) and p.manual_approvals > 0 else None,
@@ -225,22 +265,25 @@ def build_units(inv: Inventory) -> pd.DataFrame:
             build=vocab.build_of(as_list(p.build_providers)), artifact=best["artifact"],
             iac=vocab.iac_of(tools[0]) if tools else vocab.NONE, target=best["target"],
             strategy=best["strategy"], gates=gates,
-            team=team_for(repo, p.account_id, p.client, best["target"])))
+            team=team_for(repo, p.account_id, p.client, best["target"], p.tags)))
     for s in stacks.itertuples(index=False):
         key = (s.account_id, s.region, s.name)
         if key in used_stacks or str(s.name).lower().startswith(BOOTSTRAP_STACKS):
             continue
-        cands = by_stack.get(key, [])
+        cands = stack_targets(key)
+        if not cands:  # monitoring/baseline stacks: onboarding material (baseline), not a deployable unit
+            continue
         for c in cands:
-            used_rids.add((c["account_id"], c["rid"]))
+            if "rid" in c:
+                used_rids.add((c["account_id"], c["rid"]))
         best = _pick(cands)
-        repo = repos.for_target(s.client, best["target"], with_ci=True)
+        repo = repos.for_target(s.client, best["target"], with_ci=True, iac=vocab.iac_of(s.iac_tool))
         units.append(_unit(
             s, "stack", s.name, repo=repo, stack_name=s.name,
             source=vocab.host_of(repos.url.get(repo)) if repo else vocab.NONE,
             build=repos.ci(repo) if repo else vocab.NONE, artifact=best["artifact"], iac=vocab.iac_of(s.iac_tool),
             target=best["target"], strategy=best["strategy"], gates=best.get("gates"),
-            team=team_for(repo, s.account_id, s.client, best["target"])))
+            team=team_for(repo, s.account_id, s.client, best["target"], s.tags)))
     for c in crec:
         if (c["account_id"], c["rid"]) in used_rids:
             continue
@@ -248,12 +291,12 @@ def build_units(inv: Inventory) -> pd.DataFrame:
         if stacked:  # owned by a bootstrap stack or a stack we skipped: not a unit of its own
             continue
         repo = repos.for_target(c["client"], c["target"], with_ci=True)
-        units.append(_unit(
-            c, c["kind"] if repo else "manual", c["name"], repo=repo,
+        units.append(_unit(  # no pipeline and no stack: "manual", even if a repository's CI may push to it
+            c, "manual", c["name"], repo=repo,
             source=vocab.host_of(repos.url.get(repo)) if repo else "console",
             build=repos.ci(repo) if repo else vocab.NONE, artifact=c["artifact"], iac=vocab.NONE,
             target=c["target"], strategy=c["strategy"], gates=c["gates"],
-            team=team_for(repo, c["account_id"], c["client"], c["target"]) or _tag_team(c["tags"])))
+            team=team_for(repo, c["account_id"], c["client"], c["target"], c["tags"])))
     units += _repo_units(inv, repos, {(u["repo"], u["client"]) for u in units if u["repo"]})
     frame = objectify(pd.DataFrame(units))
     if frame.empty:
@@ -274,24 +317,39 @@ def _unit(row: Any, kind: str, name: str, **fields: Any) -> dict:
     return out
 
 
-def _direct_targets(account: str, provider: str, conf: Any, by_name: dict, group_of: dict) -> list[dict]:
-    """Targets a deploy action names directly (ECS service, Beanstalk env, bucket, CodeDeploy group)."""
+def _repo_tail(source_repository: Any) -> str | None:
+    text = vocab.text(source_repository).rstrip("/")
+    return text.split("/")[-1].removesuffix(".git") if text else None
+
+
+def _direct_targets(account: str, provider: str, conf: Any, by_name: dict, group_of: dict,
+                    repo_tail: str | None = None) -> list[dict]:
+    """Targets a deploy action names directly (ECS service, Beanstalk env, bucket, CodeDeploy group).
+
+    A CodeDeployToECS action names only the deployment group; its service is the one named after
+    the source repository (the common convention), when there is one.
+    """
     if provider not in vocab.DIRECT_DEPLOY:
         return []
     try:
         cfg = json.loads(conf) if isinstance(conf, str) else dict(conf or {})
     except ValueError:
         cfg = {}
+    gates = None
     if provider.startswith("codedeploy"):
         group = group_of.get((account, cfg.get("ApplicationName"), cfg.get("DeploymentGroupName")))
         if provider == "codedeploy":
             return _group_targets(account, group, by_name)
+        if group is not None and group.auto_rollback and as_list(group.rollback_alarms):
+            gates = "rollback-alarms"
     target, strategy = vocab.DIRECT_DEPLOY[provider]
-    name = cfg.get("ServiceName") or cfg.get("EnvironmentName") or cfg.get("BucketName")
+    name = cfg.get("ServiceName") or cfg.get("EnvironmentName") or cfg.get("BucketName") or \
+        (repo_tail if provider == "codedeploytoecs" else None)
     found = by_name.get((account, target, name))
     if found:
-        return [dict(found, strategy=strategy if provider == "codedeploytoecs" else found["strategy"])]
-    return [{"target": target, "strategy": strategy, "artifact": vocab.ARTIFACT_OF_TARGET[target], "gates": None}]
+        own = found["strategy"] if provider != "codedeploytoecs" else strategy
+        return [dict(found, strategy=own, gates=_gates(found.get("gates"), gates))]
+    return [{"target": target, "strategy": strategy, "artifact": vocab.ARTIFACT_OF_TARGET[target], "gates": gates}]
 
 
 def _group_targets(account: str, group: Any, by_name: dict) -> list[dict]:
@@ -304,8 +362,13 @@ def _group_targets(account: str, group: Any, by_name: dict) -> list[dict]:
         return [{"target": "lambda", "strategy": strategy, "artifact": "zip", "gates": gates}]
     if platform == "ecs":
         return [{"target": "ecs", "strategy": "blue-green", "artifact": "image", "gates": gates}]
+    names = as_list(group.autoscaling_groups)
+    if not names:  # some APIs omit the group's ASGs: fall back to ASGs named after the application
+        app = vocab.text(group.application_name)
+        names = [n for (a, t, n) in by_name if a == account and t == "ec2" and app and isinstance(n, str)
+                 and n.startswith(app)]
     found = [dict(by_name[(account, "ec2", a)], strategy=strategy, gates=gates)
-             for a in as_list(group.autoscaling_groups) if (account, "ec2", a) in by_name]
+             for a in names if (account, "ec2", a) in by_name]
     return found or [{"target": "ec2", "strategy": strategy, "artifact": "bundle", "gates": gates}]
 
 
@@ -331,6 +394,7 @@ def _repo_units(inv: Inventory, repos: _Repos, linked: set[tuple]) -> list[dict]
     """A `repo` unit for each client a repository serves with no unit linked to it in that account."""
     acc = table(inv, "accounts")
     account_of = dict(zip(acc["client"], acc["account_id"], strict=True))
+    failed = set(acc.loc[acc["status"] == "failed", "client"])
     out = []
     for repo, clients in repos.clients.items():
         traits = repos.traits[repo]
@@ -342,7 +406,7 @@ def _repo_units(inv: Inventory, repos: _Repos, linked: set[tuple]) -> list[dict]
         artifact = arts[0] if arts else vocab.ARTIFACT_OF_TARGET.get(target, vocab.UNKNOWN)
         iacs = traits["iac_tools"]
         for client in clients or [None]:
-            if (repo, client) in linked:
+            if (repo, client) in linked or client in failed:  # a failed crawl: unknown, not repo-only
                 continue
             out.append({
                 "unit_id": f"repo/{repo}/{client or '-'}", "account_id": account_of.get(client), "client": client,
@@ -350,4 +414,22 @@ def _repo_units(inv: Inventory, repos: _Repos, linked: set[tuple]) -> list[dict]
                 "stack_name": None, "source": vocab.host_of(repos.url.get(repo)), "build": repos.ci(repo),
                 "artifact": artifact, "iac": vocab.iac_of(iacs[0]) if iacs else vocab.NONE, "target": target,
                 "strategy": vocab.UNKNOWN, "gates": None, "team": repos.team.get(repo)})
+    return out
+
+
+def resource_teams(inv: Inventory) -> dict[str, str]:
+    """ARN -> `team` tag for every crawled resource that carries one (catalog hits that are not units)."""
+    from audit.store.schema import TABLES
+
+    out: dict[str, str] = {}
+    for name, spec in TABLES.items():
+        if spec.source != "crawl" or "tags" not in spec.column_names or "arn" not in spec.column_names:
+            continue
+        frame = inv.get(name)
+        if frame is None or frame.empty or "tags" not in frame.columns:
+            continue
+        for arn, tags in zip(frame["arn"].tolist(), frame["tags"].tolist(), strict=True):
+            team = _tag_team(tags) if isinstance(tags, str) and "team" in tags.lower() else None
+            if team and isinstance(arn, str):
+                out[arn] = team
     return out
