@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, NoCredentialsError
 
 from audit.aws.session import AwsContext, AwsSettings, Target
 from audit.errors import ConfigError
@@ -17,24 +18,45 @@ def test_assumed_identity_uses_session_name_and_account(account) -> None:
     assert arn == f"arn:aws:sts::{account.account_id}:assumed-role/Audit/cicd-audit-2026-01-01"
 
 
-def test_clients_are_cached_and_share_one_loader(account) -> None:
+def test_clients_are_shared_per_region_and_service(account) -> None:
     a = account.aws.client(account.target, "eu-west-1", "codebuild")
     assert account.aws.client(account.target, "eu-west-1", "codebuild") is a
-    b = account.aws.client(account.target, "us-east-1", "codebuild")
-    assert b is not a
-    assert a.meta.config.retries["mode"] == "adaptive"
-    assert a.meta.endpoint_url == account.url
-    # the per-account session shares the base loader: models are not re-read per account
+    assert account.aws.client(account.target, "us-east-1", "codebuild") is not a
     other = Target("999999999999", "other", "arn:aws:iam::999999999999:role/Audit")
-    account.aws.client(other, "eu-west-1", "codebuild")
-    sessions = account.aws._sessions
-    assert sessions[account.account_id].get_component("data_loader") is account.aws.loader
-    assert sessions["999999999999"].get_component("data_loader") is account.aws.loader
+    assert account.aws.client(other, "eu-west-1", "codebuild") is a  # one client serves every account
+    assert a.meta.config.retries["mode"] == "adaptive" and a.meta.endpoint_url == account.url
+    assert account.aws.accounts.get_component("data_loader") is account.aws.loader
     start = time.perf_counter()
-    account.aws.client(other, "eu-west-1", "ecs")
-    account.aws.client(other, "eu-west-1", "lambda")
-    account.aws.client(other, "eu-west-1", "ecs")
+    for _ in range(100):
+        account.aws.client(other, "eu-west-1", "ecs")
     assert time.perf_counter() - start < 1.0
+
+
+def test_each_thread_acts_for_its_own_account(account, new_account) -> None:
+    """Many threads share one client; each call is signed for the account its thread is bound to."""
+    other = new_account()
+    account.boto("ecr").create_repository(repositoryName="only-in-a")
+    other.boto("ecr").create_repository(repositoryName="only-in-b")
+    aws = account.aws
+
+    def names(acct) -> list[str]:
+        with aws.acting_as(acct.target):
+            ecr = aws.client(acct.target, "eu-west-1", "ecr")
+            return [r["repositoryName"] for r in ecr.describe_repositories()["repositories"]]
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(names, [account, other] * 20))
+    assert results == [["only-in-a"], ["only-in-b"]] * 20
+
+
+def test_unbound_thread_gets_no_credentials(account) -> None:
+    client = account.aws.client(account.target, "eu-west-1", "ecr")
+
+    def unbound() -> None:
+        client.describe_repositories()
+
+    with ThreadPoolExecutor(1) as pool, pytest.raises(NoCredentialsError):
+        pool.submit(unbound).result()
 
 
 def test_credentials_are_refreshable_and_cached(account) -> None:

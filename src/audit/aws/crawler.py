@@ -24,7 +24,7 @@ from typing import Any
 
 from audit.aws.collectors import select
 from audit.aws.managed import fill_managed_by, fill_rollback_alarms
-from audit.aws.session import GLOBAL, AwsSettings, Target, drop_context
+from audit.aws.session import GLOBAL, AwsSettings, Target, drop_context, forget_account
 from audit.aws.tasks import run_collector, start_account
 from audit.config import AccountsConfig, Client, load_accounts
 from audit.errors import ConfigError
@@ -152,7 +152,7 @@ def crawl(config: AccountsConfig, out: Path, *, day: str | None = None, profile:
     pool = executor or ThreadPoolExecutor(max_workers=workers, thread_name_prefix="crawl")
     regional = [c for c in collectors if c.scope == "regional"]
     global_ = [c for c in collectors if c.scope == "global"]
-    max_in_flight = max(2, workers // 4)
+    max_in_flight = max(2, workers)  # memory scales with workers, not with accounts
     futures: dict[Future, tuple[str, _Account]] = {}
     in_flight: dict[str, _Account] = {}
 
@@ -177,6 +177,7 @@ def crawl(config: AccountsConfig, out: Path, *, day: str | None = None, profile:
         }]
         acct.rows["errors"] = acct.errors
         writer.write_account(acct.target.account_id, acct.rows)
+        forget_account(settings, day, acct.target.account_id)
         del in_flight[acct.target.account_id]
         reporter.account(acct, status, seconds)
 

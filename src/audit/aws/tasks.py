@@ -35,7 +35,8 @@ def start_account(settings: AwsSettings, day: str, target: Target, regions: list
     if not out["failed"]:
         if regions == "all":
             try:
-                out["regions"] = aws.enabled_regions(target)
+                with aws.acting_as(target):
+                    out["regions"] = aws.enabled_regions(target)
             except AWS_ERRORS as exc:
                 out["errors"].append(error_row(exc, **where, region=aws.settings.home_region,
                                                operation="DescribeRegions"))
@@ -54,7 +55,8 @@ def run_collector(settings: AwsSettings, day: str, target: Target, region: str, 
               lambda service: aws.client(target, region, service), since)
     rows: dict[str, list[dict[str, Any]]] = {}
     try:
-        rows = REGISTRY[name].collect(ctx)
+        with aws.acting_as(target):
+            rows = REGISTRY[name].collect(ctx)
     except AWS_ERRORS as exc:
         ctx.error(exc)
     except Exception as exc:  # a bug or an answer we did not expect: record it, keep crawling

@@ -1,0 +1,324 @@
+# ruff: noqa: B023, SIM105  (the naive crawler's step functions run inside the loop that binds them)
+"""Benchmark: cicd-audit's crawl vs a naive sequential crawler, and vs this machine's floor.
+
+    .venv/bin/python bench/crawl.py [--clients 40] [--latency-ms 100] [--workers 16] [--naive-accounts 4]
+
+A 40-account x 2-region demo fleet is served by moto in this process with `latency_ms` injected per
+request on the server side (every client pays it the same way). Each crawler runs in its own child
+process, so peak RSS is the crawler's alone and neither shares a GIL with the server:
+
+- ours:  `audit.aws.crawler.crawl` (thread pool, shared loader, batch APIs, client cache)
+- naive: one boto3 Session per account, no batch APIs, no threads, same resource types. It would
+         take many minutes on 40 accounts, so it runs on an evenly spread subset of accounts and its
+         time and calls are extrapolated linearly (the output says so); ours also runs on that subset
+         for a like-for-like call count.
+- floor: max(calls x latency / workers, calls / moto's calls-per-second), where moto's throughput
+         is measured in this run by our crawl with no latency (same call mix).
+
+Targets: >= 10x faster than naive, calls <= naive's, <= 1.5x the floor, peak RSS < 400 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+# ---- the naive crawler (benchmark baseline only) -------------------------------------------------
+
+
+def naive_crawl(accounts_file: str, endpoint: str, only: list[str]) -> dict[str, Any]:
+    """What a first script would do: sequential, a fresh boto3 Session per account, one item per call."""
+    import boto3
+
+    from audit.config import load_accounts
+
+    config = load_accounts(accounts_file)
+    calls = 0
+
+    def count(**_: Any) -> None:
+        nonlocal calls
+        calls += 1
+
+    def mk(session: Any, service: str, region: str) -> Any:
+        client = session.client(service, region_name=region, endpoint_url=endpoint)
+        client.meta.events.register("before-send", count)
+        return client
+
+    def attempt(fn: Any) -> None:
+        try:
+            fn()
+        except Exception:  # noqa: BLE001 - the naive crawler just moves on
+            pass
+
+    start = time.perf_counter()
+    for c in config.clients:
+        if c.account_id not in only:
+            continue
+        base = boto3.Session()
+        sts = mk(base, "sts", "us-east-1")
+        try:
+            creds = sts.assume_role(RoleArn=c.role_arn(config.defaults), RoleSessionName="naive-crawl",
+                                    ExternalId=c.external_id or config.defaults.external_id or "none")["Credentials"]
+        except Exception:  # noqa: BLE001
+            continue
+        s = boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                          aws_session_token=creds["SessionToken"])
+        regions = config.regions_for(c)
+        for region in regions:
+            def codepipeline() -> None:
+                cp = mk(s, "codepipeline", region)
+                for p in cp.list_pipelines()["pipelines"]:
+                    arn = cp.get_pipeline(name=p["name"])["metadata"]["pipelineArn"]
+                    cp.list_tags_for_resource(resourceArn=arn)
+                    cp.list_pipeline_executions(pipelineName=p["name"])
+
+            def codebuild() -> None:
+                cb = mk(s, "codebuild", region)
+                for name in cb.list_projects()["projects"]:
+                    cb.batch_get_projects(names=[name])
+                    for build_id in cb.list_builds_for_project(projectName=name)["ids"]:
+                        cb.batch_get_builds(ids=[build_id])
+
+            def codedeploy() -> None:
+                cd = mk(s, "codedeploy", region)
+                for app in cd.list_applications()["applications"]:
+                    cd.get_application(applicationName=app)
+                    cd.list_tags_for_resource(ResourceArn=f"arn:aws:codedeploy:{region}:{c.account_id}:application:{app}")
+                    for g in cd.list_deployment_groups(applicationName=app)["deploymentGroups"]:
+                        cd.get_deployment_group(applicationName=app, deploymentGroupName=g)
+                        cd.list_tags_for_resource(
+                            ResourceArn=f"arn:aws:codedeploy:{region}:{c.account_id}:deploymentgroup:{app}/{g}")
+                for d in cd.list_deployments()["deployments"]:
+                    cd.get_deployment(deploymentId=d)
+
+            def cloudformation() -> None:
+                cfn = mk(s, "cloudformation", region)
+                for st in cfn.describe_stacks()["Stacks"]:
+                    cfn.list_stack_resources(StackName=st["StackName"])
+                    cfn.get_template(StackName=st["StackName"])
+                for ss in cfn.list_stack_sets()["Summaries"]:
+                    cfn.describe_stack_set(StackSetName=ss["StackSetName"])
+                    cfn.list_stack_instances(StackSetName=ss["StackSetName"])
+
+            def ecs() -> None:
+                e = mk(s, "ecs", region)
+                for cluster in e.list_clusters()["clusterArns"]:
+                    e.describe_clusters(clusters=[cluster], include=["TAGS"])
+                    for svc in e.list_services(cluster=cluster)["serviceArns"]:
+                        d = e.describe_services(cluster=cluster, services=[svc], include=["TAGS"])["services"][0]
+                        e.describe_task_definition(taskDefinition=d["taskDefinition"])
+
+            def eks() -> None:
+                k = mk(s, "eks", region)
+                for name in k.list_clusters()["clusters"]:
+                    k.describe_cluster(name=name)
+
+            def lambda_() -> None:
+                lam = mk(s, "lambda", region)
+                for f in lam.list_functions()["Functions"]:
+                    lam.list_tags(Resource=f["FunctionArn"])
+
+            def beanstalk() -> None:
+                eb = mk(s, "elasticbeanstalk", region)
+                for a in eb.describe_applications()["Applications"]:
+                    attempt(lambda a=a: eb.list_tags_for_resource(ResourceArn=a["ApplicationArn"]))
+                for env in eb.describe_environments()["Environments"]:
+                    eb.list_tags_for_resource(ResourceArn=env["EnvironmentArn"])
+                    attempt(lambda env=env: eb.describe_configuration_settings(
+                        ApplicationName=env["ApplicationName"], EnvironmentName=env["EnvironmentName"]))
+
+            def ecr() -> None:
+                r = mk(s, "ecr", region)
+                for repo in r.describe_repositories()["repositories"]:
+                    r.list_images(repositoryName=repo["repositoryName"])
+                    r.list_tags_for_resource(resourceArn=repo["repositoryArn"])
+
+            def apis() -> None:
+                mk(s, "apigateway", region).get_rest_apis()
+                mk(s, "apigatewayv2", region).get_apis()
+
+            def autoscaling() -> None:
+                mk(s, "autoscaling", region).describe_auto_scaling_groups()
+                mk(s, "ec2", region).describe_launch_templates()
+
+            def cloudwatch() -> None:
+                cw = mk(s, "cloudwatch", region)
+                for alarm in cw.describe_alarms()["MetricAlarms"]:
+                    cw.list_tags_for_resource(ResourceARN=alarm["AlarmArn"])
+
+            for step in (codepipeline, codebuild, codedeploy, cloudformation, ecs, eks, lambda_, beanstalk, ecr,
+                         apis, autoscaling, cloudwatch):
+                attempt(step)
+
+        def s3() -> None:
+            b3 = mk(s, "s3", "us-east-1")
+            for b in b3.list_buckets()["Buckets"]:
+                attempt(lambda b=b: b3.get_bucket_location(Bucket=b["Name"]))
+                attempt(lambda b=b: b3.get_bucket_website(Bucket=b["Name"]))
+                attempt(lambda b=b: b3.get_bucket_tagging(Bucket=b["Name"]))
+
+        def cloudfront() -> None:
+            cf = mk(s, "cloudfront", "us-east-1")
+            for d in (cf.list_distributions()["DistributionList"].get("Items") or []):
+                cf.list_tags_for_resource(Resource=d["ARN"])
+
+        def iam() -> None:
+            i = mk(s, "iam", "us-east-1")
+            for r in i.list_roles()["Roles"]:
+                i.get_role(RoleName=r["RoleName"])
+            for p in i.list_open_id_connect_providers()["OpenIDConnectProviderList"]:
+                i.get_open_id_connect_provider(OpenIDConnectProviderArn=p["Arn"])
+            for u in i.list_users()["Users"]:
+                i.list_access_keys(UserName=u["UserName"])
+                i.list_user_tags(UserName=u["UserName"])
+
+        for step in (s3, cloudfront, iam):
+            attempt(step)
+    return {"wall": time.perf_counter() - start, "calls": calls}
+
+
+# ---- child processes -------------------------------------------------------------------------------
+
+
+def _maxrss_mb() -> float:
+    """Peak RSS of this process. /proc's VmHWM, because ru_maxrss survives exec and would report
+    the parent's (the moto fleet's) peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def moto_throughput(accounts_file: str, endpoint: str, threads: int = 16, calls: int = 800) -> dict[str, Any]:
+    """moto's raw calls/s: many threads issuing one cheap read (ListPipelines) as fast as possible."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import boto3
+
+    from audit.config import load_accounts
+
+    c = load_accounts(accounts_file).clients[0]
+    sess = boto3.Session()
+    clients = [sess.client("codepipeline", region_name="eu-west-1", endpoint_url=endpoint) for _ in range(threads)]
+    for cl in clients:
+        cl.list_pipelines()
+    per = calls // threads
+    start = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(lambda cl: [cl.list_pipelines() for _ in range(per)], clients))
+    wall = time.perf_counter() - start
+    return {"wall": wall, "calls": per * threads, "cps": per * threads / wall, "account": c.account_id}
+
+
+def child(args: argparse.Namespace) -> None:
+    logging.disable(logging.WARNING)
+    only = [a for a in (args.accounts_only or "").split(",") if a]
+    if args.child == "naive":
+        out = naive_crawl(args.accounts, args.endpoint, only)
+    elif args.child == "moto":
+        out = moto_throughput(args.accounts, args.endpoint)
+    else:
+        from audit.aws.crawler import crawl
+        from audit.config import load_accounts
+
+        start = time.perf_counter()
+        result = crawl(load_accounts(args.accounts), Path(args.out), endpoint_url=args.endpoint, workers=args.workers,
+                       accounts_only=only or None, progress=False)
+        out = {"wall": time.perf_counter() - start, "calls": result.calls, "ok": result.accounts_ok,
+               "partial": result.accounts_partial, "failed": result.accounts_failed, "errors": result.errors}
+    out["maxrss_mb"] = _maxrss_mb()
+    print(json.dumps(out))
+
+
+def run_child(mode: str, fleet: Any, out: Path, workers: int, only: list[str] | None = None) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--child", mode, "--accounts", str(fleet.accounts_file), "--endpoint",
+           fleet.endpoint_url, "--out", str(out), "--workers", str(workers)]
+    if only:
+        cmd += ["--accounts-only", ",".join(only)]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=40)
+    parser.add_argument("--latency-ms", type=float, default=100)
+    parser.add_argument("--workers", type=int, default=16)
+    parser.add_argument("--naive-accounts", type=int, default=4, help="subset size for the naive crawler")
+    parser.add_argument("--child", choices=["ours", "naive", "moto"], help=argparse.SUPPRESS)
+    parser.add_argument("--accounts", help=argparse.SUPPRESS)
+    parser.add_argument("--endpoint", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    parser.add_argument("--accounts-only", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+        return
+
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench-base-key")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench-base-secret")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    for noisy in ("werkzeug", "moto"):
+        logging.getLogger(noisy).setLevel(logging.CRITICAL)
+    from audit.demo.fleet import start_fleet
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-crawl-"))
+    t = time.perf_counter()
+    fleet = start_fleet(args.clients, out=tmp / "fleet", repos=False, latency_ms=0)
+    print(f"fleet: {args.clients} clients x 2 regions seeded in {time.perf_counter() - t:.1f}s", flush=True)
+    try:
+        ids = list(fleet.expected)
+        step = max(1, len(ids) // args.naive_accounts)
+        subset = ids[::step][: args.naive_accounts]
+        scale = len(ids) / len(subset)
+
+        warm = run_child("ours", fleet, tmp / "warm", args.workers)
+        mix_cps = warm["calls"] / warm["wall"]
+        raw = run_child("moto", fleet, tmp / "moto", args.workers)
+        cps = max(raw["cps"], mix_cps)  # the faster measurement gives the stricter floor
+        print(f"moto, no latency: raw {raw['cps']:.0f} calls/s (ListPipelines x 16 threads); our crawl's call mix "
+              f"{warm['calls']} calls in {warm['wall']:.1f}s = {mix_cps:.0f} calls/s; floor uses {cps:.0f}/s",
+              flush=True)
+
+        fleet.server.set_latency(args.latency_ms)
+        ours = run_child("ours", fleet, tmp / "ours", args.workers)
+        ours_subset = run_child("ours", fleet, tmp / "ours-subset", args.workers, subset)
+        naive = run_child("naive", fleet, tmp / "naive", 1, subset)
+    finally:
+        fleet.stop()
+
+    latency = args.latency_ms / 1000
+    naive_wall, naive_calls = naive["wall"] * scale, naive["calls"] * scale
+    floor = max(ours["calls"] * latency / args.workers, ours["calls"] / cps)
+    lines = [
+        f"accounts: {len(ids)} x 2 regions, latency {args.latency_ms:.0f} ms/request, workers {args.workers}",
+        f"ours : {ours['wall']:7.1f}s  {ours['calls']:6d} calls  peak RSS {ours['maxrss_mb']:.0f} MB  "
+        f"(ok {ours['ok']}, partial {ours['partial']}, failed {ours['failed']}, errors {ours['errors']})",
+        f"naive: {naive_wall:7.1f}s  {naive_calls:6.0f} calls  peak RSS {naive['maxrss_mb']:.0f} MB  "
+        f"(EXTRAPOLATED x{scale:.1f} from {len(subset)} accounts: {naive['wall']:.1f}s, {naive['calls']} calls)",
+        f"same {len(subset)} accounts: ours {ours_subset['calls']} calls in {ours_subset['wall']:.1f}s vs naive "
+        f"{naive['calls']} calls in {naive['wall']:.1f}s",
+        f"speed-up vs naive: {naive_wall / ours['wall']:.1f}x   (target >= 10x)",
+        f"calls ours/naive: {ours['calls'] / naive_calls:.2f} (subset {ours_subset['calls'] / naive['calls']:.2f})"
+        "   (target <= 1)",
+        f"floor: max({ours['calls']} x {latency:.3f}s / {args.workers}, {ours['calls']} / {cps:.0f}/s) = {floor:.1f}s; "
+        f"ours / floor = {ours['wall'] / floor:.2f}   (target <= 1.5)",
+        f"peak RSS ours: {ours['maxrss_mb']:.0f} MB   (target < 400 MB)",
+    ]
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
