@@ -41,7 +41,7 @@ def lambda_tags(ctx: Ctx, names: list[str], tag: dict[str, str]) -> None:
         backend.get_function(name).tags = dict(tag)
 
 
-def beanstalk_environment(ctx: Ctx, name: str, solution_stack: str) -> None:
+def beanstalk_environment(ctx: Ctx, name: str, solution_stack: str, option_settings: list[dict[str, str]]) -> None:
     from moto.elasticbeanstalk.models import eb_backends
 
     backend = eb_backends[ctx.acct][ctx.region]
@@ -52,6 +52,7 @@ def beanstalk_environment(ctx: Ctx, name: str, solution_stack: str) -> None:
             env.environment_id = f"e-{zlib.crc32(f'{ctx.acct}/{name}'.encode()):010d}"
             env.health = "Green"
             env.cname = f"{name}.{ctx.region}.elasticbeanstalk.com"
+            env.fleet_option_settings = [dict(o) for o in option_settings]  # read by moto_patches
             return
     raise LookupError(f"Beanstalk environment {name} not found in {ctx.acct}/{ctx.region}")
 

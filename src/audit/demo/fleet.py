@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from audit.demo import moto_patches
 from audit.demo.configs import copy_catalog, write_accounts, write_repos, write_surveys
 from audit.demo.model import FleetModel, build_model
 from audit.demo.releases import RepoPlan, plan_releases
@@ -161,6 +162,7 @@ def start_fleet(clients: int = 24, *, seed: int = 42, regions: tuple[str, ...] |
 
         repo_thread = threading.Thread(target=_gen, name="fleet-repos", daemon=True)
         repo_thread.start()
+    moto_patches.install()
     _reset_accounts([c.account_id for c in model.clients])
     server = FleetServer(port=port).start()
     try:

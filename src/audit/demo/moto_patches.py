@@ -6,6 +6,9 @@
   read; builds the fleet wrote complete (`buildComplete: true`) are returned as written.
 - CodeDeploy `_deployment_info`: moto leaves `rollbackInfo` and `errorInformation` empty; deployments
   the fleet wrote carry them.
+- Elastic Beanstalk `DescribeConfigurationSettings`: not implemented by moto; answered from the option
+  settings the fleet stored on the environment (values included, as AWS returns them: the crawler
+  must keep only the names).
 
 `install()` is idempotent and only touches moto in this process (the fleet's own server).
 """
@@ -73,6 +76,7 @@ def install() -> None:
             return
         _patch_codebuild()
         _patch_codedeploy()
+        _patch_beanstalk()
         _installed = True
 
 
@@ -104,3 +108,23 @@ def _patch_codedeploy() -> None:
         return out
 
     responses._deployment_info = deployment_info
+
+
+def _patch_beanstalk() -> None:
+    from moto.core.responses import ActionResult
+    from moto.elasticbeanstalk.exceptions import InvalidParameterValueError
+    from moto.elasticbeanstalk.responses import EBResponse
+
+    def describe_configuration_settings(self: EBResponse) -> ActionResult:
+        app_name, env_name = self._get_param("ApplicationName"), self._get_param("EnvironmentName")
+        app = self.elasticbeanstalk_backend.applications.get(app_name)
+        env = app.environments.get(env_name) if app is not None else None
+        if env is None:
+            raise InvalidParameterValueError(f"No Environment found for EnvironmentName = '{env_name}'.")
+        return ActionResult({"ConfigurationSettings": [{
+            "SolutionStackName": env.solution_stack_name, "ApplicationName": app_name,
+            "EnvironmentName": env_name, "DeploymentStatus": "deployed",
+            "OptionSettings": list(getattr(env, "fleet_option_settings", [])),
+        }]})
+
+    EBResponse.describe_configuration_settings = describe_configuration_settings  # type: ignore[attr-defined]

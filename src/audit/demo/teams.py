@@ -303,16 +303,19 @@ def seed_java(ctx: Ctx) -> None:
         ctx.out.add("beanstalk_applications", ctx.region)
         db_password = f"fleet-eb-db-{spec.account_id[-5:]}-secret"
         ctx.out.secrets.append(db_password)
-        eb.create_environment(ApplicationName=repo, EnvironmentName=f"{repo}-prod",
-                              SolutionStackName="64bit Amazon Linux 2023 v4.4.1 running Corretto 17",
-                              OptionSettings=[
-                                  {"Namespace": "aws:elasticbeanstalk:application:environment",
-                                   "OptionName": "DB_PASSWORD", "Value": db_password},
-                                  {"Namespace": "aws:autoscaling:launchconfiguration", "OptionName": "InstanceType",
-                                   "Value": "t3.small"}],
-                              Tags=tag_list(tags(spec, "java")))
+        options = [{"Namespace": "aws:elasticbeanstalk:application:environment", "OptionName": "DB_PASSWORD",
+                    "Value": db_password},
+                   {"Namespace": "aws:elasticbeanstalk:application:environment", "OptionName": "SPRING_PROFILES_ACTIVE",
+                    "Value": "prod"},
+                   {"Namespace": "aws:autoscaling:launchconfiguration", "OptionName": "InstanceType",
+                    "Value": "t3.small"},
+                   {"Namespace": "aws:elasticbeanstalk:command", "OptionName": "DeploymentPolicy",
+                    "Value": "Rolling" if spec.index % 2 else "AllAtOnce"}]
+        stack = "64bit Amazon Linux 2023 v4.4.1 running Corretto 17"
+        eb.create_environment(ApplicationName=repo, EnvironmentName=f"{repo}-prod", SolutionStackName=stack,
+                              OptionSettings=options, Tags=tag_list(tags(spec, "java")))
         ctx.out.add("beanstalk_environments", ctx.region)
-        fix.beanstalk_environment(ctx, f"{repo}-prod", "64bit Amazon Linux 2023 v4.4.1 running Corretto 17")
+        fix.beanstalk_environment(ctx, f"{repo}-prod", stack, options)
         deploy = _action("Deploy", "Deploy", "ElasticBeanstalk", {"ApplicationName": repo,
                                                                   "EnvironmentName": f"{repo}-prod"},
                          inputs=("BuildOutput",))
