@@ -1,12 +1,7 @@
 """The running fleet: configs that validate, expected counts that match what boto3 reads back,
-secrets really seeded, and the same fleet for the same seed in another process."""
+and secrets really seeded (same seed in another process: test_serve.py)."""
 
 from __future__ import annotations
-
-import json
-import subprocess
-import sys
-import textwrap
 
 import boto3
 import pytest
@@ -104,22 +99,3 @@ def test_secret_values_are_really_seeded(fleet, assume_in):
     assert any(n == "DB_PASSWORD" and t == "PLAINTEXT" and v in fleet.secrets for n, t, v in plain)
     assert any(t == "PARAMETER_STORE" for _, t, _ in plain)
     assert any("<script>alert(1)</script>" in p.get("description", "") for p in projects)
-
-
-def test_same_seed_same_fleet_in_another_process(fleet, tmp_path):
-    """Account ids and resource names are a function of the seed (moto random ids aside)."""
-    script = textwrap.dedent(f"""
-        import json, logging
-        from pathlib import Path
-        from audit.demo.fleet import start_fleet
-        logging.disable(logging.CRITICAL)
-        with start_fleet({len(fleet.model.clients)}, seed={fleet.model.seed}, out=Path({str(tmp_path)!r}), repos=False) as f:
-            print(json.dumps({{"ids": f.account_ids, "expected": f.expected,
-                               "accounts": Path(f.accounts_file).read_text().split("\\n", 2)[2]}}))
-    """)
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
-    other = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert other["ids"] == fleet.account_ids
-    assert other["expected"] == fleet.expected
-    ours = fleet.accounts_file.read_text().split("\n", 2)[2]
-    assert other["accounts"] == ours
