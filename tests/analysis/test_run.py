@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
@@ -35,3 +36,19 @@ def test_analyze_command_writes_every_table(tmp_path, snapshot, capsys):
     top = con.execute("SELECT item_id, why FROM ranking WHERE rank = 1").fetchone()
     assert top[1].startswith("Covers")
     assert con.execute("SELECT count(*) FROM ranking").fetchone()[0] == 14
+
+
+def test_analyze_an_almost_empty_snapshot(tmp_path):
+    """One account, nothing in it: every table is written, nothing crashes, nothing is invented."""
+    from audit.analysis.run import analyze
+
+    from .inventory import write
+
+    snap = write(tmp_path / "inv", "2026-02-01", {"accounts": [
+        {"account_id": "999999999999", "client": "zulu", "teams": ["web"], "status": "ok"}]})
+    out = analyze(snap, CATALOG, {})
+    assert out["units"].empty and out["patterns"].empty and out["similarity"].empty
+    assert (out["ranking"]["units"] <= 1).all()  # only account-level items can match an empty account
+    d = out["delivery"].set_index(["level", "key"])
+    assert pd.isna(d.loc[("client", "zulu"), "deploys"])  # no history source at all: unknown
+    assert sorted(p.stem for p in (snap.path / "analysis").glob("*.parquet")) == sorted(out)

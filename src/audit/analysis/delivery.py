@@ -96,7 +96,10 @@ def deploy_events(inv: Inventory, units: pd.DataFrame) -> pd.DataFrame:
         if rows:
             parts.append(pd.DataFrame(rows, columns=_EVENT_COLS))
     if not parts:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in _EVENT_COLS})
+        parts.append(pd.DataFrame({"unit_id": pd.Series(dtype=object), "account_id": pd.Series(dtype=object),
+                                   "client": pd.Series(dtype=object), "team": pd.Series(dtype=object),
+                                   "time": pd.Series(dtype="datetime64[us, UTC]"), "ok": pd.Series(dtype=bool),
+                                   "revision_time": pd.Series(dtype="datetime64[us, UTC]")}))
     ev = objectify(pd.concat(parts, ignore_index=True))
     ev["time"] = pd.to_datetime(ev["time"], utc=True)
     ev["revision_time"] = pd.to_datetime(ev["revision_time"], utc=True)
@@ -180,7 +183,7 @@ def delivery(inv: Inventory, units: pd.DataFrame, surveys: Mapping[str, Survey] 
     c = _aggregate(ev, ["client"], weeks)
     known = set(known_units["client"].dropna()) | set(c["client"].dropna())
     everyone = set(units["client"].dropna()) | set(table(inv, "accounts")["client"].dropna()) | known
-    c = pd.DataFrame({"client": sorted(everyone)}).merge(c, on="client", how="left")
+    c = pd.DataFrame({"client": pd.Series(sorted(everyone), dtype=object)}).merge(c, on="client", how="left")
     teams_of = units.groupby("client")["team"].agg(lambda s: ",".join(sorted(set(s.dropna()))) or None)
     c["team"] = c["client"].map(teams_of)
     frames.append(_zero_fill(c, surveys, c["client"].isin(known))
@@ -188,7 +191,7 @@ def delivery(inv: Inventory, units: pd.DataFrame, surveys: Mapping[str, Survey] 
     t = _aggregate(ev[ev["team"].notna()], ["team"], weeks)
     known = set(known_units["team"].dropna()) | set(t["team"])
     everyone = set(units["team"].dropna()) | set(surveys) | known
-    t = pd.DataFrame({"team": sorted(everyone)}).merge(t, on="team", how="left")
+    t = pd.DataFrame({"team": pd.Series(sorted(everyone), dtype=object)}).merge(t, on="team", how="left")
     t = _tag_releases(inv, _zero_fill(t, surveys, t["team"].isin(known)), surveys)
     frames.append(t.assign(level="team", key=t["team"], client=None))
     out = pd.concat(frames, ignore_index=True)
