@@ -45,20 +45,24 @@ p, li, dd { font-size: 1rem; }
 .card { background: var(--soft); border-radius: 8px; padding: 0.6rem 1rem; min-width: 9rem; }
 .card .value { font-size: 1.7rem; font-weight: 700; overflow-wrap: anywhere; }
 .card .label { font-size: 0.85rem; color: var(--muted); text-transform: uppercase; letter-spacing: 0.03em; }
+.item-facts { flex-wrap: nowrap; gap: 0.5rem; }
+.item-facts .card { flex: 1 1 0; min-width: 0; padding: 0.4rem 0.6rem; }
 .item-facts .card .value { font-size: 1.3rem; }
-.items { display: grid; gap: 1rem; }
+.item-facts .card .label { font-size: 0.75rem; }
+.items { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 640px), 1fr)); }
 .item { border: 1px solid var(--line); border-left: 6px solid var(--accent); border-radius: 8px; padding: 0.8rem 1.2rem; }
 .item-title { font-size: 1.35rem; font-weight: 700; overflow-wrap: anywhere; }
 .item .rank { display: inline-block; min-width: 2rem; text-align: center; color: #fff; background: var(--accent);
               border-radius: 6px; margin-right: 0.4rem; }
-.item dl { display: grid; grid-template-columns: 9rem 1fr; gap: 0.2rem 1rem; margin: 0.4rem 0 0; }
+.item dl { display: grid; grid-template-columns: 7.5rem 1fr; gap: 0.2rem 1rem; margin: 0.4rem 0 0; }
 .item dt { font-weight: 600; color: var(--muted); }
 .item dd { margin: 0; overflow-wrap: anywhere; }
-.audit-table-wrap { width: 100%; }
+.audit-table-wrap { width: 100%; overflow-x: auto; }
 table.audit-table { width: 100%; border-collapse: collapse; table-layout: auto; font-size: 0.92rem; }
 table.audit-table th, table.audit-table td { text-align: left; vertical-align: top; padding: 0.35rem 0.55rem;
-    border-bottom: 1px solid var(--line); overflow-wrap: anywhere; word-break: break-word; }
-table.audit-table th { background: var(--soft); font-weight: 600; }
+    border-bottom: 1px solid var(--line); overflow-wrap: break-word; }
+table.audit-table td:last-child { overflow-wrap: anywhere; }
+table.audit-table th { background: var(--soft); font-weight: 600; word-break: keep-all; }
 table.audit-table tr:nth-child(even) td { background: #fafafa; }
 .audit-empty { color: var(--muted); font-style: italic; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; font-size: 0.85rem; background: var(--soft); padding: 0.6rem; }

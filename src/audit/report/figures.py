@@ -84,7 +84,8 @@ def overlap_heatmap(overlap: pd.DataFrame, dimension: str = "client", max_patter
     ys = [f"{label(p, 70)} ({spread[p]})" for p in grid.index]
     xs = [label(k, 30) for k in grid.columns]
     fig = go.Figure(go.Heatmap(
-        z=z, x=xs, y=ys, colorscale=SEQUENTIAL, xgap=2, ygap=2, colorbar=dict(title="units"),
+        z=z, x=xs, y=ys, colorscale=SEQUENTIAL, xgap=2, ygap=2, colorbar=dict(title="units"), zmin=0,
+        zmax=max(1.0, float(grid.to_numpy().max())),
         hovertemplate=f"{dimension}: %{{x}}<br>pattern: %{{y}}<br>units: %{{z}}<extra></extra>",
     ))
     fig.update_yaxes(autorange="reversed", tickfont=dict(size=13))
@@ -184,25 +185,24 @@ def rank_stability(ranking: pd.DataFrame, top_n: int = 10, show: int | None = No
 
 
 def delivery_frequency(delivery: pd.DataFrame, level: str = "client") -> go.Figure:
-    """Deploys per week per client (or team), coloured by team; change failure rate on hover."""
-    title = f"Deploys per week per {level} (last weeks of history)"
+    """Deploys per week per client (or team), with the change failure rate written on each bar."""
+    title = f"Deploys per week per {level}, with change failure rate"
     df = delivery[delivery["level"] == level] if len(delivery) else delivery
     df = df[df["deploys_per_week"].notna()] if len(df) else df
     if df.empty:
         return empty(title, "No delivery history in this snapshot")
     df = df.sort_values("deploys_per_week", kind="stable")
-    fig = go.Figure()
-    color_by = "team" if level == "client" else "key"
-    for i, (team, group) in enumerate(df.groupby(df[color_by].fillna("unknown"), sort=True)):
-        cfr = ["unknown" if pd.isna(v) else f"{v:.0%}" for v in group["change_failure_rate"]]
-        fig.add_trace(go.Bar(
-            y=[label(k, 30) for k in group["key"]], x=group["deploys_per_week"].astype(float), orientation="h",
-            name=label(team, 20), marker_color=OKABE_ITO[i % len(OKABE_ITO)], customdata=cfr,
-            hovertemplate="%{y}: %{x:.1f} deploys/week, change failure rate %{customdata}<extra></extra>"))
-    fig.update_xaxes(title="deploys per week", rangemode="tozero")
-    fig.update_yaxes(categoryorder="total ascending")
-    return _layout(fig, title, max(320, 110 + 28 * df["key"].nunique()), barmode="stack",
-                   legend=dict(title="team"))
+    cfr = ["failure rate unknown" if pd.isna(v) else f"{v:.0%} failed" for v in df["change_failure_rate"]]
+    teams = [label(t, 30) for t in df["team"]] if level == "client" else [""] * len(df)
+    fig = go.Figure(go.Bar(
+        y=[label(k, 30) for k in df["key"]], x=df["deploys_per_week"].astype(float), orientation="h",
+        marker_color=OKABE_ITO[0], text=[f"{v:.1f}/wk · {c}" for v, c in zip(df["deploys_per_week"], cfr,
+                                                                             strict=True)],
+        textposition="outside", cliponaxis=False, customdata=teams,
+        hovertemplate="%{y} (%{customdata}): %{x:.1f} deploys/week<extra></extra>"))
+    fig.update_xaxes(title="deploys per week", rangemode="tozero",
+                     range=[0, float(df["deploys_per_week"].max()) * 1.35])
+    return _layout(fig, title, max(320, 110 + 28 * len(df)), showlegend=False)
 
 
 def release_mix(delivery: pd.DataFrame, level: str = "team") -> go.Figure:
