@@ -71,3 +71,19 @@ def test_crawl_command_bad_config_exit_2(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         crawl_command(accounts_file=bad, out=tmp_path / "out")
     assert info.value.exit_code == 2 and not (tmp_path / "out").exists()
+
+
+def test_cli_unknown_service_exits_2(tmp_path: Path, moto_url, account, capsys) -> None:
+    from audit.cli import main
+
+    accounts = tmp_path / "accounts.yaml"
+    accounts.write_text(f'endpoint_url: {moto_url}\nclients:\n  - name: a\n    account_id: "{account.account_id}"\n')
+    with pytest.raises(SystemExit) as info:
+        main(["crawl", "--accounts", str(accounts), "--out", str(tmp_path / "out"), "--services", "bogus"])
+    assert info.value.code == 2 and "bogus" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(SystemExit) as info:
+        main(["crawl", "--accounts", str(accounts), "--out", str(tmp_path / "out"), "--services", "ecr",
+              "--date", "2026-01-09"])
+    assert info.value.code == 0
+    assert (tmp_path / "out" / "snapshots" / "2026-01-09" / "ecr_repositories.parquet").exists()

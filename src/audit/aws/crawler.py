@@ -193,8 +193,9 @@ def crawl(config: AccountsConfig, out: Path, *, day: str | None = None, profile:
                 acct.errors.extend(result["errors"])
                 if kind == "start":
                     acct.failed, acct.regions = result["failed"], result["regions"]
-                    tasks = [(r, c.name) for r in acct.regions for c in regional] if not acct.failed else []
-                    tasks += [(GLOBAL, c.name) for c in global_] if not acct.failed else []
+                    # global collectors first: IAM is one of the longest chains of an account
+                    tasks = [(GLOBAL, c.name) for c in global_] if not acct.failed else []
+                    tasks += [(r, c.name) for c in regional for r in acct.regions] if not acct.failed else []
                     for region, name in tasks:
                         f = pool.submit(run_collector, settings, day, acct.target, region, name, since)
                         futures[f] = ("collect", acct)

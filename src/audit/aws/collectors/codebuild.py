@@ -1,4 +1,5 @@
-"""CodeBuild: projects (BatchGetProjects by 100) and builds of the last N days (BatchGetBuilds by 100).
+"""CodeBuild: projects (BatchGetProjects by 100) and builds of the last N days (ListBuilds +
+BatchGetBuilds by 100).
 
 Environment variables keep names and types only; a PLAINTEXT variable whose name looks secret
 becomes a finding without its value.
@@ -18,18 +19,21 @@ def get_projects(ctx: Ctx) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     projects: list[dict[str, Any]] = []
     for part in chunks(names, 100):
         projects.extend(cb.batch_get_projects(names=list(part)).get("projects", []))
-    builds = ctx.soft("BatchGetBuilds", _builds, cb, [p["name"] for p in projects], ctx, default=[])
+    builds = ctx.soft("ListBuilds", _builds, cb, ctx, default=[])
     return projects, builds
 
 
-def _builds(cb: Any, names: list[str], ctx: Ctx) -> list[dict[str, Any]]:
-    ids: list[str] = []
-    for name in names:
-        ids.extend(pages(cb, "list_builds_for_project", "ids", projectName=name, sortOrder="DESCENDING"))
+def _builds(cb: Any, ctx: Ctx) -> list[dict[str, Any]]:
+    """Builds of the window: ListBuilds (every project, newest first) + BatchGetBuilds by 100,
+    stopping once a whole batch is older than the window."""
+    ids = pages(cb, "list_builds", "ids", sortOrder="DESCENDING")
     out = []
     for part in chunks(ids, 100):
-        out.extend(b for b in cb.batch_get_builds(ids=list(part)).get("builds", [])
-                   if b.get("startTime") and b["startTime"] >= ctx.since)
+        builds = cb.batch_get_builds(ids=list(part)).get("builds", [])
+        recent = [b for b in builds if b.get("startTime") and b["startTime"] >= ctx.since]
+        out.extend(recent)
+        if builds and not recent:
+            break
     return out
 
 
@@ -74,6 +78,6 @@ def collect(ctx: Ctx) -> Rows:
 
 COLLECTOR = Collector(
     "codebuild", collect, ("codebuild_projects", "codebuild_builds", "findings"),
-    ("codebuild:ListProjects", "codebuild:BatchGetProjects", "codebuild:ListBuildsForProject",
+    ("codebuild:ListProjects", "codebuild:BatchGetProjects", "codebuild:ListBuilds",
      "codebuild:BatchGetBuilds"),
 )

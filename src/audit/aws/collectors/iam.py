@@ -17,24 +17,31 @@ OLD_KEY_DAYS = 90
 
 
 def get_iam(ctx: Ctx) -> dict[str, Any]:
+    """Roles and users with their tags in one paginated GetAccountAuthorizationDetails (instead of a
+    GetRole/ListUserTags per item); OIDC providers and access keys per item."""
     iam = ctx.client("iam")
-    roles = [r for r in pages(iam, "list_roles", "Roles") if not r.get("Path", "/").startswith("/aws-service-role/")]
-    detailed = [ctx.soft("GetRole", lambda n=r["RoleName"]: iam.get_role(RoleName=n)["Role"], default=r) for r in roles]
+    roles: list[dict[str, Any]] = []
+    users: list[dict[str, Any]] = []
+    for page in iam.get_paginator("get_account_authorization_details").paginate(Filter=["Role", "User"]):
+        roles += [r for r in page.get("RoleDetailList", []) if not r.get("Path", "/").startswith("/aws-service-role/")]
+        users += [dict(u) for u in page.get("UserDetailList", [])]
+    roles = [{k: v for k, v in r.items() if k not in ("RolePolicyList", "AttachedManagedPolicies")} for r in roles]
     providers = []
     for p in iam.list_open_id_connect_providers().get("OpenIDConnectProviderList", []):
         arn = p["Arn"]
         detail = ctx.soft("GetOpenIDConnectProvider", lambda a=arn: iam.get_open_id_connect_provider(
             OpenIDConnectProviderArn=a), default={}) or {}
         providers.append({"Arn": arn, **{k: v for k, v in detail.items() if k != "ResponseMetadata"}})
-    users = [dict(u) for u in pages(iam, "list_users", "Users")]
     for u in users:
         name = u["UserName"]
         keys = ctx.soft("ListAccessKeys", pages, iam, "list_access_keys", "AccessKeyMetadata", UserName=name, default=None)
         # keep only status and age: the key id is not needed for the audit
         u["__keys"] = None if keys is None else [{"Status": k.get("Status"), "CreateDate": k.get("CreateDate")}
                                                  for k in keys]
-        u["__tags"] = ctx.soft("ListUserTags", pages, iam, "list_user_tags", "Tags", UserName=name, default=None)
-    return {"roles": detailed, "providers": providers, "users": users}
+        u["__tags"] = u.pop("Tags", None)
+        for drop in ("UserPolicyList", "AttachedManagedPolicies", "GroupList"):
+            u.pop(drop, None)
+    return {"roles": roles, "providers": providers, "users": users}
 
 
 def _policy(doc: Any) -> dict[str, Any]:
@@ -118,7 +125,7 @@ def collect(ctx: Ctx) -> Rows:
 
 COLLECTOR = Collector(
     "iam", collect, ("iam_roles", "iam_oidc_providers", "iam_users", "findings"),
-    ("iam:ListRoles", "iam:GetRole", "iam:ListOpenIDConnectProviders", "iam:GetOpenIDConnectProvider",
-     "iam:ListUsers", "iam:ListAccessKeys", "iam:ListUserTags"),
+    ("iam:GetAccountAuthorizationDetails", "iam:ListOpenIDConnectProviders", "iam:GetOpenIDConnectProvider",
+     "iam:ListAccessKeys"),
     scope="global",
 )
