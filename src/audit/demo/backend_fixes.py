@@ -10,12 +10,13 @@ what a real account would answer.
 from __future__ import annotations
 
 import zlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from moto.core.utils import utcnow
 
 if TYPE_CHECKING:
+    from audit.demo.model import FleetModel
     from audit.demo.seed import Ctx
 
 
@@ -83,3 +84,25 @@ def drop_blank_stack_resources(ctx: Ctx, stack_name: str, region: str) -> None:
     for logical_id in list(resource_map._resource_json_map):
         if logical_id not in resource_map._parsed_resources:
             resource_map._resource_json_map.pop(logical_id)
+
+
+def age_accounts(model: FleetModel, now: datetime) -> None:
+    """Give each account an onboarding date in the past: roles, stacks and pipelines were created then.
+
+    Pipelines count as updated at their latest execution. Deterministic per client index.
+    """
+    from moto.cloudformation.models import cloudformation_backends
+    from moto.codepipeline.models import codepipeline_backends
+    from moto.iam.models import iam_backends
+
+    for spec in model.clients:
+        onboarded = now - timedelta(days=120 + (spec.index * 37) % 400, hours=spec.index % 9)
+        for i, role in enumerate(iam_backends[spec.account_id]["aws"].roles.values()):
+            role.create_date = onboarded + timedelta(minutes=7 * i)
+        for region in model.regions:
+            for stack in cloudformation_backends[spec.account_id][region].stacks.values():
+                stack.creation_time = onboarded + timedelta(days=1)
+            for pipe in codepipeline_backends[spec.account_id][region].pipelines.values():
+                pipe._created = onboarded + timedelta(days=2)
+                starts = [e.start_time for e in pipe.executions.values()]
+                pipe._updated = max(starts) if starts else pipe._created

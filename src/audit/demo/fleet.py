@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from audit.demo import moto_patches
+from audit.demo import backend_fixes, moto_patches
 from audit.demo.configs import copy_catalog, write_accounts, write_repos, write_surveys
 from audit.demo.model import FleetModel, build_model
 from audit.demo.releases import RepoPlan, plan_releases
@@ -180,6 +180,7 @@ def start_fleet(clients: int = 24, *, seed: int = 42, regions: tuple[str, ...] |
             t = time.perf_counter()
             seed_history(model, seeded, weeks=history_weeks, plans=plans, now=now)
             timings["history"] = time.perf_counter() - t
+        backend_fixes.age_accounts(model, now)
         faults = Faults(assume_role_denied=model.assume_role_denied, denied=model.denied)
         server.set_faults(faults)
         server.set_latency(latency_ms)
