@@ -52,3 +52,31 @@ def test_sprint_window_without_release_weekday():
     flags = sprint_end_flags(times, pd.Series(["t", "t", "t", "other"]), s)
     # last 3 days of the sprint (Jan 16-18) are sprint-end; a team without a calendar is unknown
     assert flags.tolist()[:3] == [True, True, True] and pd.isna(flags[3])
+
+
+def test_rollback_restores_and_tag_time_gives_lead_time():
+    """A CodeDeploy rollback 30 min after a failed run restores the unit; it is not a deploy itself."""
+    acct = "777777777777"
+    where = {"account_id": acct, "client": "kilo", "region": "eu-west-1"}
+    inv = {
+        "accounts": pd.DataFrame([{"account_id": acct, "client": "kilo", "teams": ["java"], "status": "ok"}]),
+        "pipelines": pd.DataFrame([{**where, "name": "java-app", "arn": "arn:java-app", "source_provider": "S3",
+                                    "deploy_providers": ["CodeDeploy"], "codedeploy_targets": ["app/grp"],
+                                    "build_providers": ["CodeBuild"]}]),
+        "pipeline_executions": pd.DataFrame([
+            {**where, "pipeline_name": "java-app", "status": "Failed",
+             "end_time": pd.Timestamp("2026-03-02T10:00Z"), "source_revision": "bad"},
+            {**where, "pipeline_name": "java-app", "status": "Succeeded",
+             "end_time": pd.Timestamp("2026-03-03T10:00Z"), "source_revision": "abc"}]),
+        "codedeploy_deployments": pd.DataFrame([
+            {**where, "application_name": "app", "group_name": "grp", "status": "Succeeded", "rollback": True,
+             "create_time": pd.Timestamp("2026-03-02T10:10Z"), "complete_time": pd.Timestamp("2026-03-02T10:30Z")}]),
+        "repo_activity": pd.DataFrame([{"repo": "java-app", "team": "java", "tag": "v1", "commit": "abc",
+                                        "tagged_at": pd.Timestamp("2026-03-03T08:00Z"), "release_kind": "sprint-end"}]),
+    }
+    units = build_units(inv)
+    row = delivery(inv, units, {}, window_days=7).set_index(["level", "key"]).loc[("unit", units["unit_id"][0])]
+    assert (row.deploys, row.failures) == (2, 1)  # the rollback is not counted as a deploy
+    assert row.time_to_restore_hours == pytest.approx(0.5)
+    assert row.lead_time_hours == pytest.approx(2.0)  # tag time of the deployed commit -> deploy end
+    assert pd.isna(row.sprint_end_share)  # no sprint calendar for java: unknown

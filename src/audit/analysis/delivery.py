@@ -27,7 +27,7 @@ from audit.config import Survey
 OK, FAILED = "Succeeded", "Failed"
 HISTORY_COLLECTORS = ("codepipeline", "codedeploy", "codebuild")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_EVENT_COLS = ["unit_id", "account_id", "client", "team", "time", "ok", "revision_time"]
+_EVENT_COLS = ["unit_id", "account_id", "client", "team", "time", "ok", "revision_time", "deploy"]
 
 
 def _history_errors(inv: Inventory) -> set[str]:
@@ -40,7 +40,12 @@ def _history_errors(inv: Inventory) -> set[str]:
 
 
 def deploy_events(inv: Inventory, units: pd.DataFrame) -> pd.DataFrame:
-    """Every finished deploy: unit_id (may be null), account, client, team, time, ok, revision_time."""
+    """Every finished deploy: unit_id (may be null), account, client, team, time, ok, revision_time, deploy.
+
+    `deploy` is False for CodeDeploy rollbacks: they restore a unit (time to restore) but are not deploys.
+    A pipeline execution without a source revision time takes the time of the release tag on that commit
+    (repo_activity), when there is one.
+    """
     acc = table(inv, "accounts")
     single_team = {a: as_list(t)[0] for a, t in zip(acc["account_id"], acc["teams"], strict=True)
                    if len(as_list(t)) == 1}
@@ -50,33 +55,51 @@ def deploy_events(inv: Inventory, units: pd.DataFrame) -> pd.DataFrame:
     ex = ex[ex["status"].isin([OK, FAILED])]
     if len(ex):
         m = ex.merge(pipes, on=["account_id", "region", "pipeline_name"], how="left")
+        tags = table(inv, "repo_activity", strings=False)
+        revision = pd.to_datetime(m["source_revision_time"], utc=True)
+        if len(tags) and revision.isna().any():
+            tag_time = tags.groupby("commit")["tagged_at"].min().to_dict()
+            from_tags = pd.to_datetime(pd.Series([tag_time.get(c) for c in m["source_revision"].tolist()],
+                                                 index=m.index, dtype=object), utc=True)
+            revision = revision.fillna(from_tags)
         parts.append(pd.DataFrame({
             "unit_id": m["unit_id"], "account_id": m["account_id"], "client": m["client"], "team": m["team"],
             "time": m["end_time"].fillna(m["start_time"]), "ok": m["status"] == OK,
-            "revision_time": m["source_revision_time"]}))
-    in_pipeline_groups, in_pipeline_projects = set(), set()
+            "revision_time": revision, "deploy": True}))
+    in_pipeline_groups, in_pipeline_projects = {}, set()
+    pipe_unit = {(a, n): (u, t) for u, a, n, t in zip(pipes["unit_id"], pipes["account_id"], pipes["pipeline_name"],
+                                                       pipes["team"], strict=True)}
     for p in table(inv, "pipelines").itertuples(index=False):
-        in_pipeline_groups |= {(p.account_id, str(t)) for t in as_list(p.codedeploy_targets)}
+        for t in as_list(p.codedeploy_targets):
+            in_pipeline_groups[(p.account_id, str(t))] = pipe_unit.get((p.account_id, p.name))
         in_pipeline_projects |= {(p.account_id, str(t)) for t in as_list(p.codebuild_projects)}
     by_name = {(a, n): (u, t) for u, a, n, t in
                zip(units["unit_id"], units["account_id"], units["name"], units["team"], strict=True)}
     by_stack = {(a, s): (u, t) for u, a, s, t in
                 zip(units["unit_id"], units["account_id"], units["stack_name"], units["team"], strict=True) if s}
     dep = table(inv, "codedeploy_deployments")
-    dep = dep[dep["status"].isin([OK, FAILED]) & (dep["rollback"] != True)]  # noqa: E712
+    rollback = dep["rollback"] == True  # noqa: E712
+    dep = dep[(dep["status"].isin([OK, FAILED]) & ~rollback) | ((dep["status"] == OK) & rollback)]
     if len(dep):
         groups = table(inv, "codedeploy_groups")
         asgs = {(g.account_id, g.application_name, g.name): as_list(g.autoscaling_groups)
                 for g in groups.itertuples(index=False)}
         rows = []
         for d in dep.itertuples(index=False):
-            if (d.account_id, f"{d.application_name}/{d.group_name}") in in_pipeline_groups:
-                continue
-            hits = [by_name[(d.account_id, a)] for a in asgs.get((d.account_id, d.application_name, d.group_name), [])
-                    if (d.account_id, a) in by_name]
+            is_rollback = d.rollback is True
+            key = (d.account_id, f"{d.application_name}/{d.group_name}")
+            if key in in_pipeline_groups:
+                if not is_rollback or in_pipeline_groups[key] is None:
+                    continue  # the pipeline execution is the deploy; its rollback restores the pipeline unit
+                hits = [in_pipeline_groups[key]]
+            else:
+                hits = [by_name[(d.account_id, a)] for a in
+                        asgs.get((d.account_id, d.application_name, d.group_name), []) if (d.account_id, a) in by_name]
             unit, team = hits[0] if hits else (None, single_team.get(d.account_id))
+            if is_rollback and unit is None:
+                continue
             rows.append((unit, d.account_id, d.client, team, d.complete_time if pd.notna(d.complete_time)
-                         else d.create_time, d.status == OK, pd.NaT))
+                         else d.create_time, d.status == OK, pd.NaT, not is_rollback))
         parts.append(pd.DataFrame(rows, columns=_EVENT_COLS))
     builds = table(inv, "codebuild_builds")
     builds = builds[builds["status"].isin(["SUCCEEDED", "FAILED"])]
@@ -92,18 +115,20 @@ def deploy_events(inv: Inventory, units: pd.DataFrame) -> pd.DataFrame:
                 or by_name.get((b.account_id, b.project_name))
             if hit:
                 rows.append((hit[0], b.account_id, b.client, hit[1], b.end_time if pd.notna(b.end_time)
-                             else b.start_time, b.status == "SUCCEEDED", pd.NaT))
+                             else b.start_time, b.status == "SUCCEEDED", pd.NaT, True))
         if rows:
             parts.append(pd.DataFrame(rows, columns=_EVENT_COLS))
     if not parts:
         parts.append(pd.DataFrame({"unit_id": pd.Series(dtype=object), "account_id": pd.Series(dtype=object),
                                    "client": pd.Series(dtype=object), "team": pd.Series(dtype=object),
                                    "time": pd.Series(dtype="datetime64[us, UTC]"), "ok": pd.Series(dtype=bool),
-                                   "revision_time": pd.Series(dtype="datetime64[us, UTC]")}))
+                                   "revision_time": pd.Series(dtype="datetime64[us, UTC]"),
+                                   "deploy": pd.Series(dtype=bool)}))
     ev = objectify(pd.concat(parts, ignore_index=True))
     ev["time"] = pd.to_datetime(ev["time"], utc=True)
     ev["revision_time"] = pd.to_datetime(ev["revision_time"], utc=True)
     ev["team"] = ev["team"].where(ev["team"].notna(), ev["account_id"].map(single_team))
+    ev["deploy"] = ev["deploy"].astype(bool)
     return ev.dropna(subset=["time"]).sort_values(["unit_id", "time"], kind="stable", ignore_index=True)
 
 
@@ -133,7 +158,7 @@ def sprint_end_flags(times: pd.Series, teams: pd.Series, surveys: Mapping[str, S
 
 
 def _restore_hours(ev: pd.DataFrame) -> pd.Series:
-    """Per failed event with a unit: hours until that unit's next succeeded deploy (NaN if never)."""
+    """Per failed event with a unit: hours until that unit's next succeeded deploy or rollback (NaN if never)."""
     ok_time = ev["time"].where(ev["ok"])
     nxt = ok_time.groupby(ev["unit_id"]).bfill()
     hours = (nxt - ev["time"]).dt.total_seconds() / 3600
@@ -166,6 +191,7 @@ def delivery(inv: Inventory, units: pd.DataFrame, surveys: Mapping[str, Survey] 
     weeks = max(window_days / 7.0, 1.0)
     ev["failed"] = ~ev["ok"].astype(bool)
     ev["restore_h"] = _restore_hours(ev)
+    ev = ev[ev["deploy"]].copy()  # rollbacks only restore
     lead = (ev["time"] - ev["revision_time"]).dt.total_seconds() / 3600
     ev["lead_h"] = lead.where(ev["ok"].astype(bool) & (lead >= 0))
     flags = sprint_end_flags(ev["time"], ev["team"], surveys).where(ev["ok"].astype(bool))
