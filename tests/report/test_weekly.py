@@ -90,3 +90,26 @@ def test_demo_command_end_to_end(tmp_path) -> None:
     assert report.is_absolute() and report.name == "report.html" and report.is_file()
     assert report.parent.parent == (tmp_path / "d" / "reports").resolve()
     assert (tmp_path / "d" / "inventory" / "snapshots" / report.parent.name / "analysis").is_dir()
+
+
+def test_notebook_01_refreshes_the_inventory_on_its_own(fleet, tmp_path) -> None:
+    """Run by hand (refresh=True), notebook 01 crawls and scans the fleet itself, then shows coverage."""
+    import nbformat
+    import papermill as pm
+
+    from audit.report.runner import notebooks_dir
+
+    inventory = tmp_path / "inventory"
+    out = tmp_path / "01.ipynb"
+    pm.execute_notebook(str(notebooks_dir() / "01_refresh_inventory.ipynb"), str(out), kernel_name="python3",
+                        progress_bar=False, cwd=str(tmp_path),
+                        parameters={"refresh": True, "config_dir": str(fleet.out), "inventory_dir": str(inventory),
+                                    "endpoint_url": fleet.endpoint_url})
+    snapshots = list((inventory / "snapshots").iterdir())
+    assert len(snapshots) == 1 and (snapshots[0] / "accounts.parquet").exists()
+    assert (snapshots[0] / "repos.parquet").exists()
+    html = "".join(o.get("data", {}).get("text/html", "") for c in nbformat.read(str(out), as_version=4).cells
+                   if c.cell_type == "code" for o in c.outputs)
+    assert "partial, 1 failed." in html  # the fleet has exactly one account whose role cannot be assumed
+    assert all(account in html for account in fleet.account_ids)
+    assert "AssumeRole" in html  # the faulted account shows up in the errors table

@@ -141,7 +141,7 @@ def _failed_cell(executed: Path, source: Path) -> tuple[int | None, str, str, st
 
 def run_notebooks(parameters: Mapping[str, Any], out_dir: Path, *, source_dir: Path | None = None,
                   names: Sequence[str] = NOTEBOOKS, kernel_name: str = KERNEL, shared_kernel: bool = True,
-                  timings: RunTimings | None = None) -> list[Path]:
+                  timings: RunTimings | None = None, progress: bool = False) -> list[Path]:
     """Execute each notebook in order into out_dir/<name>.ipynb; raise NotebookError on the first failure."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
@@ -180,6 +180,10 @@ def run_notebooks(parameters: Mapping[str, Any], out_dir: Path, *, source_dir: P
                     kernel.close_clients()
             timings.notebooks[name] = time.perf_counter() - t0
             done.append(dst)
+            if progress:
+                from audit.logs import console
+
+                console.print(f"notebook {name}: ok ({timings.notebooks[name]:.1f}s)", highlight=False)
     finally:
         if kernel:
             kernel.stop()
@@ -200,7 +204,7 @@ def _swap_in(staging: Path, final: Path) -> None:
 def build_report(inventory_dir: Path, out: Path, *, snapshot_date: str, config_dir: Path | None = None,
                  top_n: int = 10, export_all: bool = False, source_dir: Path | None = None,
                  kernel_name: str = KERNEL, shared_kernel: bool = True,
-                 timings: RunTimings | None = None) -> Path:
+                 timings: RunTimings | None = None, progress: bool = False) -> Path:
     """Notebooks + report.html + backlog into out/<date>/, atomically; returns the report.html path."""
     from audit.report.backlog import write_backlog
     from audit.report.data import load
@@ -216,7 +220,7 @@ def build_report(inventory_dir: Path, out: Path, *, snapshot_date: str, config_d
               "top_n": int(top_n), "export_all": bool(export_all)}
     try:
         run_notebooks(params, staging, source_dir=source_dir, kernel_name=kernel_name,
-                      shared_kernel=shared_kernel, timings=timings)
+                      shared_kernel=shared_kernel, timings=timings, progress=progress)
         t0 = time.perf_counter()
         export_report(staging / f"{REPORT_NOTEBOOK}.ipynb", staging / "report.html",
                       title=f"CI/CD audit — {snapshot_date}", snapshot_date=snapshot_date)

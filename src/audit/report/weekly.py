@@ -123,7 +123,12 @@ def run_weekly(config_dir: str | Path, out: str | Path, *, inventory_dir: str | 
         analyze(open_snapshot(inventory, day), config.catalog, config.surveys, top_n=top_n)
     with timings.step("report"):
         report = build_report(inventory, Path(out), snapshot_date=day, config_dir=config.config_dir, top_n=top_n,
-                              export_all=export_all, source_dir=notebooks_dir, timings=timings.report)
+                              export_all=export_all, source_dir=notebooks_dir, timings=timings.report,
+                              progress=progress)
+    if progress:
+        from audit.logs import console
+
+        console.print(f"report: {report} (+ backlog.csv, backlog.md, ranking.csv)", highlight=False, soft_wrap=True)
     return report
 
 
