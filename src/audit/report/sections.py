@@ -22,6 +22,7 @@ from audit.report.tables import (
     hours,
     html,
     html_table,
+    is_missing,
     join_list,
     number,
     paragraph,
@@ -54,7 +55,8 @@ def _changes(data: ReportData) -> list[str]:
     titles = data.titles()
     for row in drift.head(8).itertuples():
         key = titles.get(row.key, row.key) if row.kind == "rank-moved" else row.key
-        before, after = (row.before or "—"), (row.after or "—")
+        before = "—" if is_missing(row.before) or row.before == "" else row.before
+        after = "—" if is_missing(row.after) or row.after == "" else row.after
         lines.append(f"{row.kind}: {key} ({before} → {after})")
     return lines
 
