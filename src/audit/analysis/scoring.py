@@ -268,7 +268,8 @@ def _why(row: dict, catalog: Catalog) -> str:
         "No measurable hours saved; ranked on risk and time criticality. "
     if p["unknown"]:
         text += f"{p['unknown']} unit(s) have no delivery history and no survey answer (counted as 0). "
-    text += f"Effort {row['effort_days']:.1f} d, ROI {row['roi']:.1f}x."
+    roi = row["roi"]
+    text += f"Effort {row['effort_days']:.1f} d" + (f", ROI {roi:.1f}x." if roi == roi else ".")
     if row["depends_on"]:
         text += f" Needs first: {', '.join(row['depends_on'])}."
     return text
