@@ -56,3 +56,27 @@ def test_scan_finds_the_expected_repo_traits(fleet_snapshot):
     for repo, families in fleet.repo_traits_expected.items():
         for family, values in families.items():
             assert got.get(repo, {}).get(family, set()) == set(values), (repo, family)
+
+
+def test_findings_are_exactly_the_planted_ones(fleet_snapshot):
+    fleet, snap = fleet_snapshot.fleet, fleet_snapshot.snapshot_dir
+    findings = _rows(snap, "findings")
+    for acct, expected in fleet.findings.items():
+        rows = findings[findings["account_id"] == acct]
+        got = sorted((r.kind, r.resource_name, r.detail if r.kind == "plaintext-secret-variable" else None)
+                     for r in rows.itertuples())
+        assert got == [tuple(e) for e in expected], acct
+    assert any(fleet.findings.values())
+
+
+def test_every_crawled_resource_carries_tags(fleet_snapshot):
+    from audit.store.schema import TABLES
+
+    for name, table in TABLES.items():
+        if table.source != "crawl" or "tags" not in table.column_names or name == "accounts":
+            continue
+        frame = _rows(fleet_snapshot.snapshot_dir, name)
+        if frame is None or frame.empty:
+            continue
+        untagged = frame[frame["tags"].isna() | frame["tags"].isin(["", "{}", "[]"])]
+        assert untagged.empty, (name, list(untagged["name"])[:5])

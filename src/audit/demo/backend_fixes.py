@@ -42,13 +42,15 @@ def lambda_tags(ctx: Ctx, names: list[str], tag: dict[str, str]) -> None:
         backend.get_function(name).tags = dict(tag)
 
 
-def beanstalk_environment(ctx: Ctx, name: str, solution_stack: str, option_settings: list[dict[str, str]]) -> None:
+def beanstalk_environment(ctx: Ctx, name: str, solution_stack: str, option_settings: list[dict[str, str]],
+                          tag: dict[str, str]) -> None:
     from moto.elasticbeanstalk.models import eb_backends
 
     backend = eb_backends[ctx.acct][ctx.region]
     for app in backend.applications.values():
         env = app.environments.get(name)
         if env is not None:
+            app.fleet_tags = dict(tag)  # moto drops application tags (read by moto_patches)
             env.solution_stack_name = solution_stack
             env.environment_id = f"e-{zlib.crc32(f'{ctx.acct}/{name}'.encode()):010d}"
             env.health = "Green"
@@ -106,3 +108,18 @@ def age_accounts(model: FleetModel, now: datetime) -> None:
                 pipe._created = onboarded + timedelta(days=2)
                 starts = [e.start_time for e in pipe.executions.values()]
                 pipe._updated = max(starts) if starts else pipe._created
+
+
+def rest_api_tags(ctx: Ctx, region: str, api_id: str, tag: dict[str, str]) -> None:
+    from moto.apigateway.models import apigateway_backends
+
+    apigateway_backends[ctx.acct][region].apis[api_id].tags = dict(tag)
+
+
+def stackset_instance_tags(ctx: Ctx, stackset: str, tag: dict[str, str]) -> None:
+    """StackSet instance stacks carry the stack set's tags in AWS; moto leaves them bare."""
+    from moto.cloudformation.models import cloudformation_backends
+
+    for stack in cloudformation_backends[ctx.acct][ctx.region].stacks.values():
+        if stack.name.startswith((f"StackSet-{stackset}", f"StackSet:{stackset}")):
+            stack.tags = dict(tag)

@@ -60,6 +60,7 @@ class Fleet:
     catalog_file: Path | None
     model: FleetModel
     expected: dict[str, dict[str, int]]
+    findings: dict[str, list[tuple[str, str, str | None]]]  # per account: (kind, resource name, detail)
     secrets: list[str]
     faults: dict[str, Any]
     repo_traits_expected: dict[str, dict[str, list[str]]]
@@ -130,6 +131,22 @@ def expected_counts(model: FleetModel, seeded: dict[str, Seeded]) -> dict[str, d
     return out
 
 
+def expected_findings(model: FleetModel, seeded: dict[str, Seeded]) -> dict[str, list[tuple[str, str, str | None]]]:
+    """Per account, the findings a complete crawl must report: (kind, resource name, detail).
+
+    `detail` is the variable name for plaintext secrets, None where the wording is the crawler's
+    (e.g. the age of a long-lived key). Hidden accounts and denied regions expect none.
+    """
+    hidden = {(a, r): SERVICE_TABLES.get(s, ()) for a, r, s in model.denied}
+    out: dict[str, list[tuple[str, str, str | None]]] = {}
+    for acct, s in seeded.items():
+        rows = [] if acct in model.assume_role_denied else [
+            (kind, resource, detail) for kind, table, region, resource, detail in s.findings
+            if table not in hidden.get((acct, region), ())]
+        out[acct] = sorted(rows, key=lambda r: (r[0], r[1], r[2] or ""))
+    return out
+
+
 def start_fleet(clients: int = 24, *, seed: int = 42, regions: tuple[str, ...] | list[str] = ("eu-west-1", "us-east-1"),
                 latency_ms: float = 0, out: Path, port: int = 0, repos: bool = True,
                 history_weeks: int = 12, workers: int = 8) -> Fleet:
@@ -196,7 +213,8 @@ def start_fleet(clients: int = 24, *, seed: int = 42, regions: tuple[str, ...] |
     fault_info = {**faults.as_dict(), "hidden_tables": {s: list(SERVICE_TABLES.get(s, ())) for _, _, s in model.denied}}
     fleet = Fleet(out=out, endpoint_url=server.url, accounts_file=accounts_file, repos_file=repos_file,
                   survey_dir=survey_dir, catalog_file=catalog, model=model,
-                  expected=expected_counts(model, seeded), secrets=secrets, faults=fault_info,
+                  expected=expected_counts(model, seeded), findings=expected_findings(model, seeded),
+                  secrets=secrets, faults=fault_info,
                   repo_traits_expected=repo_result.traits if repo_result else {}, timings=timings, server=server,
                   releases=plans if history_weeks > 0 else {}, now=now)
     with _running_lock:

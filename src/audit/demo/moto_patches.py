@@ -6,6 +6,8 @@
   read; builds the fleet wrote complete (`buildComplete: true`) are returned as written.
 - CodeDeploy `_deployment_info`: moto leaves `rollbackInfo` and `errorInformation` empty; deployments
   the fleet wrote carry them.
+- Elastic Beanstalk `ListTagsForResource`: moto knows environment tags only; application tags the
+  fleet stored (`fleet_tags`) are answered too.
 - Elastic Beanstalk `DescribeConfigurationSettings`: not implemented by moto; answered from the option
   settings the fleet stored on the environment (values included, as AWS returns them: the crawler
   must keep only the names).
@@ -77,6 +79,7 @@ def install() -> None:
         _patch_codebuild()
         _patch_codedeploy()
         _patch_beanstalk()
+        _patch_beanstalk_tags()
         _installed = True
 
 
@@ -128,3 +131,17 @@ def _patch_beanstalk() -> None:
         }]})
 
     EBResponse.describe_configuration_settings = describe_configuration_settings  # type: ignore[attr-defined]
+
+
+def _patch_beanstalk_tags() -> None:
+    from moto.elasticbeanstalk.models import EBBackend
+
+    original = EBBackend.list_tags_for_resource
+
+    def list_tags_for_resource(self: EBBackend, resource_arn: str) -> dict[str, str]:
+        for app in self.applications.values():
+            if app.arn == resource_arn and hasattr(app, "fleet_tags"):
+                return dict(app.fleet_tags)
+        return original(self, resource_arn)
+
+    EBBackend.list_tags_for_resource = list_tags_for_resource  # type: ignore[method-assign]

@@ -55,9 +55,16 @@ class Seeded:
     counts: Counter = field(default_factory=Counter)
     pipelines: list[PipelineSeed] = field(default_factory=list)
     secrets: list[str] = field(default_factory=list)
+    # (kind, table, region, resource name, detail): what a crawl must report as findings
+    findings: list[tuple[str, str, str, str, str | None]] = field(default_factory=list)
 
     def add(self, table: str, region: str, n: int = 1) -> None:
         self.counts[(table, region)] += n
+
+    def secret(self, value: str, table: str, region: str, resource: str, name: str) -> None:
+        """A secret value seeded in plain text under a secret-looking name."""
+        self.secrets.append(value)
+        self.findings.append(("plaintext-secret-variable", table, region, resource, name))
 
 
 def tags(spec: ClientSpec, team: str, **extra: str) -> dict[str, str]:
@@ -169,17 +176,34 @@ class Ctx:
               region: str | None = None) -> None:
         """Create a stack; count it and every resource moto will list for it."""
         region = region or self.region
+        stack_tags = tags(self.spec, team, **(extra_tags or {}))
         self.c("cloudformation", region).create_stack(
             StackName=name, TemplateBody=json.dumps(template), Capabilities=["CAPABILITY_NAMED_IAM"],
-            Tags=tag_list(tags(self.spec, team, **(extra_tags or {}))))
+            Tags=tag_list(stack_tags))
         self.out.add("stacks", region)
         fix.drop_blank_stack_resources(self, name, region)
+        self.propagate_tags(name, region, stack_tags)
         listed = [r for r in template["Resources"].values() if "Condition" not in r]
         self.out.add("stack_resources", region, len(listed))
         for res in listed:
             table = _STACK_TABLES.get(res["Type"])
             if table:
                 self.out.add(table, GLOBAL if table in {"s3_buckets", "iam_roles"} else region)
+
+    def propagate_tags(self, stack: str, region: str, stack_tags: dict[str, str]) -> None:
+        """AWS copies stack tags onto the resources it creates; moto does not: tag them like AWS would."""
+        listed = self.c("cloudformation", region).list_stack_resources(StackName=stack)["StackResourceSummaries"]
+        for res in listed:
+            kind, pid = res["ResourceType"], res["PhysicalResourceId"]
+            if kind == "AWS::S3::Bucket":
+                self.c("s3", region).put_bucket_tagging(Bucket=pid, Tagging={"TagSet": tag_list(stack_tags)})
+            elif kind == "AWS::ECS::Cluster":
+                self.c("ecs", region).tag_resource(resourceArn=f"arn:aws:ecs:{region}:{self.acct}:cluster/{pid}",
+                                                   tags=tag_list(stack_tags, "key", "value"))
+            elif kind == "AWS::ApiGateway::RestApi":  # moto routes no TagResource for REST APIs
+                fix.rest_api_tags(self, region, pid, stack_tags)
+            elif kind == "AWS::IAM::Role":
+                self.c("iam").tag_role(RoleName=pid, Tags=tag_list(stack_tags))
 
 
 # Resource types created by stacks that are also crawl-table rows.
@@ -277,6 +301,8 @@ def seed_stackset(ctx: Ctx) -> None:
     ctx.out.add("stacks", ctx.region)
     ctx.out.add("stack_resources", ctx.region)
     ctx.out.add("iam_roles", GLOBAL)
+    ctx.c("iam").tag_role(RoleName="ConsultancyBreakGlass", Tags=tag_list(tags(ctx.spec, "ops")))
+    fix.stackset_instance_tags(ctx, "consultancy-baseline-roles", tags(ctx.spec, "ops"))
 
 
 def seed_fleet(endpoint_url: str, model: FleetModel, *, workers: int = 8,

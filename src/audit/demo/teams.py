@@ -70,7 +70,7 @@ def build_project(ctx: Ctx, name: str, team: str, role_arn: str, *, image: str, 
     ctx.out.add("codebuild_projects", ctx.region)
     for var in env:
         if var.get("type") == "PLAINTEXT" and _secretish(var["name"]):
-            ctx.out.secrets.append(var["value"])
+            ctx.out.secret(var["value"], "codebuild_projects", ctx.region, name, var["name"])
     return name
 
 
@@ -111,7 +111,7 @@ def seed_web(ctx: Ctx) -> None:
     cluster = f"{spec.name}-web"
     stack = f"{spec.name}-{repo}"
     session_secret = f"fleet-session-secret-{spec.account_id}"
-    ctx.out.secrets.append(session_secret)
+    ctx.out.secret(session_secret, "ecs_services", ctx.region, repo, "SESSION_SECRET")
     template = {"Description": f"{repo} on ECS Fargate", "Resources": {
         "Cluster": {"Type": "AWS::ECS::Cluster", "Properties": {"ClusterName": cluster}},
         "TaskDefinition": {"Type": "AWS::ECS::TaskDefinition", "Properties": {
@@ -227,7 +227,8 @@ def seed_data(ctx: Ctx) -> None:
                             env=[{"name": "SAM_BUCKET", "value": bucket, "type": "PLAINTEXT"},
                                  {"name": "API_KEY", "value": f"{spec.name}/data/api-key", "type": "SECRETS_MANAGER"}])
     secret = f"sk_live_fleet_{spec.account_id}_Zq8"
-    ctx.out.secrets.append(secret)
+    for fn in (f"{repo}-api", f"{repo}-worker"):
+        ctx.out.secret(secret, "lambda_functions", ctx.region, fn, "STRIPE_SECRET_KEY")
     stack = f"{spec.name}-{repo}"
     fn_env = {"Variables": {"TABLE_NAME": f"{repo}-events", "STRIPE_SECRET_KEY": secret, "LOG_LEVEL": "INFO"}}
     template = {"AWSTemplateFormatVersion": "2010-09-09", "Transform": "AWS::Serverless-2016-10-31",
@@ -302,7 +303,7 @@ def seed_java(ctx: Ctx) -> None:
                               Tags=tag_list(tags(spec, "java")))
         ctx.out.add("beanstalk_applications", ctx.region)
         db_password = f"fleet-eb-db-{spec.account_id[-5:]}-secret"
-        ctx.out.secrets.append(db_password)
+        ctx.out.secret(db_password, "beanstalk_environments", ctx.region, f"{repo}-prod", "DB_PASSWORD")
         options = [{"Namespace": "aws:elasticbeanstalk:application:environment", "OptionName": "DB_PASSWORD",
                     "Value": db_password},
                    {"Namespace": "aws:elasticbeanstalk:application:environment", "OptionName": "SPRING_PROFILES_ACTIVE",
@@ -315,7 +316,7 @@ def seed_java(ctx: Ctx) -> None:
         eb.create_environment(ApplicationName=repo, EnvironmentName=f"{repo}-prod", SolutionStackName=stack,
                               OptionSettings=options, Tags=tag_list(tags(spec, "java")))
         ctx.out.add("beanstalk_environments", ctx.region)
-        fix.beanstalk_environment(ctx, f"{repo}-prod", stack, options)
+        fix.beanstalk_environment(ctx, f"{repo}-prod", stack, options, tags(spec, "java"))
         deploy = _action("Deploy", "Deploy", "ElasticBeanstalk", {"ApplicationName": repo,
                                                                   "EnvironmentName": f"{repo}-prod"},
                          inputs=("BuildOutput",))
@@ -383,5 +384,6 @@ def seed_ops(ctx: Ctx) -> None:
     iam.create_user(UserName="deploy-bot", Tags=tag_list(tags(spec, "ops")))
     key = iam.create_access_key(UserName="deploy-bot")["AccessKey"]
     ctx.out.secrets.append(key["SecretAccessKey"])
+    ctx.out.findings.append(("long-lived-access-key", "iam_users", GLOBAL, "deploy-bot", None))
     ctx.out.add("iam_users", GLOBAL)
     fix.backdate_access_keys(ctx, "deploy-bot", days=400 + spec.index * 7)
