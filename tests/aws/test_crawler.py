@@ -87,3 +87,18 @@ def test_cli_unknown_service_exits_2(tmp_path: Path, moto_url, account, capsys) 
               "--date", "2026-01-09"])
     assert info.value.code == 0
     assert (tmp_path / "out" / "snapshots" / "2026-01-09" / "ecr_repositories.parquet").exists()
+
+
+def test_rich_progress_on_a_terminal(account, moto_url, tmp_path: Path, monkeypatch) -> None:
+    import io
+
+    from rich.console import Console
+
+    import audit.aws.crawler as crawler
+
+    screen = io.StringIO()
+    monkeypatch.setattr(crawler, "console", Console(file=screen, force_terminal=True, width=100))
+    result = crawl(_config(moto_url, account), tmp_path, day="2026-01-04", services=["ecr"], progress=True)
+    assert result.accounts_ok == 1
+    text = screen.getvalue()
+    assert "crawl" in text and "1/1" in text and "errors: 0" in text
