@@ -13,6 +13,8 @@ are restored by a re-run or, on V2 web pipelines, a rollback execution.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -128,6 +130,8 @@ class _History:
         build_start = start + timedelta(seconds=rng.randint(30, 90))
         build_end = build_start + timedelta(minutes=rng.randint(3, 9), seconds=rng.randint(0, 59))
         self._build(build_start, build_end, "FAILED" if fail == "build" else "SUCCEEDED", revision["revisionId"])
+        if fail != "build" and not rollback_target:
+            self._push_image(rel, build_end)
         end = build_end
         if fail != "build":
             deploy_start = build_end + timedelta(seconds=rng.randint(20, 60))
@@ -145,6 +149,24 @@ class _History:
         self.pipeline.executions[execution.pipeline_execution_id] = execution
         self.out.add("pipeline_executions", p.region)
         return end, execution.pipeline_execution_id
+
+    def _push_image(self, rel: Release, pushed: datetime) -> None:
+        """Web builds push the release image to the client's ECR repository (one image per tag)."""
+        if self.pipe.team != "web" or self.pipe.repo is None:
+            return
+        from moto.ecr.models import ecr_backends
+
+        backend = ecr_backends[self.pipe.account_id][self.pipe.region]
+        repo = backend.repositories.get(self.pipe.repo)
+        if repo is None or any(rel.tag in img.image_tags for img in repo.images):
+            return
+        manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                               "config": {"digest": "sha256:" + hashlib.sha256(f"{self.pipe.name}@{rel.tag}".encode())
+                                          .hexdigest(), "size": 1470,
+                                          "mediaType": "application/vnd.docker.container.image.v1+json"},
+                               "layers": []})
+        image = backend.put_image(self.pipe.repo, manifest, rel.tag)
+        image.image_pushed_at = int(pushed.timestamp())
 
     def _build(self, start: datetime, end: datetime, status: str, source_version: str) -> None:
         p, project = self.pipe, self.pipe.build_project
