@@ -80,16 +80,59 @@ class _Compiled:
     unless: tuple[re.Pattern, ...]
 
 
+def line_safe(pattern: str) -> str:
+    r"""Make a probe regex linear-time on hostile text.
+
+    Outside character classes `\s` becomes `[ \t]` (a probe never spans lines, so a file of
+    blank lines cannot make `^\s*...` try every suffix) and `*`/`+` after it become possessive
+    (no backtracking into runs of spaces). Inside classes `\s` keeps its meaning.
+    """
+    out, i, in_class = [], 0, False
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < len(pattern):
+            pair = pattern[i:i + 2]
+            if pair == r"\s" and not in_class:
+                out.append("[ \t]")
+                if i + 2 < len(pattern) and pattern[i + 2] in "*+" and pattern[i + 3:i + 4] not in ("+", "?"):
+                    out.append(pattern[i + 2] + "+")
+                    i += 1
+            else:
+                out.append(pair)
+            i += 2
+            continue
+        if ch == "[" and not in_class:
+            in_class = True
+            out.append(ch)
+            i += 1
+            if pattern[i:i + 1] == "^":
+                out.append("^")
+                i += 1
+            if pattern[i:i + 1] == "]":  # a literal ] first in a class
+                out.append("]")
+                i += 1
+            continue
+        if ch == "]" and in_class:
+            in_class = False
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _probe(pattern: str) -> re.Pattern:
+    return re.compile(line_safe(pattern), re.MULTILINE)
+
+
 def _compile(rule: R.Rule) -> _Compiled:
     return _Compiled(
-        rule, re.compile(rule.path), tuple(re.compile(p, re.MULTILINE) for p in rule.probes),
-        re.compile(rule.probe_not, re.MULTILINE) if rule.probe_not else None,
+        rule, re.compile(rule.path), tuple(_probe(p) for p in rule.probes),
+        _probe(rule.probe_not) if rule.probe_not else None,
         re.compile(rule.skip) if rule.skip else None,
         tuple(re.compile(p) for p in rule.requires), tuple(re.compile(p) for p in rule.unless))
 
 
 COMPILED = [_compile(rule) for rule in R.RULES]
-PROGRAM = [(f, v, re.compile(p)) for f, v, p in R.PROGRAM_RULES]
+PROGRAM = [(f, v, _probe(p)) for f, v, p in R.PROGRAM_RULES]
 _PROGRAM_SOURCE, _PROGRAM_SKIP = re.compile(R.PROGRAM_SOURCE), re.compile(R.PROGRAM_SKIP)
 _PROGRAM_ROOTS = re.compile(r"(^|/)(cdk\.json|Pulumi\.ya?ml)$")
 _LOCKS = {"package-lock.json": "npm", "npm-shrinkwrap.json": "npm", "yarn.lock": "yarn",

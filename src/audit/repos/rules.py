@@ -167,9 +167,9 @@ RULES: list[Rule] = [
     r("packaging", "zip-artifact", r"\.zip$", skip=r"(^|/)(tests?|docs?|examples?|samples?)/"),
     r("packaging", "zip-artifact", CI_OR_SCRIPTS,
       r"(^|[\s;&|(`\"'])zip\s+(-[a-zA-Z0-9]+\s+)*[^\s|;&]*\.zip\b|(^|[\s;&|(`\"'])zip\s+-[a-zA-Z]*r|"
-      r"git\s+archive\s+[^\n]*--format[= ]zip|Compress-Archive\b|make_archive\([^)\n]*[\"']zip[\"']"),
+      r"git\s+archive\s+[^\n]{0,200}--format[= ]zip|Compress-Archive\b|make_archive\([^)\n]{0,200}[\"']zip[\"']"),
     r("packaging", "zip-artifact", r"(^|/)buildspec[^/]*\.ya?ml$", r"^\s*type:\s*zip\s*$"),
-    r("packaging", "zip-artifact", r"(^|/)package\.json$", r"\"[^\"\n]*\bzip\s+-[a-zA-Z]*r"),
+    r("packaging", "zip-artifact", r"(^|/)package\.json$", r"\"[^\"\n]{0,300}\bzip\s+-[a-zA-Z]*r"),
     # deploy targets: CloudFormation / SAM resource types
     *[r("deploy_targets", v, CFN_CANDIDATES, p, skip=CFN_NOT_TEMPLATE) for v, p in [
         ("lambda", r"AWS::(Lambda::Function|Serverless::Function)\b"),
