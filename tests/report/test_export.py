@@ -35,6 +35,14 @@ def test_plotly_inlined_exactly_once_and_no_external_reference(page) -> None:
     assert "require.min.js" not in page and "MathJax.js" not in page and "cdn.jsdelivr" not in page
 
 
+def test_content_security_policy_forbids_fetches(page) -> None:
+    """Defence in depth: even a mistake in escaping could not load anything from elsewhere."""
+    match = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', page)
+    assert match, "no CSP meta tag"
+    policy = match.group(1)
+    assert "default-src 'none'" in policy and "unsafe-eval" not in policy and "http" not in policy
+
+
 def test_no_code_cells_or_prompts(page) -> None:
     page = _without_plotlyjs(page)
     assert "sections." not in page and "from audit.report" not in page
