@@ -83,3 +83,14 @@ def test_figure_view_html_has_no_plotlyjs(tables) -> None:
     assert "plotly-graph-div" in bundle["text/html"]
     assert len(bundle["text/html"]) < 100_000  # plotly.js (~4.6 MB) is inlined once by the template
     assert pio.from_json(json.dumps(bundle["application/vnd.plotly.v1+json"])).data
+
+
+def test_many_clients_are_capped_and_said_so() -> None:
+    overlap = pd.DataFrame([{"dimension": "client", "key": f"c{i:03d}", "fingerprint": f"p{i % 3}", "family": "f",
+                             "units": 1} for i in range(150)])
+    fig = fg.overlap_heatmap(overlap, "client", max_keys=60)
+    assert len(fig.data[0].x) == 60 and "60 of 150" in fig.layout.title.text
+    delivery = pd.DataFrame([{"level": "client", "key": f"c{i}", "team": "t", "deploys_per_week": float(i),
+                              "change_failure_rate": None} for i in range(100)])
+    fig = fg.delivery_frequency(delivery, "client", max_keys=40)
+    assert len(fig.data[0].y) == 40 and "c99" in fig.data[0].y and "40 busiest of 100" in fig.layout.title.text

@@ -70,8 +70,11 @@ def _list(value: Any) -> list[str]:
 
 
 def overlap_heatmap(overlap: pd.DataFrame, dimension: str = "client", max_patterns: int = 15,
-                    by: str = "fingerprint") -> go.Figure:
-    """Clients (or teams) x deployment patterns, cell = units; the most shared patterns first."""
+                    by: str = "fingerprint", max_keys: int = 60) -> go.Figure:
+    """Clients (or teams) x deployment patterns, cell = units; the most shared patterns first.
+
+    Beyond `max_keys` clients the columns are those running the most patterns (said in the title).
+    """
     title = f"Who runs which deployment pattern ({dimension}s x patterns, units per cell)"
     df = overlap[overlap["dimension"] == dimension] if len(overlap) else overlap
     if df.empty:
@@ -79,7 +82,11 @@ def overlap_heatmap(overlap: pd.DataFrame, dimension: str = "client", max_patter
     grid = df.pivot_table(index=by, columns="key", values="units", aggfunc="sum", fill_value=0)
     spread = (grid > 0).sum(axis=1).sort_values(ascending=False, kind="stable")
     grid = grid.loc[spread.index[:max_patterns]]
-    grid = grid[sorted(grid.columns, key=lambda k: (-(grid[k] > 0).sum(), str(k)))]
+    keys = sorted(grid.columns, key=lambda k: (-(grid[k] > 0).sum(), str(k)))
+    if len(keys) > max_keys:
+        title = title[:-1] + f"; the {max_keys} of {len(keys)} {dimension}s with the most patterns)"
+        keys = keys[:max_keys]
+    grid = grid[keys]
     z = grid.where(grid > 0).to_numpy(dtype=float)  # blank where a client has none
     ys = [f"{label(p, 70)} ({spread[p]})" for p in grid.index]
     xs = [label(k, 30) for k in grid.columns]
@@ -184,7 +191,7 @@ def rank_stability(ranking: pd.DataFrame, top_n: int = 10, show: int | None = No
     return _layout(fig, title, max(320, 100 + 34 * len(df)))
 
 
-def delivery_frequency(delivery: pd.DataFrame, level: str = "client") -> go.Figure:
+def delivery_frequency(delivery: pd.DataFrame, level: str = "client", max_keys: int = 40) -> go.Figure:
     """Deploys per week per client (or team), with the change failure rate written on each bar."""
     title = f"Deploys per week per {level}, with change failure rate"
     df = delivery[delivery["level"] == level] if len(delivery) else delivery
@@ -192,6 +199,9 @@ def delivery_frequency(delivery: pd.DataFrame, level: str = "client") -> go.Figu
     if df.empty:
         return empty(title, "No delivery history in this snapshot")
     df = df.sort_values("deploys_per_week", kind="stable")
+    if len(df) > max_keys:
+        title += f" (the {max_keys} busiest of {len(df)})"
+        df = df.tail(max_keys)
     cfr = ["failure rate unknown" if pd.isna(v) else f"{v:.0%} failed" for v in df["change_failure_rate"]]
     teams = [label(t, 30) for t in df["team"]] if level == "client" else [""] * len(df)
     fig = go.Figure(go.Bar(
