@@ -94,3 +94,7 @@ def test_many_clients_are_capped_and_said_so() -> None:
                               "change_failure_rate": None} for i in range(100)])
     fig = fg.delivery_frequency(delivery, "client", max_keys=40)
     assert len(fig.data[0].y) == 40 and "c99" in fig.data[0].y and "40 busiest of 100" in fig.layout.title.text
+    sim = pd.DataFrame([{"client_a": f"c{a:03d}", "client_b": f"c{b:03d}", "jaccard": 0.5}
+                        for a in range(80) for b in range(a + 1, 80)])
+    fig = fg.similarity_heatmap(sim, max_clients=60)
+    assert len(fig.data[0].x) == 60 and "60 of 80" in fig.layout.title.text

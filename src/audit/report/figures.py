@@ -126,14 +126,19 @@ def pattern_families(patterns: pd.DataFrame) -> go.Figure:
                    legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
 
 
-def similarity_heatmap(similarity: pd.DataFrame) -> go.Figure:
-    """Jaccard similarity of the clients' pattern sets (1 = same patterns)."""
+def similarity_heatmap(similarity: pd.DataFrame, max_clients: int = 60) -> go.Figure:
+    """Jaccard similarity of the clients' pattern sets (1 = same patterns); the most alike first when capped."""
     title = "How alike are the clients? (Jaccard similarity of their patterns)"
     if similarity.empty:
         return empty(title)
     both = pd.concat([similarity, similarity.rename(columns={"client_a": "client_b", "client_b": "client_a"})])
+    names = sorted(set(both["client_a"]), key=str)
+    if len(names) > max_clients:
+        mean = both.groupby("client_a")["jaccard"].mean().sort_values(ascending=False, kind="stable")
+        names = sorted(mean.index[:max_clients], key=str)
+        title = title[:-1] + f"; the {max_clients} of {len(mean)} clients most alike to the others)"
+        both = both[both["client_a"].isin(names) & both["client_b"].isin(names)]
     grid = both.pivot_table(index="client_a", columns="client_b", values="jaccard", aggfunc="max")
-    names = sorted(set(grid.index) | set(grid.columns), key=str)
     grid = grid.reindex(index=names, columns=names)
     for n in names:
         grid.loc[n, n] = 1.0
