@@ -186,3 +186,20 @@ def test_rule_table_uses_only_the_vocabulary():
     for family, value, _ in R.PROGRAM_RULES:
         assert value in R.VOCABULARY[family]
     assert set(R.EXTENSIONS.values()) <= set(R.VOCABULARY["languages"])
+
+
+def test_support_infrastructure_and_tool_installs_are_not_traits(repo_factory):
+    found = detect_path(repo_factory({
+        "infra/bastion.yml": "Resources:\n  BastionHost:\n    Type: AWS::EC2::Instance\n",
+        "infra/bastion.tf": 'resource "aws_instance" "bastion" {}\n',
+        ".github/workflows/ci.yml": "steps:\n  - run: npm install -g aws-cdk\n"
+                                    "  - run: aws s3 sync ./templates s3://bucket/templates\n",
+        "package.json": "{}", "yarn.lock": "",
+        "static/js/jquery-3.7.1.js": "", "static/js/bootstrap.js": "", "app.py": "", "lib.py": ""}))
+    assert "ec2" not in found["deploy_targets"] and "s3-static" not in found["deploy_targets"]
+    assert found["build_tools"] == ["yarn"]
+    assert found["languages"] == ["python"]
+    found = detect_path(repo_factory({
+        "infra/web.yml": "Resources:\n  WebServer:\n    Type: AWS::EC2::Instance\n",
+        ".github/workflows/site.yml": "steps:\n  - run: aws s3 sync build/ s3://site --delete\n"}))
+    assert found["deploy_targets"] == ["ec2", "s3-static"]

@@ -89,16 +89,17 @@ def r(family: str, value: str, path: str, probe: str | tuple[str, ...] | None = 
 # ---- the table -----------------------------------------------------------------------------------
 RULES: list[Rule] = [
     # build tools (npm/yarn/pnpm ownership of package.json is resolved in detectors.py)
-    r("build_tools", "yarn", r"(^|/)yarn\.lock$"),
+    r("build_tools", "yarn", r"(^|/)(yarn\.lock|\.yarnrc\.yml)$"),
     r("build_tools", "yarn", r"(^|/)package\.json$", r"\"packageManager\"\s*:\s*\"yarn@"),
     r("build_tools", "pnpm", r"(^|/)pnpm-(lock|workspace)\.yaml$"),
     r("build_tools", "pnpm", r"(^|/)package\.json$", r"\"packageManager\"\s*:\s*\"pnpm@"),
-    r("build_tools", "npm", CI_FILES, r"\bnpm\s+(ci|install|i|run|test)\b",
+    r("build_tools", "npm", CI_FILES, r"\bnpm\s+(ci|install|i|run|test)\b(?!\s+(-g|--global)\b)",
       requires=(r"(^|/)package\.json$",)),
     r("build_tools", "pip", r"(^|/)requirements[^/]*\.(txt|in)$"),
     r("build_tools", "pip", r"(^|/)requirements/[^/]+\.(txt|in)$"),
     r("build_tools", "poetry", r"(^|/)poetry\.lock$"),
-    r("build_tools", "poetry", r"(^|/)pyproject\.toml$", r"^\[tool\.poetry\]"),
+    r("build_tools", "poetry", r"(^|/)pyproject\.toml$", r"^\[tool\.poetry\]|poetry\.core\.masonry"),
+    r("build_tools", "uv", r"(^|/)pyproject\.toml$", r"^\[tool\.uv\]"),
     r("build_tools", "pipenv", r"(^|/)Pipfile(\.lock)?$"),
     r("build_tools", "uv", r"(^|/)uv\.lock$"),
     r("build_tools", "maven", r"(^|/)pom\.xml$"),
@@ -123,7 +124,7 @@ RULES: list[Rule] = [
     r("ci_systems", "azure-pipelines", r"(^|/)azure-pipelines[^/]*\.ya?ml$"),
     r("ci_systems", "azure-pipelines", r"^\.azure-pipelines/.*\.ya?ml$"),
     r("ci_systems", "drone", r"^\.drone\.(ya?ml|jsonnet|star)$"),
-    r("ci_systems", "buildkite", r"^\.buildkite/[^/]*pipeline[^/]*\.(ya?ml|json|sh)$"),
+    r("ci_systems", "buildkite", r"^(\.buildkite/[^/]+\.(ya?ml|json|sh)|buildkite\.ya?ml)$"),
     r("ci_systems", "codebuild", r"(^|/)buildspec[^/]*\.ya?ml$"),
     r("ci_systems", "codebuild", CFN_CANDIDATES, r"AWS::CodeBuild::Project", skip=CFN_NOT_TEMPLATE),
     r("ci_systems", "codebuild", TF, r"resource\s+\"aws_codebuild_project\""),
@@ -135,9 +136,9 @@ RULES: list[Rule] = [
     r("iac_tools", "sam", CFN_CANDIDATES, SAM_PROBE, skip=CFN_NOT_TEMPLATE),
     r("iac_tools", "sam", r"(^|/)samconfig\.(toml|ya?ml)$"),
     r("iac_tools", "cloudformation", CFN_CANDIDATES, CFN_PROBE, probe_not=SAM_PROBE,
-      skip=f"({CFN_NOT_TEMPLATE}|{WORKFLOW}|(^|/)buildspec[^/]*$)"),
+      skip=f"({CFN_NOT_TEMPLATE}|{WORKFLOW}|(^|/)buildspec[^/]*$|(^|/)amplify/)"),
     r("iac_tools", "cdk", r"(^|/)cdk\.json$", r"\"app\"", skip=r"(^|/)amplify/"),
-    r("iac_tools", "terraform", TF),
+    r("iac_tools", "terraform", r"\.tf(\.json)?$"),
     r("iac_tools", "terraform", r"(^|/)\.terraform\.lock\.hcl$"),
     r("iac_tools", "serverless-framework", r"(^|/)serverless\.(ya?ml|ts|js|json)$"),
     r("iac_tools", "pulumi", r"(^|/)Pulumi\.ya?ml$"),
@@ -178,7 +179,9 @@ RULES: list[Rule] = [
         ("ecs", r"AWS::ECS::(Service|TaskDefinition)\b"),
         ("eks", r"AWS::EKS::(Cluster|Nodegroup)\b"),
         ("elastic-beanstalk", r"AWS::ElasticBeanstalk::(Environment|Application)\b"),
-        ("ec2", r"AWS::(EC2::Instance|AutoScaling::AutoScalingGroup)\b"),
+        ("ec2", r"^\s*(?![\w\"']*[Bb]astion)[\w\"']+\s*:\s*\n\s*[\"']?Type[\"']?\s*:\s*[\"']?"
+                r"AWS::(EC2::Instance|AutoScaling::AutoScalingGroup)\b|"
+                r"[\"'](?![\w]*[Bb]astion)\w+[\"'][\s]*:[\s]*\{[\s]*[\"']Type[\"'][\s]*:[\s]*[\"']AWS::EC2::Instance"),
         ("codedeploy", r"AWS::CodeDeploy::(DeploymentGroup|Application)\b"),
         ("app-runner", r"AWS::AppRunner::Service\b"),
         ("amplify-hosting", r"AWS::Amplify::App\b"),
@@ -194,8 +197,8 @@ RULES: list[Rule] = [
         ("eks", r"resource\s+\"aws_eks_cluster\"|source\s*=\s*\"terraform-aws-modules/eks/"),
         ("kubernetes", r"resource\s+\"(kubernetes_[a-z_]+|helm_release)\""),
         ("elastic-beanstalk", r"resource\s+\"aws_elastic_beanstalk_environment\""),
-        ("ec2", r"resource\s+\"aws_(instance|autoscaling_group)\"|source\s*=\s*\"terraform-aws-modules/"
-                r"(ec2-instance|autoscaling)/"),
+        ("ec2", r"resource\s+\"aws_(instance|autoscaling_group)\"\s+\"(?![\w-]*bastion)|"
+                r"source\s*=\s*\"terraform-aws-modules/(ec2-instance|autoscaling)/"),
         ("codedeploy", r"resource\s+\"aws_codedeploy_deployment_group\""),
         ("app-runner", r"resource\s+\"aws_apprunner_service\""),
         ("amplify-hosting", r"resource\s+\"aws_amplify_app\""),
@@ -239,7 +242,8 @@ RULES: list[Rule] = [
                    r"aws-actions/aws-lambda-deploy|\bsam\s+deploy\b|\bserverless\s+deploy\b|\bsls\s+deploy\b"),
         ("elastic-beanstalk", r"\beb\s+(deploy|create)\b|aws\s+elasticbeanstalk\s|beanstalk-deploy"),
         ("codedeploy", r"aws\s+deploy\s+(create-deployment|push)\b"),
-        ("s3-static", r"aws\s+s3\s+sync\s|s3-sync-action"),
+        ("s3-static", r"aws\s+s3\s+sync\s+[\"']?\.?/?([\w-]+/)?(build|dist|public|out|_site|site|www|website|"
+                      r"static|html)/?[\"']?\s|s3-sync-action|aws\s+cloudfront\s+create-invalidation"),
         ("app-runner", r"amazon-app-runner-deploy|aws\s+apprunner\s+(start-deployment|update-service|"
                        r"create-service)"),
         ("lightsail", r"aws\s+lightsail\s|client\([\"']lightsail[\"']|lightsailctl"),
@@ -322,7 +326,9 @@ NOT_LANGUAGE_FILES = re.compile(
     r"(^|/)(\.[^/]+|[^/]*\.config\.[cm]?[jt]s|[^/]*\.conf\.[cm]?js|Gruntfile\.js|gulpfile\.[jt]s|"
     r"webpack\.[^/]*\.js|rollup\.[^/]*\.js|babel\.[^/]*\.js|karma\.[^/]*\.js|jest\.[^/]*\.js|"
     r"[^/]*\.d\.ts|gunicorn\.conf\.py|conftest\.py|noxfile\.py|fabfile\.py|"
-    r"[^/]*\.min\.js|[^/]*\.bundle\.js|[^/]*-min\.js)$|(^|/)(dist|build|out|target|coverage|\.next|"
+    r"[^/]*\.min\.js|[^/]*\.bundle\.js|[^/]*-min\.js|[^/]*[-.]\d+\.\d+(\.\d+)?[^/]*\.js|"
+    r"(jquery|bootstrap|popper|lodash|underscore|moment|d3|chart|three|backbone|modernizr|html5shiv|"
+    r"respond|require|socket\.io|highlight|prism)[^/]*\.js)$|(^|/)(dist|build|out|target|coverage|\.next|"
     r"static/(vendor|lib)|public/(vendor|lib)|assets/vendor|lib/vendor)/")
 # A Python file named like a command (`deploy-to-x.py`) cannot be imported: it is a helper script.
 SCRIPT_NAMED = re.compile(r"(^|/)[^/]*-[^/]*\.py$")
