@@ -12,8 +12,11 @@ process, so peak RSS is the crawler's alone and neither shares a GIL with the se
          take many minutes on 40 accounts, so it runs on an evenly spread subset of accounts and its
          time and calls are extrapolated linearly (the output says so); ours also runs on that subset
          for a like-for-like call count.
-- floor: max(calls x latency / workers, calls / moto's calls-per-second), where moto's throughput
-         is measured in this run by our crawl with no latency (same call mix).
+- floor: max(calls x latency / workers, calls / moto's calls-per-second), with moto's throughput
+         measured in this run with no latency two ways: raw (16 threads of one cheap read; the
+         strict floor) and for the crawl's own call mix (our crawl without latency). moto serves
+         from one Python process, so heavier operations (DescribeStacks, GetTemplate, ...) cost it
+         more CPU than ListPipelines: the mix floor is the machine's real limit for this workload.
 
 Targets: >= 10x faster than naive, calls <= naive's, <= 1.5x the floor, peak RSS < 400 MB.
 """
@@ -302,6 +305,7 @@ def main() -> None:
     latency = args.latency_ms / 1000
     naive_wall, naive_calls = naive["wall"] * scale, naive["calls"] * scale
     floor = max(ours["calls"] * latency / args.workers, ours["calls"] / cps)
+    mix_floor = max(ours["calls"] * latency / args.workers, ours["calls"] / mix_cps)
     lines = [
         f"accounts: {len(ids)} x 2 regions, latency {args.latency_ms:.0f} ms/request, workers {args.workers}",
         f"ours : {ours['wall']:7.1f}s  {ours['calls']:6d} calls  peak RSS {ours['maxrss_mb']:.0f} MB  "
@@ -313,8 +317,10 @@ def main() -> None:
         f"speed-up vs naive: {naive_wall / ours['wall']:.1f}x   (target >= 10x)",
         f"calls ours/naive: {ours['calls'] / naive_calls:.2f} (subset {ours_subset['calls'] / naive['calls']:.2f})"
         "   (target <= 1)",
-        f"floor: max({ours['calls']} x {latency:.3f}s / {args.workers}, {ours['calls']} / {cps:.0f}/s) = {floor:.1f}s; "
-        f"ours / floor = {ours['wall'] / floor:.2f}   (target <= 1.5)",
+        f"floor (strict, moto's raw calls/s): max({ours['calls']} x {latency:.3f}s / {args.workers}, "
+        f"{ours['calls']} / {cps:.0f}/s) = {floor:.1f}s; ours / floor = {ours['wall'] / floor:.2f}   (target <= 1.5)",
+        f"floor (moto's calls/s for this call mix): max(.., {ours['calls']} / {mix_cps:.0f}/s) = {mix_floor:.1f}s; "
+        f"ours / floor = {ours['wall'] / mix_floor:.2f}",
         f"peak RSS ours: {ours['maxrss_mb']:.0f} MB   (target < 400 MB)",
     ]
     print("\n".join(lines))
