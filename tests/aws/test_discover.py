@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import contextlib
 
-import boto3
-
 from audit.aws.discover import discovered_clients
 from audit.config import AccountsConfig
 
 
-def test_accounts_from_organizations_filtered_by_tags(moto_url) -> None:
-    org = boto3.client("organizations", endpoint_url=moto_url, region_name="us-east-1")
+def test_accounts_from_organizations_filtered_by_tags(moto_url, account) -> None:
+    """The management account is a fresh one, reached through `management_role_arn`."""
+    org = account.boto("organizations", "us-east-1")
     with contextlib.suppress(org.exceptions.AlreadyInOrganizationException):
         org.create_organization(FeatureSet="ALL")
 
@@ -25,7 +24,8 @@ def test_accounts_from_organizations_filtered_by_tags(moto_url) -> None:
     excluded = add("old-client", {"managed-by": "consultancy", "client": "old"})
     config = AccountsConfig.model_validate({
         "clients": [{"name": "hand-listed", "account_id": "000000000777"}],
-        "discover": {"organizations": {"tags": {"managed-by": "consultancy"}, "exclude_account_ids": [excluded]}},
+        "discover": {"organizations": {"tags": {"managed-by": "consultancy"}, "exclude_account_ids": [excluded],
+                                       "management_role_arn": f"arn:aws:iam::{account.account_id}:role/OrgRead"}},
     })
     clients = discovered_clients(config, endpoint_url=moto_url)
     by_id = {c.account_id: c for c in clients}
