@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from audit.report.tables import as_list, is_missing, join_list
+from audit.report.tables import as_list, is_missing, join_list, plural
 
 JIRA_COLUMNS = ["Issue Id", "Summary", "Description", "Issue Type", "Priority", "Story Points",
                 "Original Estimate"]
@@ -79,8 +79,8 @@ def _description(row: Any, titles: dict[str, str], top_n: int, day: str) -> str:
     lines = [
         str(row.why or "").strip(),
         "",
-        f"Serves {row.clients} clients ({join_list(row.client_list, 50)}) and {row.teams} teams "
-        f"({join_list(row.team_list, 20)}); {row.units} deployable units.",
+        f"Serves {plural(row.clients, 'client')} ({join_list(row.client_list, 50)}) and "
+        f"{plural(row.teams, 'team')} ({join_list(row.team_list, 20)}); {plural(row.units, 'deployable unit')}.",
         f"Saves about {float(row.hours_saved_per_year or 0):,.0f} hours a year for "
         f"{float(row.effort_days or 0):,.1f} days of effort (ROI {float(row.roi or 0):,.1f}).",
         f"Rank {row.rank}; stays in the top {top_n} in "

@@ -27,6 +27,7 @@ from audit.report.tables import (
     number,
     paragraph,
     percent,
+    plural,
 )
 
 
@@ -90,8 +91,9 @@ def top_work_items(data: ReportData) -> HTML:
                      ("effort (days)", number(row.effort_days, 1)), ("ROI", number(row.roi, 1)),
                      (f"stays in top {data.top_n}", percent(row.top_n_share))], css="item-facts")
             + "<dl>"
-            f"<dt>Serves</dt><dd>{esc(row.clients)} clients ({esc(join_list(row.client_list))}); "
-            f"{esc(row.teams)} teams ({esc(join_list(row.team_list))}); {esc(row.units)} units</dd>"
+            f"<dt>Serves</dt><dd>{esc(plural(row.clients, 'client'))} ({esc(join_list(row.client_list))}); "
+            f"{esc(plural(row.teams, 'team'))} ({esc(join_list(row.team_list))}); "
+            f"{esc(plural(row.units, 'unit'))}</dd>"
             f"<dt>Needs first</dt><dd>{esc(join_list(needs)) if needs else 'nothing'}</dd>"
             f"<dt>Why</dt><dd>{esc(row.why)}</dd>"
             "</dl></div>")

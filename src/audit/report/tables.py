@@ -50,6 +50,13 @@ def join_list(value: Any, limit: int = 8) -> str:
     return shown + (f" … (+{len(items) - limit} more)" if len(items) > limit else "")
 
 
+def plural(count: Any, word: str) -> str:
+    """'1 client', '3 clients', 'unknown clients'."""
+    if is_missing(count):
+        return f"{UNKNOWN} {word}s"
+    return f"{int(count)} {word}" + ("" if int(count) == 1 else "s")
+
+
 def number(value: Any, digits: int = 0) -> str:
     if is_missing(value):
         return UNKNOWN
