@@ -63,25 +63,6 @@ def test_failing_notebook_names_notebook_and_cell_and_keeps_old_report(handmade_
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [DAY]
 
 
-def test_failing_notebook_exit_code_through_the_cli(handmade_inventory, tmp_path, monkeypatch, capsys) -> None:
-    """The CLI turns NotebookError into one line on stderr and exit code 1."""
-    from audit import cli
-    from audit.report import weekly
-
-    broken = _broken_notebooks(tmp_path, "02_deployment_patterns")
-    monkeypatch.setenv("CICD_AUDIT_NOTEBOOKS", str(broken))
-
-    def fake_weekly(**opts):  # the CLI path only: run the real report step on the hand-built snapshot
-        return build_report(handmade_inventory, opts["out"], snapshot_date=DAY, top_n=opts["top_n"])
-
-    monkeypatch.setattr(weekly, "weekly_command", fake_weekly)
-    with pytest.raises(SystemExit) as info:
-        cli.main(["weekly", "--config", str(tmp_path), "--out", str(tmp_path / "r"), "--top-n", "3"])
-    assert info.value.code == 1
-    err = capsys.readouterr().err
-    assert "02_deployment_patterns.ipynb" in err and "cell 5" in err and "Traceback" not in err
-
-
 def test_kernel_check() -> None:
     ensure_kernel("python3")
     with pytest.raises(AuditError, match="not installed"):

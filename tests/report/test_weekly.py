@@ -56,6 +56,40 @@ def test_fleet_report_in_chromium(fleet_report, tmp_path) -> None:
     assert XSS in page.visible_text
 
 
+def test_cli_weekly_then_a_failing_notebook_exits_1(fleet_snapshot, tmp_path, monkeypatch, capsys) -> None:
+    """`cicd-audit weekly --skip-crawl` for real; then a broken notebook: exit 1, old report untouched."""
+    import nbformat
+
+    from audit import cli
+    from audit.report.runner import notebooks_dir
+
+    config = tmp_path / "config"
+    shutil.copytree(fleet_snapshot.fleet.out, config, ignore=shutil.ignore_patterns("repos", ".cache"))
+    shutil.copytree(fleet_snapshot.inventory / "snapshots", config / "snapshots")
+    out = tmp_path / "reports"
+    args = ["weekly", "--config", str(config), "--out", str(out), "--skip-crawl", "--top-n", "3"]
+    with pytest.raises(SystemExit) as ok:
+        cli.main(args)
+    assert ok.value.code == 0
+    report = Path(capsys.readouterr().out.strip().splitlines()[-1])
+    assert report.is_file() and report.parent.parent == out.resolve()
+    before = {p.name: p.read_bytes() for p in report.parent.iterdir()}
+
+    broken = tmp_path / "notebooks"
+    shutil.copytree(notebooks_dir(), broken)
+    nb = nbformat.read(str(broken / "04_lead_meeting_report.ipynb"), as_version=4)
+    nb.cells.insert(6, nbformat.v4.new_code_cell("sections.headline(None)"))
+    nbformat.write(nb, str(broken / "04_lead_meeting_report.ipynb"))
+    monkeypatch.setenv("CICD_AUDIT_NOTEBOOKS", str(broken))
+    with pytest.raises(SystemExit) as failed:
+        cli.main(args)
+    assert failed.value.code == 1
+    err = capsys.readouterr().err
+    assert "04_lead_meeting_report.ipynb" in err and "cell 6" in err and "sections.headline(None)" in err
+    assert "Traceback" not in err
+    assert {p.name: p.read_bytes() for p in report.parent.iterdir()} == before
+
+
 def test_bad_config_exits_2_and_writes_nothing(tmp_path, capsys) -> None:
     from audit import cli
 
