@@ -13,7 +13,7 @@ from typing import Any
 
 from audit.aws.collectors import REGISTRY
 from audit.aws.collectors.base import Ctx
-from audit.aws.failures import AWS_ERRORS, error_row
+from audit.aws.failures import AWS_ERRORS, classify, error_row
 from audit.aws.session import GLOBAL, AwsSettings, Target, context_for
 from audit.errors import AuditError
 from audit.logs import redact
@@ -30,7 +30,10 @@ def start_account(settings: AwsSettings, day: str, target: Target, regions: list
     try:
         aws.assume(target)
     except (*AWS_ERRORS, AuditError) as exc:
-        out["errors"].append(error_row(exc, **where, region=GLOBAL, operation="AssumeRole", error_class="assume-role"))
+        # the endpoint being down or throttling is not the role's fault: keep those classes
+        klass = classify(exc)[0] if isinstance(exc, AWS_ERRORS) else "other"
+        klass = klass if klass in ("unreachable", "timeout", "throttling") else "assume-role"
+        out["errors"].append(error_row(exc, **where, region=GLOBAL, operation="AssumeRole", error_class=klass))
         out["failed"] = True
     if not out["failed"]:
         if regions == "all":
