@@ -88,3 +88,22 @@ def test_enabled_regions_respect_opt_in(account) -> None:
 def test_unknown_profile_is_a_config_error(moto_url) -> None:
     with pytest.raises(ConfigError, match="profile"):
         AwsContext(AwsSettings(profile="no-such-profile-xyz", endpoint_url=moto_url), day="2026-01-01")
+
+
+def test_credentials_refresh_before_expiry(account) -> None:
+    """A crawl outliving the role session: near expiry, the next call assumes the role again."""
+    from datetime import UTC, datetime, timedelta
+
+    account.aws.assume(account.target)
+    creds = account.aws._credentials[account.account_id]
+    first = creds.get_frozen_credentials()
+    soon = datetime.now(UTC) + timedelta(minutes=5)  # inside botocore's mandatory refresh window
+    creds._expiry_time = soon
+    fetcher = creds._refresh_using.__self__  # botocore's AssumeRoleCredentialFetcher and its cache
+    for cached in fetcher._cache.values():
+        cached["Credentials"]["Expiration"] = soon.isoformat()
+    before = account.aws.counter.total
+    ecr = account.aws.client(account.target, "eu-west-1", "ecr")
+    ecr.describe_repositories()
+    assert account.aws.counter.total - before == 2  # AssumeRole again, then the call itself
+    assert creds.get_frozen_credentials().token != first.token
