@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 NOTEBOOKS = ("01_refresh_inventory", "02_deployment_patterns", "03_rank_work_items", "04_lead_meeting_report")
 REPORT_NOTEBOOK = NOTEBOOKS[-1]
 KERNEL = "python3"
+CELL_TIMEOUT = 1800  # seconds per cell: a hung cell fails the run instead of blocking the weekly job
 
 
 class NotebookError(AuditError):
@@ -166,7 +167,8 @@ def run_notebooks(parameters: Mapping[str, Any], out_dir: Path, *, source_dir: P
             try:
                 pm.execute_notebook(str(src), str(dst), parameters=dict(parameters), kernel_name=kernel_name,
                                     progress_bar=False, log_output=False, cwd=str(out_dir),
-                                    request_save_on_cell_execute=False, **extra)
+                                    request_save_on_cell_execute=False, start_timeout=120,
+                                    execution_timeout=CELL_TIMEOUT, **extra)
             except PapermillExecutionError as exc:
                 cell, source, ename, evalue = _failed_cell(dst, src) if dst.exists() else (None, "", exc.ename, "")
                 raise NotebookError(name, cell, source or exc.source, ename or exc.ename,
