@@ -132,6 +132,11 @@ def _compile(rule: R.Rule) -> _Compiled:
 
 
 COMPILED = [_compile(rule) for rule in R.RULES]
+# Rules sharing a path pattern are matched together: each distinct pattern runs once per path.
+_GROUPS: dict[str, list[_Compiled]] = {}
+for _rule in COMPILED:
+    _GROUPS.setdefault(_rule.rule.path, []).append(_rule)
+BY_PATH = [(rules[0].path, rules) for rules in _GROUPS.values()]
 PROGRAM = [(f, v, _probe(p)) for f, v, p in R.PROGRAM_RULES]
 _PROGRAM_SOURCE, _PROGRAM_SKIP = re.compile(R.PROGRAM_SOURCE), re.compile(R.PROGRAM_SKIP)
 _PROGRAM_ROOTS = re.compile(r"(^|/)(cdk\.json|Pulumi\.ya?ml)$")
@@ -164,13 +169,16 @@ def detect(entries: list[FileEntry], reader: Reader) -> Detection:
     paths = sorted(sizes)
     # 1. path rules; collect what needs a content probe
     wanted: dict[str, list[_Compiled]] = defaultdict(list)
-    for rule in COMPILED:
-        if rule.requires and not _any(rule.requires, paths):
-            continue
-        if rule.unless and _any(rule.unless, paths):
-            continue
-        for p in paths:
-            if rule.path.search(p) and not (rule.skip and rule.skip.search(p)):
+    for path_rx, rules in BY_PATH:
+        matched = [p for p in paths if path_rx.search(p)]
+        for rule in rules if matched else ():
+            if rule.requires and not _any(rule.requires, paths):
+                continue
+            if rule.unless and _any(rule.unless, paths):
+                continue
+            for p in matched:
+                if rule.skip and rule.skip.search(p):
+                    continue
                 if rule.probes or rule.probe_not:
                     wanted[p].append(rule)
                 else:

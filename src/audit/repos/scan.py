@@ -25,7 +25,15 @@ from audit.repos import activity
 from audit.repos import detectors as D
 from audit.repos import rules as R
 from audit.repos.links import link_pipelines
-from audit.repos.sources import GitError, GitTree, LocalTree, is_bare_repo, resolve_rev, sync_clone
+from audit.repos.sources import (
+    GitError,
+    GitTree,
+    LocalTree,
+    cache_path,
+    is_bare_repo,
+    resolve_rev,
+    sync_clone,
+)
 from audit.store.snapshots import complete_snapshots, snapshots_dir, write_snapshot
 
 log = logging.getLogger(__name__)
@@ -103,8 +111,10 @@ def scan_one(entry: RepoEntry, *, base_dir: Path, cache_dir: Path, surveys: dict
     step = "open"
     try:
         git_dir: Path | None = None
+        fresh = False
         if entry.url:
             step = "clone"
+            fresh = not (cache_path(cache_dir, location) / "HEAD").exists()
             git_dir, _ = sync_clone(location, cache_dir)
         elif not Path(location).is_dir():
             out.errors.append(_error(entry, "open", "not-found", "FileNotFoundError", f"no directory {location}"))
@@ -118,7 +128,7 @@ def scan_one(entry: RepoEntry, *, base_dir: Path, cache_dir: Path, surveys: dict
             if head is None:
                 row["status"] = "empty"
                 return out
-            tree = GitTree(git_dir, head, sizes=not entry.url)
+            tree = GitTree(git_dir, head, sizes=not entry.url, fresh=fresh)
             tree_oid = _git_out(git_dir, ["rev-parse", f"{head}^{{tree}}"])
             step = "detect"
             det = _cached_detect(git_dir, tree, tree_oid) if entry.url else D.detect(tree.entries(), tree.read)

@@ -152,6 +152,7 @@ class GitTree:
     # one by one: sizes are listed only for complete repositories, and checked after the batched
     # fetch (cat-file --batch-check) otherwise.
     sizes: bool = False
+    fresh: bool = False  # a new blob:none clone: every blob is missing, no need to ask which
 
     def entries(self) -> list[FileEntry]:
         long = ["-l"] if self.sizes else []
@@ -211,9 +212,12 @@ class GitTree:
         return out
 
     def _prefetch(self, oids: set[str]) -> None:
-        proc = git(["rev-list", "--objects", "--no-walk", "--missing=print", self.rev], cwd=self.git_dir)
-        missing = {line[1:].split()[0] for line in proc.stdout.decode().splitlines() if line.startswith("?")}
-        need = sorted(oids & missing)
+        if self.fresh:
+            need = sorted(oids)
+        else:
+            proc = git(["rev-list", "--objects", "--no-walk", "--missing=print", self.rev], cwd=self.git_dir)
+            missing = {line[1:].split()[0] for line in proc.stdout.decode().splitlines() if line.startswith("?")}
+            need = sorted(oids & missing)
         if need:
             git(["-c", "fetch.negotiationAlgorithm=noop", "fetch", "-q", "origin", "--no-tags",
                  "--no-write-fetch-head", "--recurse-submodules=no", "--filter=blob:none", "--stdin"],
