@@ -44,6 +44,9 @@ def refresh_inventory(config_dir: str, inventory_dir: str, snapshot_date: str = 
 
 # ---- 1. headline ---------------------------------------------------------------------------------
 
+_DRIFT_ORDER = ("account-added", "account-removed", "rank-moved", "fingerprint-changed", "unit-added",
+                "unit-removed")
+
 def _changes(data: ReportData) -> list[str]:
     drift = data.table("drift")
     if data.previous is None and drift.empty:
@@ -54,6 +57,8 @@ def _changes(data: ReportData) -> list[str]:
     counts = drift["kind"].value_counts()
     lines = [", ".join(f"{n} {k.replace('-', ' ')}" for k, n in counts.items())]
     titles = data.titles()
+    first = {k: i for i, k in enumerate(_DRIFT_ORDER)}  # what the meeting cares about first
+    drift = drift.sort_values("kind", key=lambda col: col.map(first).fillna(len(first)), kind="stable")
     for row in drift.head(8).itertuples():
         key = titles.get(row.key, row.key) if row.kind == "rank-moved" else row.key
         before = "—" if is_missing(row.before) or row.before == "" else row.before

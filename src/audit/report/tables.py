@@ -92,7 +92,7 @@ def html_table(df: pd.DataFrame, columns: Mapping[str, str] | None = None,
         values = df[source].tolist() if source in df.columns else [None] * len(df)
         fmt = formats.get(source, _default_format)
         shown[heading] = [fmt(v) for v in values]
-    body = shown.to_html(index=False, escape=True, border=0, classes=[css], na_rep=UNKNOWN)
+    body = shown.to_html(index=False, escape=True, border=0, classes=[css], na_rep=UNKNOWN, justify="left")
     for heading in numeric:  # right-align numeric columns by position
         body = body.replace(f"<th>{esc(heading)}</th>", f'<th class="num">{esc(heading)}</th>', 1)
     return HTML(f'<div class="audit-table-wrap">{body}</div>')
