@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from audit.repos import rules as R
 
 MAX_FILE_BYTES = 1_000_000
+READ_BYTES = 256 * 1024  # readers return at most this much of a file: probes look at the head only
 MAX_PROBE_FILES = 600
 MAX_PROGRAM_FILES = 200
 MAX_EVIDENCE = 20
@@ -154,6 +155,8 @@ def _text(data: bytes, path: str, notes: list[Note]) -> str | None:
     if b"\0" in data[:BINARY_SNIFF]:
         notes.append(Note(path, "binary"))
         return None
+    if len(data) >= READ_BYTES:  # cut at a line end, not inside a multi-byte character
+        data = data[: data.rfind(b"\n") + 1 or len(data)]
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -240,8 +243,6 @@ def _read(paths: list[str], sizes: dict[str, int | None], reader: Reader, notes:
     for p, data in reader(ok).items():
         if isinstance(data, str):
             notes.append(Note(p, data))
-        elif len(data) > MAX_FILE_BYTES:
-            notes.append(Note(p, "too-large"))
         else:
             text = _text(data, p, notes)
             if text is not None:

@@ -15,13 +15,15 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from audit.repos.detectors import MAX_FILE_BYTES, FileEntry
+from audit.repos.detectors import MAX_FILE_BYTES, READ_BYTES, FileEntry
 
 GIT_TIMEOUT = float(os.environ.get("CICD_AUDIT_GIT_TIMEOUT", "300"))
 MAX_WALK_FILES = 200_000
+READ_CHUNK = 64
 MAX_WALK_DEPTH = 64
 # Served-side settings a local file:// "server" needs for partial clones (GitHub has them on).
 UPLOAD_PACK = "git -c uploadpack.allowFilter=true -c uploadpack.allowAnySHA1InWant=true upload-pack"
@@ -131,9 +133,11 @@ class LocalTree:
                 if not full.is_file():
                     out[p] = "unreadable"
                     continue
+                if full.stat().st_size > MAX_FILE_BYTES:
+                    out[p] = "too-large"
+                    continue
                 with open(full, "rb") as fh:
-                    data = fh.read(MAX_FILE_BYTES + 1)
-                out[p] = "too-large" if len(data) > MAX_FILE_BYTES else data
+                    out[p] = fh.read(READ_BYTES)
             except (OSError, RuntimeError):
                 out[p] = "unreadable"
         return out
@@ -203,12 +207,14 @@ class GitTree:
                 del wanted[p]
         if not wanted:
             return out
-        request = "".join(f"{oid}\n" for oid in wanted.values()).encode()
-        proc = git(["cat-file", "--batch"], cwd=self.git_dir, input=request)
-        blobs = _parse_batch(proc.stdout)
-        for p, oid in wanted.items():
-            data = blobs.get(oid)
-            out[p] = data if data is not None else "unreadable"
+        items = list(wanted.items())
+        for start in range(0, len(items), READ_CHUNK):  # bounded memory: <= READ_CHUNK blobs of <= 1 MB
+            chunk = items[start:start + READ_CHUNK]
+            request = "".join(f"{oid}\n" for _, oid in chunk).encode()
+            blobs = _parse_batch(git(["cat-file", "--batch"], cwd=self.git_dir, input=request).stdout)
+            for p, oid in chunk:
+                data = blobs.get(oid)
+                out[p] = data[:READ_BYTES] if data is not None else "unreadable"
         return out
 
     def _prefetch(self, oids: set[str]) -> None:
@@ -247,9 +253,20 @@ def _local_url(url: str) -> bool:
     return url.startswith("file://") or "://" not in url and not re.match(r"^[\w.-]+@[\w.-]+:", url)
 
 
+_LOCKS: dict[Path, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
 def sync_clone(url: str, cache_dir: Path, *, timeout: float = GIT_TIMEOUT) -> tuple[Path, bool]:
     """Clone `url` into the cache (bare, blob-filtered) or fetch what changed; return (dir, changed)."""
     target = cache_path(cache_dir, url)
+    with _LOCKS_GUARD:
+        lock = _LOCKS.setdefault(target.resolve(), threading.Lock())
+    with lock:  # two entries with one URL share the clone
+        return _sync(url, target, timeout)
+
+
+def _sync(url: str, target: Path, timeout: float) -> tuple[Path, bool]:
     target.parent.mkdir(parents=True, exist_ok=True)
     extra = ["--upload-pack", UPLOAD_PACK] if _local_url(url) else []
     if (target / "HEAD").exists():
