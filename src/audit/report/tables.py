@@ -76,7 +76,7 @@ Formatter = Callable[[Any], str]
 
 def html_table(df: pd.DataFrame, columns: Mapping[str, str] | None = None,
                formats: Mapping[str, Formatter] | None = None, *, empty: str = "Nothing to show.",
-               css: str = "audit-table", numeric: Iterable[str] = ()) -> HTML:
+               css: str = "audit-table") -> HTML:
     """An escaped HTML table: `columns` maps source column -> heading (and picks the order).
 
     Values are turned into display strings first (lists joined, numbers formatted, missing ->
@@ -86,15 +86,12 @@ def html_table(df: pd.DataFrame, columns: Mapping[str, str] | None = None,
         return HTML(f'<p class="audit-empty">{esc(empty)}</p>')
     columns = dict(columns or {c: c for c in df.columns})
     formats = dict(formats or {})
-    numeric = list(numeric)
     shown = pd.DataFrame(index=range(len(df)))
     for source, heading in columns.items():
         values = df[source].tolist() if source in df.columns else [None] * len(df)
         fmt = formats.get(source, _default_format)
         shown[heading] = [fmt(v) for v in values]
     body = shown.to_html(index=False, escape=True, border=0, classes=[css], na_rep=UNKNOWN, justify="left")
-    for heading in numeric:  # right-align numeric columns by position
-        body = body.replace(f"<th>{esc(heading)}</th>", f'<th class="num">{esc(heading)}</th>', 1)
     return HTML(f'<div class="audit-table-wrap">{body}</div>')
 
 
