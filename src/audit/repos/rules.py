@@ -222,11 +222,14 @@ RULES: list[Rule] = [
     r("deploy_targets", "elastic-beanstalk", r"(^|/)\.(ebextensions|elasticbeanstalk)/"),
     r("deploy_targets", "elastic-beanstalk", r"(^|/)Dockerrun\.aws\.json$"),
     r("deploy_targets", "elastic-beanstalk", r"^\.platform/(hooks|confighooks|nginx)/"),
-    r("deploy_targets", "codedeploy", r"(^|/)appspec\.ya?ml$"),
+    r("deploy_targets", "codedeploy", r"(^|/)appspec\.(ya?ml|json)$"),
     r("deploy_targets", "ec2", r"(^|/)appspec\.ya?ml$", r"^os:\s*[\"']?(linux|windows)"),
     r("deploy_targets", "ecs", r"(^|/)appspec\.ya?ml$", r"AWS::ECS::Service"),
     r("deploy_targets", "lambda", r"(^|/)appspec\.ya?ml$", r"AWS::Lambda::Function"),
-    r("deploy_targets", "ecs", r"\.json$", r"\"containerDefinitions\"\s*:", skip=r"(^|/)package"),
+    # an ECS task definition: named like one, or a JSON document whose top level has both keys
+    r("deploy_targets", "ecs", r"(?i)(^|/)[^/]*task[-_.]?def[^/]*\.json$", r"\"containerDefinitions\"\s*:"),
+    r("deploy_targets", "ecs", r"\.json$", (r"^\s{0,4}\"containerDefinitions\"\s*:", r"^\s{0,4}\"family\"\s*:"),
+      skip=r"(^|/)(package[^/]*|[^/]*examples?[^/]*|tsconfig[^/]*)\.json$"),
     r("deploy_targets", "heroku", r"(^|/)Procfile$", requires=(r"(^|/)app\.json$",),
       unless=(r"(^|/)\.(ebextensions|elasticbeanstalk)/",)),
     r("deploy_targets", "heroku", r"(^|/)heroku\.ya?ml$"),
@@ -308,8 +311,7 @@ EXTENSIONS: dict[str, str] = {
 }
 # Build manifests that make even one source file of that language count.
 LANGUAGE_MANIFESTS: dict[str, str] = {
-    "python": r"(^|/)(requirements[^/]*\.txt|setup\.py|setup\.cfg|pyproject\.toml|Pipfile|manage\.py|"
-              r"cdk\.json|Pulumi\.ya?ml|serverless\.ya?ml|template\.ya?ml|Dockerfile[^/]*)$",
+    "python": r"(^|/)(requirements[^/]*\.txt|setup\.py|setup\.cfg|pyproject\.toml|Pipfile|manage\.py)$",
     "javascript": r"(^|/)package\.json$",
     "typescript": r"(^|/)(package\.json|tsconfig[^/]*\.json)$",
     "java": r"(^|/)(pom\.xml|build\.gradle(\.kts)?)$",
@@ -326,7 +328,7 @@ NOT_LANGUAGE_FILES = re.compile(
     r"(^|/)(\.[^/]+|[^/]*\.config\.[cm]?[jt]s|[^/]*\.conf\.[cm]?js|Gruntfile\.js|gulpfile\.[jt]s|"
     r"webpack\.[^/]*\.js|rollup\.[^/]*\.js|babel\.[^/]*\.js|karma\.[^/]*\.js|jest\.[^/]*\.js|"
     r"[^/]*\.d\.ts|gunicorn\.conf\.py|conftest\.py|noxfile\.py|fabfile\.py|"
-    r"[^/]*\.min\.js|[^/]*\.bundle\.js|[^/]*-min\.js|[^/]*[-.]\d+\.\d+(\.\d+)?[^/]*\.js|"
+    r"[^/]*\.min\.js|[^/]*bundle[^/]*\.js|[^/]*-min\.js|[^/]*[.-][0-9a-f]{8,}\.js|[^/]*[-.]\d+\.\d+(\.\d+)?[^/]*\.js|"
     r"(jquery|bootstrap|popper|lodash|underscore|moment|d3|chart|three|backbone|modernizr|html5shiv|"
     r"respond|require|socket\.io|highlight|prism)[^/]*\.js)$|(^|/)(dist|build|out|target|coverage|\.next|"
     r"static/(vendor|lib)|public/(vendor|lib)|assets/vendor|lib/vendor)/")

@@ -68,8 +68,11 @@ def git(args: list[str], *, cwd: Path | None = None, input: bytes | None = None,
 
 
 def is_work_tree(path: Path) -> bool:
+    """True for the top of a work tree (a folder inside another repository is walked instead)."""
     proc = git(["rev-parse", "--is-inside-work-tree", "--show-toplevel"], cwd=path, timeout=30, check=False)
-    return proc.returncode == 0 and proc.stdout.split(b"\n")[0].strip() == b"true"
+    lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
+    return (proc.returncode == 0 and len(lines) == 2 and lines[0] == "true"
+            and Path(lines[1]).resolve() == Path(path).resolve())
 
 
 def is_bare_repo(path: Path) -> bool:
