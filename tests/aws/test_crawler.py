@@ -102,3 +102,9 @@ def test_rich_progress_on_a_terminal(account, moto_url, tmp_path: Path, monkeypa
     assert result.accounts_ok == 1
     text = screen.getvalue()
     assert "crawl" in text and "1/1" in text and "errors: 0" in text
+
+
+def test_unknown_profile_exits_2_with_nothing_written(account, moto_url, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="profile"):
+        crawl(_config(moto_url, account), tmp_path / "inv", profile="no-such-profile-xyz", progress=False)
+    assert not (tmp_path / "inv").exists()

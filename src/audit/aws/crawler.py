@@ -24,7 +24,7 @@ from typing import Any
 
 from audit.aws.collectors import select
 from audit.aws.managed import fill_managed_by, fill_rollback_alarms
-from audit.aws.session import GLOBAL, AwsSettings, Target, drop_context, forget_account
+from audit.aws.session import GLOBAL, AwsSettings, Target, context_for, drop_context, forget_account
 from audit.aws.tasks import run_collector, start_account
 from audit.config import AccountsConfig, Client, load_accounts
 from audit.errors import ConfigError
@@ -143,6 +143,7 @@ def crawl(config: AccountsConfig, out: Path, *, day: str | None = None, profile:
                            retry_mode=d.retry.mode, max_attempts=d.retry.max_attempts,
                            connect_timeout=d.retry.connect_timeout, read_timeout=d.retry.read_timeout,
                            max_pool_connections=workers, session_name=d.session_name)
+    context_for(settings, day)  # a bad --profile is a ConfigError now, before anything is written
     writer = SnapshotWriter(Path(out), day, resume=resume)
     started = datetime.now(UTC).isoformat(timespec="seconds")
     done_before = writer.done_accounts
