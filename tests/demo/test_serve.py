@@ -81,3 +81,17 @@ def test_fleet_serve_same_seed_same_fleet_then_stops_on_ctrl_c(fleet, tmp_path, 
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_fleet_serve_rejects_a_bad_region_with_exit_2_and_writes_nothing(tmp_path, capsys):
+    from audit.cli import main
+
+    out = tmp_path / "fleet"
+    try:
+        main(["fleet", "serve", "--regions", "eu-west-1,mars", "--out", str(out), "--no-repos", "--port", "0"])
+    except SystemExit as done:
+        assert done.code == 2
+    else:
+        raise AssertionError("expected exit code 2")
+    assert "--regions: not an AWS region name: mars" in capsys.readouterr().err
+    assert not out.exists()

@@ -11,6 +11,7 @@ starting a fleet resets moto's state.
 from __future__ import annotations
 
 import logging
+import re
 import signal
 import threading
 import time
@@ -44,6 +45,7 @@ SERVICE_TABLES = {
     "codebuild": ("codebuild_projects", "codebuild_builds"),
 }
 
+_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")  # as audit.config.Region
 _running_lock = threading.Lock()
 _running: list[Fleet] = []
 
@@ -151,6 +153,9 @@ def start_fleet(clients: int = 24, *, seed: int = 42, regions: tuple[str, ...] |
                 latency_ms: float = 0, out: Path, port: int = 0, repos: bool = True,
                 history_weeks: int = 12, workers: int = 8) -> Fleet:
     """Start moto on 127.0.0.1, seed the fleet, write its configs (and repos) to `out`."""
+    bad = [r for r in regions if not _REGION.match(r)]
+    if bad:
+        raise ValueError(f"not an AWS region name: {', '.join(bad)} (expected e.g. eu-west-1)")
     with _running_lock:
         if _running:
             raise RuntimeError(f"a fleet is already running in this process at {_running[0].endpoint_url}; "
@@ -235,7 +240,7 @@ def serve_command(clients: int = 24, regions: list[str] | None = None, port: int
     except OSError as exc:
         raise ConfigError(f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc}", field="--port") from None
     except ValueError as exc:
-        raise ConfigError(str(exc)) from None
+        raise ConfigError(str(exc), field="--regions" if "region" in str(exc) else None) from None
     n_ok = clients - len(fleet.model.assume_role_denied)
     console.print(f"[bold]fleet[/bold]: {clients} clients ({n_ok} crawlable), regions {', '.join(regions)}, "
                   f"seeded in {fleet.timings['total']:.1f}s (seed {fleet.timings.get('seed', 0):.1f}s, "
