@@ -66,11 +66,11 @@ def test_coverage_hours_effort_roi(ranking):
 
 
 def test_wsjf_rank_and_dependency_order(ranking):
-    # value = 10 x hours / best hours (52.07); wsjf = (value + criticality 1 + risk 1) / effort
-    assert ranking.loc["i-ecs", "wsjf"] == pytest.approx(12 / 3.5)
-    assert ranking.loc["i-base", "wsjf"] == pytest.approx((10 * 8 / 52.07 + 2) / 1)
-    assert ranking.loc["i-manual", "wsjf"] == pytest.approx((10 * 30 / 52.07 + 2) / 4)
-    assert ranking["rank"].to_dict() == {"i-base": 1, "i-ecs": 2, "i-manual": 3, "i-none": 4}
+    # wsjf = hours x (1 + (criticality 1 + risk 1) / 10) / effort days
+    assert ranking.loc["i-ecs", "wsjf"] == pytest.approx(52.07 * 1.2 / 3.5, abs=1e-3)
+    assert ranking.loc["i-base", "wsjf"] == pytest.approx(8 * 1.2 / 1)
+    assert ranking.loc["i-manual", "wsjf"] == pytest.approx(30 * 1.2 / 4)
+    assert ranking["rank"].to_dict() == {"i-ecs": 1, "i-base": 2, "i-manual": 3, "i-none": 4}
     # i-ecs ranks above i-manual but needs it first
     assert ranking["order"].to_dict() == {"i-base": 1, "i-manual": 2, "i-ecs": 3, "i-none": 4}
     assert ranking.sort_values("order")["cumulative_effort_days"].tolist() == [1, 5, 8.5, 9.5]
@@ -84,7 +84,8 @@ def test_rank_stability(ranking):
     shares = ranking["top_n_share"]
     assert shares.sum() == pytest.approx(2.0)  # top 2: exactly two items per run
     assert shares["i-none"] == 0.0  # covers nothing: never in the top N
-    assert shares["i-manual"] < 0.2 < shares["i-ecs"]
+    assert shares["i-ecs"] > 0.95  # 17.9 vs 9.6 and 9.0: +-30% noise almost never overturns it
+    assert 0.2 < shares["i-manual"] < shares["i-base"] < 0.8  # 9.6 vs 9.0: a coin toss, slightly biased
     h, e = np.array([10.0, 9.0]), np.array([1.0, 1.0])
     args = (h, e, np.ones(2), np.ones(2), np.array([True, True]))
     a = rank_stability(*args, top_n=1, seed=1)

@@ -9,8 +9,11 @@
                 else the team survey (deploys_per_sprint, hotfixes_per_month), else unknown (0, said in `why`)
     effort      fixed_days + per_unit_days x units + per_client_days x clients
     roi         hours saved per year / (effort days x 8 h)
-    wsjf        (business value + time criticality + risk weight) / effort days, business value =
-                10 x hours / the best item's hours; an item that covers nothing scores 0
+    wsjf        cost of delay / job size, with the cost of delay measured in hours rather than guessed:
+                hours saved per year x (1 + (time criticality + risk weight) / 10), over effort days.
+                Hours drive the rank; risk and criticality (0..10 each) can at most triple an item's
+                value, so a cheap item that saves nothing never outranks one that saves hundreds of
+                hours. An item that covers nothing scores 0
     order       topological, greedy by wsjf among items whose prerequisites are done
     top_n_share Monte Carlo, effort and hours each x U(0.7, 1.3): share of runs in the top N
 """
@@ -199,10 +202,9 @@ def score_items(catalog: Catalog, hits: pd.DataFrame, units: pd.DataFrame, deliv
 
 def _wsjf(hours: np.ndarray, effort: np.ndarray, tc: np.ndarray, risk: np.ndarray,
           covered: np.ndarray) -> np.ndarray:
-    """WSJF for each row of a (runs x items) matrix of hours and efforts."""
-    best = hours.max(axis=1, keepdims=True)
-    value = np.where(best > 0, 10.0 * hours / np.where(best > 0, best, 1.0), 0.0)
-    score = (value + tc[None, :] + risk[None, :]) / np.maximum(effort, 1e-3)
+    """WSJF for each row of a (runs x items) matrix of hours and efforts (see the module docstring)."""
+    cost_of_delay = hours * (1.0 + (tc[None, :] + risk[None, :]) / 10.0)
+    score = cost_of_delay / np.maximum(effort, 1e-3)
     return np.where(covered[None, :], score, 0.0)
 
 
