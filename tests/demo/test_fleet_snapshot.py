@@ -80,3 +80,22 @@ def test_every_crawled_resource_carries_tags(fleet_snapshot):
             continue
         untagged = frame[frame["tags"].isna() | frame["tags"].isin(["", "{}", "[]"])]
         assert untagged.empty, (name, list(untagged["name"])[:5])
+
+
+def test_release_tags_are_classified_by_the_survey_calendar(fleet_snapshot):
+    """The scanner, reading the surveys the fleet wrote, sees each tag as the fleet planned it."""
+    fleet, snap = fleet_snapshot.fleet, fleet_snapshot.snapshot_dir
+    activity = _rows(snap, "repo_activity")
+    got = {(r.repo, r.tag): r.release_kind for r in activity.itertuples()}
+    planned = {(repo, r.tag): r.kind for repo, plan in fleet.releases.items() if repo in fleet.model.repos
+               for r in plan.releases}
+    assert got == planned
+
+
+def test_the_unlisted_pipeline_source_is_reported(fleet_snapshot):
+    from audit.demo.model import ORG, UNMATCHED_REPO
+
+    unmatched = _rows(fleet_snapshot.snapshot_dir, "unmatched_sources")
+    assert f"{ORG}/{UNMATCHED_REPO}" in set(unmatched["source_repository"])
+    listed = {f"{ORG}/{r}" for r in fleet_snapshot.fleet.model.repos}
+    assert not listed & set(unmatched["source_repository"])

@@ -20,6 +20,8 @@ from audit.demo.model import ALL_REPOS, REPO_TEAM, UNMATCHED_REPO, FleetModel
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Chance that a sprint has a hotfix, per team (matches the surveys' hotfixes_per_month roughly).
 HOTFIX_RATE = {"web": 0.9, "data": 0.5, "java": 0.7, "ops": 0.25}
+# Days of a (Monday-anchored) sprint a hotfix may land on: Wed, Thu, Fri of week 1, Mon of week 2.
+HOTFIX_SPRINT_DAYS = (2, 3, 4, 7)
 AUTHORS = {
     "web": [("Dana Kim", "dana"), ("Leo Park", "leo"), ("Ana Souza", "ana")],
     "data": [("Priya Nair", "priya"), ("Tom Berg", "tom")],
@@ -106,13 +108,13 @@ def plan_repo(repo: str, team: str, *, seed: int, now: datetime, weeks: int) -> 
                             rng.choice(authors))
             commits.append(commit)
             releases.append(Release(repo, f"v1.{minor}.0", "sprint-end", released, commit))
-        # maybe a hotfix after this release, before the next one
+        # maybe a hotfix early in the next sprint: clearly off-cycle (days 2-7 of the sprint, weekdays,
+        # far from both the release day and the sprint boundary)
         if rng.random() < HOTFIX_RATE[team]:
-            hot_day = day + timedelta(days=rng.randint(2, 9))
-            if hot_day.weekday() >= 5:
-                hot_day += timedelta(days=7 - hot_day.weekday())
+            next_start = SPRINTS[team]["anchor"] + timedelta(days=(number + 1) * SPRINTS[team]["length_days"])
+            hot_day = next_start + timedelta(days=rng.choice(HOTFIX_SPRINT_DAYS))
             hot = _at(hot_day, rng.randint(10, 17), rng.randrange(60))
-            if start <= hot <= now - timedelta(hours=1) and (not sprints or hot_day not in {d for _, d in sprints}):
+            if start <= hot <= now - timedelta(hours=1):
                 commit = Commit(hot - timedelta(minutes=rng.randint(40, 240)),
                                 f"Hotfix: {rng.choice(_HOTFIXES[team])}", rng.choice(authors))
                 commits.append(commit)
