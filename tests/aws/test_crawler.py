@@ -108,3 +108,19 @@ def test_unknown_profile_exits_2_with_nothing_written(account, moto_url, tmp_pat
     with pytest.raises(ConfigError, match="profile"):
         crawl(_config(moto_url, account), tmp_path / "inv", profile="no-such-profile-xyz", progress=False)
     assert not (tmp_path / "inv").exists()
+
+
+def test_process_pool_executor_runs_the_same_tasks(two_accounts, moto_url, tmp_path: Path) -> None:
+    """Tasks are picklable and rebuild their sessions from AwsSettings in the worker process, so
+    executors that ship work to other processes (ProcessPool, Dask) run the crawl unchanged."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    a, b = two_accounts
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        result = crawl(_config(moto_url, a, b), tmp_path, day="2026-01-07", services=["cloudformation", "ecr"],
+                       executor=pool, progress=False)
+    assert result.accounts_ok == 2 and result.calls > 0
+    repos = open_snapshot(result.snapshot_dir).table("ecr_repositories")
+    assert sorted(repos["name"]) == ["manual-repo", "other-repo", "svc"]
+    assert repos.set_index("name").loc["svc", "managed_by"] == "svc-stack"
