@@ -23,29 +23,20 @@ from audit.aws.collectors import REGISTRY
 from audit.aws.collectors.base import Ctx
 from audit.aws.session import AwsContext, AwsSettings, Target
 
-BASE_KEY, BASE_SECRET = "AKIAIOSFODNN7BASEKEY", "base-secret-for-moto-only"
 _ids = itertools.count(int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0) * 10_000 + 1)
 
 
 @pytest.fixture(scope="session")
 def moto_url() -> Iterator[str]:
+    """moto on 127.0.0.1 (dummy base credentials come from tests/conftest.py)."""
     for noisy in ("werkzeug", "moto"):
         logging.getLogger(noisy).setLevel(logging.CRITICAL)
-    saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-                                            "AWS_PROFILE", "AWS_DEFAULT_REGION")}
-    os.environ.update(AWS_ACCESS_KEY_ID=BASE_KEY, AWS_SECRET_ACCESS_KEY=BASE_SECRET, AWS_DEFAULT_REGION="us-east-1")
-    os.environ.pop("AWS_SESSION_TOKEN", None)
-    os.environ.pop("AWS_PROFILE", None)
+    assert os.environ.get("AWS_ACCESS_KEY_ID") and os.environ.get("AWS_EC2_METADATA_DISABLED") == "true"
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
     server.stop()
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -63,7 +64,7 @@ def test_credentials_are_refreshable_and_cached(account) -> None:
     account.aws.assume(account.target)
     creds = account.aws._credentials[account.account_id]
     frozen = creds.get_frozen_credentials()
-    assert frozen.token and frozen.access_key != "AKIAIOSFODNN7BASEKEY"
+    assert frozen.token and frozen.access_key != os.environ["AWS_ACCESS_KEY_ID"]
     assert creds.refresh_needed() is False  # fresh for ~1h, refreshed automatically before expiry
     before = account.aws.counter.total
     account.aws.assume(account.target)  # cached: no second AssumeRole
