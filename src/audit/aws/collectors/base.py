@@ -266,7 +266,3 @@ def region_arn(service: str, resource: str) -> Callable[[Mapping[str, Any], Ctx]
 def key_arn(key: str) -> Callable[[Mapping[str, Any], Ctx], str]:
     return lambda raw, ctx: raw[key]
 
-
-def when(value: Any) -> datetime | None:
-    """A datetime or None (botocore already parses timestamps; strings are left to to_arrow)."""
-    return value or None
