@@ -124,3 +124,15 @@ def test_process_pool_executor_runs_the_same_tasks(two_accounts, moto_url, tmp_p
     repos = open_snapshot(result.snapshot_dir).table("ecr_repositories")
     assert sorted(repos["name"]) == ["manual-repo", "other-repo", "svc"]
     assert repos.set_index("name").loc["svc", "managed_by"] == "svc-stack"
+
+
+def test_regions_all_discovers_enabled_regions(account, moto_url, tmp_path: Path) -> None:
+    account.boto("ecr", "ap-southeast-2").create_repository(repositoryName="far-away")
+    config = _config(moto_url, account)
+    result = crawl(config, tmp_path, day="2026-01-08", services=["ecr"], regions=["all"], progress=False)
+    snap = open_snapshot(result.snapshot_dir)
+    regions = list(snap.table("accounts")["regions"].iloc[0])
+    assert {"eu-west-1", "us-east-1", "ap-southeast-2"} <= set(regions) and len(regions) > 10
+    assert snap.table("ecr_repositories")["region"].tolist() == ["ap-southeast-2"]
+    with pytest.raises(ConfigError, match="not a region"):
+        crawl(config, tmp_path, regions=["mars-1"], progress=False)
