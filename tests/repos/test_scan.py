@@ -173,3 +173,15 @@ def test_commit_window_is_90_days(tmp_path):
     run_git(root, "commit", "-q", "--allow-empty", "-m", "new", env={"GIT_AUTHOR_EMAIL": "b@example.com"})
     sig = commit_signals(root, "HEAD")
     assert (sig.commits_90d, sig.authors_90d) == (1, 1)
+
+
+def test_credentials_in_urls_are_never_stored(tmp_path):
+    config = ReposConfig(repositories=[
+        RepoEntry(name="x", team="t", url="http://deploy:s3cr3t-token@127.0.0.1:9/x.git")])
+    result = scan_repos(config, tmp_path / "inv", day=DAY, progress=False, base_dir=tmp_path)
+    snap = open_snapshot(result.snapshot_dir)
+    assert snap.table("repos")["url"].tolist() == ["http://127.0.0.1:9/x.git"]
+    errors = snap.table("errors")
+    assert len(errors) == 1
+    for name in snap.tables():  # parquet is compressed: look at the values, not the bytes
+        assert "s3cr3t" not in snap.table(name).to_csv(), name

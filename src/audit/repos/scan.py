@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -65,9 +66,18 @@ def detect_path(path: str | Path) -> dict:
     return D.detect(tree.entries(), tree.read).as_dict()
 
 
+_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
+
+
+def public_url(text: str) -> str:
+    """A URL (or message) without `user:token@` credentials."""
+    return _USERINFO.sub("", text)
+
+
 def _error(entry: RepoEntry, operation: str, klass: str, code: str, message: str) -> dict[str, Any]:
     return {"source": "scan", "account_id": None, "client": None, "region": None, "collector": entry.name,
-            "operation": operation, "error_class": klass, "error_code": code, "message": redact(message)[:500]}
+            "operation": operation, "error_class": klass, "error_code": code,
+            "message": redact(public_url(message))[:500]}
 
 
 def _location(entry: RepoEntry, base_dir: Path) -> str:
@@ -104,7 +114,7 @@ def scan_one(entry: RepoEntry, *, base_dir: Path, cache_dir: Path, surveys: dict
              now: datetime) -> RepoScan:
     """Scan one repository; every failure is caught and returned as errors rows."""
     location = _location(entry, base_dir)
-    row: dict[str, Any] = {"repo": entry.name, "team": entry.team, "url": entry.url or entry.path,
+    row: dict[str, Any] = {"repo": entry.name, "team": entry.team, "url": public_url(entry.url or entry.path or ""),
                            "clients": list(entry.clients), "status": "failed", "file_count": 0,
                            "skipped_count": 0, "pipeline_links": []}
     out = RepoScan(row)
