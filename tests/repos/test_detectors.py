@@ -203,3 +203,16 @@ def test_support_infrastructure_and_tool_installs_are_not_traits(repo_factory):
         "infra/web.yml": "Resources:\n  WebServer:\n    Type: AWS::EC2::Instance\n",
         ".github/workflows/site.yml": "steps:\n  - run: aws s3 sync build/ s3://site --delete\n"}))
     assert found["deploy_targets"] == ["ec2", "s3-static"]
+
+
+def test_api_gateway_from_openapi_chalice_and_helmfile(repo_factory):
+    found = detect_path(repo_factory({
+        "api/openapi.yaml": "openapi: 3.0.1\npaths:\n  /:\n    get:\n      x-amazon-apigateway-integration:\n"
+                            "        type: aws_proxy\n",
+        ".chalice/config.json": '{"version": "2.0", "app_name": "x"}', "app.py": "", "requirements.txt": "",
+        "helmfile.yaml": "releases:\n  - name: web\n    chart: bitnami/nginx\n"}))
+    assert found["deploy_targets"] == ["api-gateway", "kubernetes", "lambda"]
+    assert found["iac_tools"] == ["helm"]
+    found = detect_path(repo_factory({"zappa_settings.json": '{"dev": {"apigateway_enabled": false}}',
+                                      ".github/workflows/d.yml": "steps:\n  - run: aws s3 sync . s3://b --delete\n"}))
+    assert found["deploy_targets"] == ["lambda", "s3-static"]

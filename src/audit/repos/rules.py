@@ -143,6 +143,7 @@ RULES: list[Rule] = [
     r("iac_tools", "serverless-framework", r"(^|/)serverless\.(ya?ml|ts|js|json)$"),
     r("iac_tools", "pulumi", r"(^|/)Pulumi\.ya?ml$"),
     r("iac_tools", "helm", r"(^|/)Chart\.ya?ml$", r"^\s*(apiVersion|name)\s*:"),
+    r("iac_tools", "helm", r"(^|/)helmfile\.ya?ml$", r"^\s*releases\s*:"),
     r("iac_tools", "kustomize", r"(^|/)(kustomization\.ya?ml|Kustomization)$"),
     r("iac_tools", "kubernetes-manifests", r"\.(ya?ml|ya?ml\.template|ya?ml\.tpl)$",
       (r"^apiVersion:\s*[\"']?[\w.\-/]+[\"']?\s*$", r"^kind:\s*[\"']?[A-Z]\w*"),
@@ -211,6 +212,12 @@ RULES: list[Rule] = [
     r("deploy_targets", "lambda", r"(^|/)serverless\.ya?ml$", r"^\s*functions\s*:"),
     r("deploy_targets", "api-gateway", r"(^|/)serverless\.ya?ml$", r"^\s*-\s*(http|httpApi)\s*:"),
     r("deploy_targets", "lambda", r"(^|/)(zappa_settings\.(json|ya?ml)|\.chalice/config\.json)$"),
+    # Chalice and Zappa put an API Gateway in front of the function unless told not to
+    r("deploy_targets", "api-gateway", r"(^|/)(zappa_settings\.(json|ya?ml)|\.chalice/config\.json)$",
+      probe_not=r"apigateway_enabled[\"']?\s*:\s*false"),
+    r("deploy_targets", "api-gateway", r"\.(ya?ml|json)$", r"x-amazon-apigateway-integration",
+      skip=r"^\.github/"),
+    r("deploy_targets", "s3-static", r"(^|/)serverless\.ya?ml$", r"serverless-finch|serverless-s3-sync"),
     r("deploy_targets", "kubernetes", r"(^|/)(Chart\.ya?ml|kustomization\.ya?ml)$"),
     r("deploy_targets", "eks", r"\.ya?ml$", r"^apiVersion:\s*[\"']?eksctl\.io/"),
     r("deploy_targets", "ecs", r"^copilot/[^/]+/manifest\.ya?ml$",
@@ -233,7 +240,8 @@ RULES: list[Rule] = [
     r("deploy_targets", "heroku", r"(^|/)Procfile$", requires=(r"(^|/)app\.json$",),
       unless=(r"(^|/)\.(ebextensions|elasticbeanstalk)/",)),
     r("deploy_targets", "heroku", r"(^|/)heroku\.ya?ml$"),
-    r("deploy_targets", "other", r"^(fly\.toml|netlify\.toml|vercel\.json|render\.yaml|\.do/app\.ya?ml)$"),
+    r("deploy_targets", "other", r"^(fly\.toml|netlify\.toml|vercel\.json|render\.yaml|\.do/app\.ya?ml|"
+                                 r"wrangler\.toml)$"),
     # deploy targets: commands and actions in CI files and deploy scripts
     *[r("deploy_targets", v, CI_OR_SCRIPTS, p) for v, p in [
         ("ecs", r"aws-actions/amazon-ecs-deploy-task-definition|aws\s+ecs\s+(update-service|deploy|"
@@ -242,11 +250,12 @@ RULES: list[Rule] = [
         ("kubernetes", r"\bkubectl\s+(apply|set\s+image|rollout)|\bhelm\s+(upgrade|install)\b|"
                        r"azure/k8s-deploy|aws\s+eks\s+update-kubeconfig"),
         ("lambda", r"aws\s+lambda\s+(update-function-code|publish-version|create-function)|"
-                   r"aws-actions/aws-lambda-deploy|\bsam\s+deploy\b|\bserverless\s+deploy\b|\bsls\s+deploy\b"),
+                   r"aws-actions/aws-lambda-deploy|appleboy/lambda-action|\bsam\s+deploy\b|\bserverless\s+deploy\b|\bsls\s+deploy\b"),
         ("elastic-beanstalk", r"\beb\s+(deploy|create)\b|aws\s+elasticbeanstalk\s|beanstalk-deploy"),
         ("codedeploy", r"aws\s+deploy\s+(create-deployment|push)\b"),
         ("s3-static", r"aws\s+s3\s+sync\s+[\"']?\.?/?([\w-]+/)?(build|dist|public|out|_site|site|www|website|"
-                      r"static|html)/?[\"']?\s|s3-sync-action|aws\s+cloudfront\s+create-invalidation"),
+                      r"static|html)/?[\"']?\s|aws\s+s3\s+sync\s[^\n]{0,300}--delete|aws\s+s3\s+website\s|"
+                      r"s3-sync-action|aws\s+cloudfront\s+create-invalidation"),
         ("app-runner", r"amazon-app-runner-deploy|aws\s+apprunner\s+(start-deployment|update-service|"
                        r"create-service)"),
         ("lightsail", r"aws\s+lightsail\s|client\([\"']lightsail[\"']|lightsailctl"),
