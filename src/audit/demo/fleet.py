@@ -256,15 +256,18 @@ def serve_command(clients: int = 24, regions: list[str] | None = None, port: int
         print(f"cicd-audit scan --repos {fleet.repos_file} --out {fleet.out / 'inventory'}")
     print("serving; Ctrl-C to stop", flush=True)
     stop = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set()) if threading.current_thread() is \
-        threading.main_thread() else None
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        # Ctrl-C and SIGTERM both stop the fleet, even when started in the background with SIGINT ignored
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, lambda *_: stop.set())
     try:
-        while not stop.wait(0.5):
+        while not stop.wait(0.2):
             pass
     except KeyboardInterrupt:
         pass
     finally:
         fleet.stop()
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         print("fleet stopped", flush=True)
