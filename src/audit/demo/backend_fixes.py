@@ -83,9 +83,9 @@ def drop_blank_stack_resources(ctx: Ctx, stack_name: str, region: str) -> None:
     backend = cloudformation_backends[ctx.acct][region]
     stack = next(s for s in backend.stacks.values() if s.name == stack_name)
     resource_map = stack.resource_map
-    for logical_id in list(resource_map._resource_json_map):
-        if logical_id not in resource_map._parsed_resources:
-            resource_map._resource_json_map.pop(logical_id)
+    # a new dict: the old one is shared with the stack's template, which must keep the resource
+    resource_map._resource_json_map = {k: v for k, v in resource_map._resource_json_map.items()
+                                       if k in resource_map._parsed_resources}
 
 
 def age_accounts(model: FleetModel, now: datetime) -> None:

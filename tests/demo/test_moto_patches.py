@@ -1,0 +1,47 @@
+"""The in-process additions to moto, read back over HTTP through boto3 on the session fleet."""
+
+from __future__ import annotations
+
+
+def _java_client(fleet, kind: str):
+    return next(c for c in fleet.model.clients if c.java and c.java.kind == kind
+                and c.account_id not in fleet.faults["assume_role_denied"])
+
+
+def test_beanstalk_configuration_settings_and_application_tags(fleet, assume_in):
+    spec = _java_client(fleet, "beanstalk")
+    eb = assume_in(fleet, spec.account_id, spec.home_region).client("elasticbeanstalk",
+                                                                      endpoint_url=fleet.endpoint_url)
+    env = eb.describe_environments()["Environments"][0]
+    assert env["SolutionStackName"].endswith("running Corretto 17") and env["EnvironmentId"].startswith("e-")
+    settings = eb.describe_configuration_settings(ApplicationName=env["ApplicationName"],
+                                                  EnvironmentName=env["EnvironmentName"])["ConfigurationSettings"]
+    names = {(o["Namespace"], o["OptionName"]) for o in settings[0]["OptionSettings"]}
+    assert ("aws:elasticbeanstalk:application:environment", "DB_PASSWORD") in names
+    app = eb.describe_applications()["Applications"][0]
+    tags = eb.list_tags_for_resource(ResourceArn=app["ApplicationArn"])["ResourceTags"]
+    assert {"Key": "team", "Value": "java"} in tags
+
+
+def test_codebuild_keeps_failed_builds_failed(fleet, assume_in):
+    statuses = set()
+    for spec in fleet.model.clients:
+        if spec.account_id in fleet.faults["assume_role_denied"]:
+            continue
+        cb = assume_in(fleet, spec.account_id, spec.home_region).client("codebuild", endpoint_url=fleet.endpoint_url)
+        ids = cb.list_builds()["ids"][:100]
+        first = {b["id"]: b["buildStatus"] for b in cb.batch_get_builds(ids=ids)["builds"]}
+        again = {b["id"]: b["buildStatus"] for b in cb.batch_get_builds(ids=ids)["builds"]}
+        assert first == again  # reading does not rewrite history
+        statuses |= set(first.values())
+    assert "FAILED" in statuses
+
+
+def test_stack_resources_hide_what_moto_could_not_create(fleet, assume_in):
+    spec = next(c for c in fleet.model.clients if c.baseline.cdk_bootstrap
+                and c.account_id not in fleet.faults["assume_role_denied"])
+    cfn = assume_in(fleet, spec.account_id, spec.home_region).client("cloudformation",
+                                                                       endpoint_url=fleet.endpoint_url)
+    listed = cfn.list_stack_resources(StackName=f"{spec.name}-monitoring")["StackResourceSummaries"]
+    assert [r["LogicalResourceId"] for r in listed] == ["Dashboard9E4231ED"]
+    assert "CDKMetadata" in cfn.get_template(StackName=f"{spec.name}-monitoring")["TemplateBody"]["Resources"]
