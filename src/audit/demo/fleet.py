@@ -254,6 +254,11 @@ def serve_command(clients: int = 24, regions: list[str] | None = None, port: int
           f"--out {fleet.out / 'inventory'}")
     if fleet.repos_file is not None:
         print(f"cicd-audit scan --repos {fleet.repos_file} --out {fleet.out / 'inventory'}")
+    if fleet.catalog_file is not None:
+        print(f"cicd-audit analyze --snapshot {fleet.out / 'inventory'} --catalog {fleet.catalog_file}")
+        if fleet.repos_file is not None:
+            print(f"# or all of it: cicd-audit weekly --config {fleet.out} --out {fleet.out / 'reports'} "
+                  f"--endpoint-url {fleet.endpoint_url}")
     print("serving; Ctrl-C to stop", flush=True)
     stop = threading.Event()
     previous: dict[int, Any] = {}
