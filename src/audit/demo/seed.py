@@ -340,7 +340,6 @@ def warm_up(clients: Clients, model: FleetModel) -> None:
         ("ec2", lambda c: c.describe_launch_templates()), ("cloudfront", lambda c: c.list_distributions()),
         ("apigateway", lambda c: c.get_rest_apis()), ("apigatewayv2", lambda c: c.get_apis()),
         ("codecommit", lambda c: c.get_repository(repositoryName="warm-up")),
-        ("eks", lambda c: c.list_clusters()),
     ]
 
     # Sequential: loading is CPU-bound under the GIL, so threads only add contention.

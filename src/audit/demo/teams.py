@@ -149,17 +149,6 @@ def seed_web(ctx: Ctx) -> None:
     pipeline(ctx, stack, "web", cp_role, stages, seed, v2=True, extra_tags=extra)
     if spec.legacy_admin:
         _legacy_admin(ctx, cp_role, cb_role, cluster)
-    if spec.index % 6 == 2:
-        _eks_experiment(ctx)
-
-
-def _eks_experiment(ctx: Ctx) -> None:
-    """A hand-made EKS cluster the web team is trying out: no pipeline, no stack."""
-    role = ctx.service_role("web-eks-cluster-role", "eks", "web")
-    ctx.c("eks").create_cluster(name=f"{ctx.spec.name}-platform-trial", version="1.30", roleArn=role,
-                                resourcesVpcConfig={"subnetIds": ["subnet-0a1b2c3d", "subnet-4e5f6a7b"]},
-                                tags=tags(ctx.spec, "web", purpose="platform-trial"))
-    ctx.out.add("eks_clusters", ctx.region)
 
 
 def _blue_green(ctx: Ctx, repo: str, cluster: str) -> tuple[str, str]:
