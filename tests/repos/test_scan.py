@@ -102,6 +102,9 @@ def test_pipeline_sources_are_linked_and_unmatched_listed(scanned):
     links = dict(con.execute("SELECT repo, pipeline_links FROM repos").fetchall())
     assert list(links["storefront-web"]) == ["arn:aws:codepipeline:eu-west-1:111111111111:web-prod"]
     assert list(links["ingest"]) == ["arn:aws:codepipeline:eu-west-1:111111111111:ingest"]
+    clients = dict(con.execute("SELECT repo, clients FROM repos").fetchall())
+    assert list(clients["ingest"]) == ["acme"]  # learnt from the pipeline that builds it
+    assert list(clients["billing-api"]) == []
     unmatched = con.execute("SELECT pipeline_name, source_repository FROM unmatched_sources").fetchall()
     assert unmatched == [("legacy", "legacy-monolith")]
 

@@ -218,13 +218,20 @@ def scan_repos(config: ReposConfig, out: Path, *, day: str | None = None, worker
         errors += cc_errors
     results = _run(entries, workers or config.workers, progress, base_dir=base_dir, cache_dir=cache_dir,
                    surveys=surveys or {}, now=started)
-    links, unmatched = ({}, [])
+    links: dict[str, list[str]] = {}
+    unmatched: list[dict[str, Any]] = []
+    client_of: dict[str, str] = {}
     if config.discover.from_pipelines:
-        links, unmatched = link_pipelines(_pipelines(Path(out), day), entries)
+        pipelines = _pipelines(Path(out), day)
+        links, unmatched = link_pipelines(pipelines, entries)
+        client_of = {p.get("arn") or p.get("name") or "": p.get("client") for p in pipelines}
     tables: dict[str, list[dict[str, Any]]] = {"repos": [], "repo_traits": [], "repo_activity": [],
                                                 "unmatched_sources": unmatched, "errors": errors}
     for res in results:
         res.repo["pipeline_links"] = links.get(res.repo["repo"], [])
+        # clients: from repos.yaml, plus those whose pipelines build this repository
+        deployed = {client_of.get(arn) for arn in res.repo["pipeline_links"]} - {None, ""}
+        res.repo["clients"] = sorted(set(res.repo["clients"]) | deployed)
         tables["repos"].append(res.repo)
         tables["repo_traits"] += res.traits
         tables["repo_activity"] += res.activity
