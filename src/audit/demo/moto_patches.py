@@ -12,7 +12,9 @@
   settings the fleet stored on the environment (values included, as AWS returns them: the crawler
   must keep only the names).
 
-`install()` is idempotent and only touches moto in this process (the fleet's own server).
+`install()` is idempotent and only touches moto in this process. Every addition answers only for
+objects the fleet created (marked `fleet_*` or written complete), so other moto users in the same
+process (tests with their own accounts) see plain moto.
 """
 
 from __future__ import annotations
@@ -122,7 +124,10 @@ def _patch_beanstalk() -> None:
         app_name, env_name = self._get_param("ApplicationName"), self._get_param("EnvironmentName")
         app = self.elasticbeanstalk_backend.applications.get(app_name)
         env = app.environments.get(env_name) if app is not None else None
-        if env is None:
+        if env is None or not hasattr(env, "fleet_option_settings"):
+            if env is not None or app is None:
+                # not a fleet environment: answer as plain moto does (other moto users in the process)
+                raise NotImplementedError("The describe_configuration_settings action has not been implemented")
             raise InvalidParameterValueError(f"No Environment found for EnvironmentName = '{env_name}'.")
         return ActionResult({"ConfigurationSettings": [{
             "SolutionStackName": env.solution_stack_name, "ApplicationName": app_name,
