@@ -70,13 +70,10 @@ class FleetSnapshot:
 
 @pytest.fixture(scope="session")
 def fleet_snapshot(fleet: Any, tmp_path_factory: pytest.TempPathFactory) -> FleetSnapshot:
-    """Crawl + scan the session fleet once (skipped only while crawl/scan are not importable)."""
-    try:
-        from audit.aws.crawler import crawl
-        from audit.repos.scan import scan_repos
-    except ImportError as exc:  # pragma: no cover - temporary, until crawler and scanner land
-        pytest.skip(f"crawl/scan not importable yet: {exc}")
+    """Crawl + scan the session fleet once."""
+    from audit.aws.crawler import crawl
     from audit.config import load_accounts, load_repos, load_surveys
+    from audit.repos.scan import scan_repos
 
     inventory = tmp_path_factory.mktemp("fleet-inventory")
     crawled = crawl(load_accounts(fleet.accounts_file), inventory, endpoint_url=fleet.endpoint_url, progress=False)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from audit.demo import repo_files
 from audit.repos.rules import FAMILIES
 from audit.repos.scan import detect_path
 
 from .conftest import make_repo
-
-repo_files = pytest.importorskip("audit.demo.repo_files")
 
 
 @pytest.mark.parametrize("repo", sorted(repo_files.FILES))
