@@ -38,3 +38,6 @@ def setup_logging(verbose: int = 0) -> None:
     logging.basicConfig(level=level, handlers=[handler], format="%(message)s", force=True)
     for noisy in ("botocore", "boto3", "urllib3", "werkzeug", "moto", "papermill", "traitlets"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    # A refused AssumeRole is logged by botocore as a warning with a traceback; the crawler already
+    # records it as an `errors` row (class assume-role), so keep the console to that one line.
+    logging.getLogger("botocore.credentials").setLevel(logging.ERROR)
