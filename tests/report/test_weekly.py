@@ -7,8 +7,10 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from audit.report.weekly import run_weekly
@@ -114,16 +116,26 @@ def test_skip_crawl_without_a_snapshot_is_a_clear_error(fleet, tmp_path) -> None
 
 @pytest.mark.slow
 def test_demo_command_end_to_end(tmp_path) -> None:
-    """`cicd-audit demo` in a fresh process: fleet, crawl, scan, analyze, notebooks; path is the last line."""
+    """`cicd-audit demo` in a fresh process: fleet, last week, crawl, scan, analyze, notebooks; path is the last
+    line, and the report says what changed since last week's snapshot."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    proc = subprocess.run([sys.executable, "-m", "audit", "demo", "--clients", "3", "--out", str(tmp_path / "d"),
+    proc = subprocess.run([sys.executable, "-m", "audit", "demo", "--clients", "10", "--out", str(tmp_path / "d"),
                            "--top-n", "4"], capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     last = proc.stdout.strip().splitlines()[-1]
     report = Path(last)
     assert report.is_absolute() and report.name == "report.html" and report.is_file()
     assert report.parent.parent == (tmp_path / "d" / "reports").resolve()
-    assert (tmp_path / "d" / "inventory" / "snapshots" / report.parent.name / "analysis").is_dir()
+    snapshots = tmp_path / "d" / "inventory" / "snapshots"
+    assert (snapshots / report.parent.name / "analysis").is_dir()
+    last_week = (date.fromisoformat(report.parent.name) - timedelta(days=7)).isoformat()
+    assert sorted(p.name for p in snapshots.iterdir()) == [last_week, report.parent.name]
+    drift = pd.read_parquet(snapshots / report.parent.name / "analysis" / "drift.parquet")
+    kinds = set(drift["kind"])
+    assert {"account-added", "fingerprint-changed"} <= kinds, kinds
+    changed = drift[drift["kind"] == "fingerprint-changed"]
+    assert changed["after"].str.endswith("+ manual-approval").any()
+    assert f"What changed since {last_week}" in report.read_text()
 
 
 def test_notebook_01_refreshes_the_inventory_on_its_own(fleet, tmp_path) -> None:

@@ -164,8 +164,10 @@ def dummy_credentials(env: dict[str, str]) -> Iterator[None]:
 
 def run_demo(clients: int = 24, out: str | Path = "demo-output", *, seed: int = 42, top_n: int = 10,
              export_all: bool = False, progress: bool = True, timings: WeeklyTimings | None = None) -> Path:
-    """Start the synthetic fleet into OUT/inventory, run the weekly job into OUT/reports, stop the fleet."""
+    """Start the synthetic fleet into OUT/inventory, record last week's snapshot and this week's changes
+    (audit.demo.lastweek), run the weekly job into OUT/reports, stop the fleet."""
     from audit.demo.fleet import start_fleet
+    from audit.demo.lastweek import record_last_week
 
     timings = timings or WeeklyTimings()
     out = Path(out).resolve()
@@ -176,6 +178,8 @@ def run_demo(clients: int = 24, out: str | Path = "demo-output", *, seed: int = 
             fleet = start_fleet(clients, seed=seed, out=inventory)
         try:
             with dummy_credentials(fleet.env):
+                with timings.step("last week"):
+                    record_last_week(fleet, inventory, today(), progress=progress)
                 report = run_weekly(inventory, out / "reports", inventory_dir=inventory,
                                     endpoint_url=fleet.endpoint_url, top_n=top_n, export_all=export_all,
                                     progress=progress, timings=timings)
