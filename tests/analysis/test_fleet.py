@@ -10,6 +10,7 @@ import pytest
 from audit.analysis.run import analyze
 from audit.config import load_surveys
 from audit.demo.model import XSS_NAME
+from audit.demo.teams import ops_trial_cluster
 from audit.store.snapshots import open_snapshot
 
 CATALOG = Path(__file__).resolve().parents[2] / "inventory" / "catalog.yaml"
@@ -70,6 +71,8 @@ def test_manual_units_are_the_ops_resources(fleet_analysis):
         if c.ops:
             expected |= {(c.name, f"{c.name}-www-{c.account_id}"),
                          (c.name, XSS_NAME if c.index == 1 else f"{c.name}-legacy-batch")}
+            if c.index % 2 == 1:
+                expected.add((c.name, ops_trial_cluster(c)))
     assert expected and set(zip(manual["client"], manual["name"], strict=True)) == expected
     assert set(manual["team"]) == {"ops"}
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from audit.demo import backend_fixes as fix
-from audit.demo.model import ORG, UNMATCHED_REPO, XSS
+from audit.demo.model import ORG, UNMATCHED_REPO, XSS, ClientSpec
 from audit.demo.seed import GLOBAL, Ctx, PipelineSeed, artifacts_bucket, tag_list, tags
 
 NODE_IMAGE = "aws/codebuild/standard:7.0"
@@ -360,6 +360,10 @@ def _launch_template_and_asg(ctx: Ctx, lt: str, asg: str, team: str, *, desired:
 # ---- ops -------------------------------------------------------------------------------------------
 
 
+def ops_trial_cluster(spec: ClientSpec) -> str:
+    return f"{spec.name}-ops-trial"
+
+
 def seed_ops(ctx: Ctx) -> None:
     if not ctx.spec.ops:
         return
@@ -380,6 +384,12 @@ def seed_ops(ctx: Ctx) -> None:
     ctx.out.add("cloudfront_distributions", GLOBAL)
     asg = XSS_NAME if spec.index == 1 else f"{spec.name}-legacy-batch"
     _launch_template_and_asg(ctx, f"{spec.name}-legacy-batch-lt", asg, "ops", desired=1)
+    if spec.index % 2 == 1:  # a Kubernetes trial cluster someone clicked together in the console
+        ctx.c("eks").create_cluster(
+            name=ops_trial_cluster(spec), version="1.29",
+            roleArn=ctx.service_role("ops-eks-cluster", "eks", "ops"),
+            resourcesVpcConfig={"subnetIds": ["subnet-0a1b2c3d"]}, tags=tags(spec, "ops"))
+        ctx.out.add("eks_clusters", ctx.region)
     iam = ctx.c("iam")
     iam.create_user(UserName="deploy-bot", Tags=tag_list(tags(spec, "ops")))
     key = iam.create_access_key(UserName="deploy-bot")["AccessKey"]
