@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pandas as pd
 import pytest
@@ -109,3 +110,12 @@ def test_empty_ranking_exports_headers_only(tmp_path) -> None:
     write_backlog(empty_frame("ranking"), tmp_path, 3)
     header, rows = _rows((tmp_path / "backlog.csv").read_text())
     assert "Summary" in header and rows == []
+
+
+def test_unknown_roi_says_unknown_not_nan(ranking) -> None:
+    # an item with zero effort has no ROI (null): the exports say so instead of printing "nan"
+    df = ranking.copy()
+    df.loc[df.index[0], "roi"] = float("nan")
+    for text in (backlog_csv(df, 20, export_all=True), backlog_md(df, 20, export_all=True)):
+        assert not re.search(r"\bnan\b", text, re.I)
+        assert "ROI unknown" in text or "| unknown |" in text

@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from audit.report.tables import as_list, is_missing, join_list, plural
+from audit.report.tables import as_list, is_missing, join_list, number, plural
 
 JIRA_COLUMNS = ["Issue Id", "Summary", "Description", "Issue Type", "Priority", "Story Points",
                 "Original Estimate"]
@@ -81,8 +81,8 @@ def _description(row: Any, titles: dict[str, str], top_n: int, day: str) -> str:
         "",
         f"Serves {plural(row.clients, 'client')} ({join_list(row.client_list, 50)}) and "
         f"{plural(row.teams, 'team')} ({join_list(row.team_list, 20)}); {plural(row.units, 'deployable unit')}.",
-        f"Saves about {float(row.hours_saved_per_year or 0):,.0f} hours a year for "
-        f"{float(row.effort_days or 0):,.1f} days of effort (ROI {float(row.roi or 0):,.1f}).",
+        f"Saves about {number(row.hours_saved_per_year)} hours a year for "
+        f"{number(row.effort_days, 1)} days of effort (ROI {number(row.roi, 1)}).",
         f"Rank {row.rank}; stays in the top {top_n} in "
         + (f"{float(row.top_n_share):.0%}" if not is_missing(row.top_n_share) else "an unknown share")
         + " of re-rankings with +-30% noise.",
@@ -152,8 +152,8 @@ def backlog_md(ranking: pd.DataFrame, top_n: int, *, export_all: bool = False, d
         src = rank_rows[r["item_id"]]
         needs = ", ".join(f"#{i} {_md(by_id[i]['Summary'])}" for i in r["Depends on"]) or "—"
         stable = "unknown" if is_missing(src.top_n_share) else f"{float(src.top_n_share):.0%}"
-        out.append(f"| {r['Issue Id']} | {r['rank']} | {_md(r['Summary'])} | {float(src.hours_saved_per_year):,.0f} "
-                   f"| {float(src.effort_days):,.1f} | {float(src.roi):,.1f} | {stable} | {needs} |")
+        out.append(f"| {r['Issue Id']} | {r['rank']} | {_md(r['Summary'])} | {number(src.hours_saved_per_year)} "
+                   f"| {number(src.effort_days, 1)} | {number(src.roi, 1)} | {stable} | {needs} |")
     out.append("")
     for r in rows:
         out += [f"## {r['Issue Id']}. {_md(r['Summary'])}", ""]
