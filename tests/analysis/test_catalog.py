@@ -121,3 +121,10 @@ def test_analyze_with_bad_catalog_writes_nothing(tmp_path, capsys, snapshot):
     assert exc.value.code == 2
     assert "item 'nowhere'" in capsys.readouterr().err
     assert not (snapshot.path / "analysis").exists()
+
+
+def test_rule_may_end_with_a_line_comment(tmp_path):
+    path = tmp_path / "catalog.yaml"
+    path.write_text("items:\n  - id: commented\n    title: Commented rule\n    applies_to: |\n"
+                    "      SELECT account_id, unit_id FROM units  -- every unit\n    effort: {fixed_days: 1}\n")
+    assert load_catalog(path).items[0].id == "commented"

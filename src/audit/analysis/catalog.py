@@ -154,8 +154,11 @@ def empty_connection() -> duckdb.DuckDBPyConnection:
 
 
 def rule_sql(item: Item) -> str:
-    """The item's rule as one SELECT statement (a single trailing semicolon is allowed)."""
-    return item.applies_to.strip().rstrip(";").strip()
+    """The item's rule as one SELECT statement (a single trailing semicolon is allowed).
+
+    It ends with a newline, so a trailing `-- comment` cannot swallow the SQL wrapped around it.
+    """
+    return item.applies_to.strip().rstrip(";").strip() + "\n"
 
 
 def check_rule(item: Item, con: duckdb.DuckDBPyConnection, file: str | None = None,
