@@ -16,9 +16,6 @@ import pandas as pd
 from audit.errors import SnapshotError
 from audit.store.snapshots import Snapshot, open_snapshot, previous_snapshot
 
-ANALYSIS_TABLES = ("units", "patterns", "overlap", "similarity", "team_drift", "baseline", "delivery",
-                   "ranking", "drift")
-
 
 @dataclass
 class ReportData:
