@@ -16,6 +16,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from audit.report.tables import as_list
+
 # Okabe & Ito (2008): distinguishable with every common colour-vision deficiency.
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 SEQUENTIAL = "Cividis"
@@ -61,14 +63,6 @@ def empty(title: str, message: str = "No data in this snapshot") -> go.Figure:
     return _layout(fig, title, 220)
 
 
-def _list(value: Any) -> list[str]:
-    if value is None or (isinstance(value, float) and value != value):
-        return []
-    if isinstance(value, str):
-        return [value]
-    return [str(v) for v in value]
-
-
 def overlap_heatmap(overlap: pd.DataFrame, dimension: str = "client", max_patterns: int = 15,
                     by: str = "fingerprint", max_keys: int = 60) -> go.Figure:
     """Clients (or teams) x deployment patterns, cell = units; the most shared patterns first.
@@ -107,8 +101,8 @@ def pattern_families(patterns: pd.DataFrame) -> go.Figure:
         return empty(title)
     rows = []
     for family, group in patterns.groupby("family", dropna=False, sort=False):
-        clients = {c for v in group["client_list"] for c in _list(v)}
-        teams = {t for v in group["team_list"] for t in _list(v)}
+        clients = {c for v in group["client_list"] for c in as_list(v)}
+        teams = {t for v in group["team_list"] for t in as_list(v)}
         rows.append({"family": family, "clients": len(clients), "teams": len(teams),
                      "units": int(group["units"].sum()), "patterns": len(group)})
     fam = pd.DataFrame(rows).sort_values(["clients", "units"], ascending=True, kind="stable")
