@@ -113,3 +113,16 @@ def test_every_probe_is_linear_on_hostile_text():
             for text in hostile:
                 rx.search(text)
             assert time.monotonic() - t0 < 2, pattern
+
+
+def test_symlinked_directory_in_a_work_tree_is_not_read_through(tmp_path):
+    # the index lists cfn/template.yaml, but the work tree's cfn/ became a link to a directory outside
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "template.yaml").write_text("AWSTemplateFormatVersion: '2010-09-09'\n")
+    root = make_repo(tmp_path / "r", {"cfn/template.yaml": "x: 1\n"})
+    (root / "cfn" / "template.yaml").unlink()
+    (root / "cfn").rmdir()
+    os.symlink(outside, root / "cfn")
+    found = detect_path(root)
+    assert "cloudformation" not in found["iac_tools"]

@@ -125,14 +125,12 @@ class LocalTree:
     def read(self, paths: list[str]) -> dict[str, bytes | str]:
         out: dict[str, bytes | str] = {}
         for p in paths:
-            full = self.root / p
             try:
-                if full.is_symlink():
-                    target = full.resolve()
-                    if not target.is_relative_to(self.root):
-                        out[p] = "symlink-outside"
-                        continue
-                    full = target
+                # resolved whole: a link anywhere along the path (a file or a directory) may leave the repo
+                full = (self.root / p).resolve()
+                if not full.is_relative_to(self.root):
+                    out[p] = "symlink-outside"
+                    continue
                 if not full.is_file():
                     out[p] = "unreadable"
                     continue
