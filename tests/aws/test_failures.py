@@ -25,7 +25,9 @@ def test_classes() -> None:
         ("TooManyRequestsException", 429): "throttling", ("OptInRequired", 401): "region-disabled",
         ("UnrecognizedClientException", 400): "region-disabled", ("RequestTimeout", 400): "timeout",
         ("ResourceNotFoundException", 400): "not-found", ("InvalidAction", 400): "not-implemented",
-        ("InternalFailure", 500): "other",
+        ("InternalFailure", 500): "other", ("InvalidClientTokenId", 403): "region-disabled",
+        ("AuthFailure", 401): "region-disabled", ("Forbidden", 403): "access-denied",
+        ("SomethingElse", 403): "access-denied", ("SomethingElse", 429): "throttling",
     }
     for (code, status), klass in cases.items():
         assert classify(_client_error(code, status))[0] == klass, code

@@ -55,9 +55,10 @@ def classify(exc: BaseException) -> tuple[str, str]:
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         if is_not_implemented_response(status, code, str(err.get("Message", ""))):
             return "not-implemented", code or str(status)
-        if code in ACCESS_DENIED or status == 403:
+        # a known code decides before the HTTP status: a disabled region answers 403 InvalidClientTokenId
+        if code in ACCESS_DENIED:
             return "access-denied", code
-        if code in THROTTLING or status == 429:
+        if code in THROTTLING:
             return "throttling", code
         if code in REGION_DISABLED:
             return "region-disabled", code
@@ -65,6 +66,10 @@ def classify(exc: BaseException) -> tuple[str, str]:
             return "timeout", code
         if "NotFound" in code or code.startswith("NoSuch"):
             return "not-found", code
+        if status == 403:
+            return "access-denied", code
+        if status == 429:
+            return "throttling", code
         return "other", code or str(status)
     if isinstance(exc, ResponseParserError):
         # an HTML error page where XML/JSON was expected: moto's answer to an unimplemented call
