@@ -217,7 +217,13 @@ class SnapshotWriter:
         return {p.name for p in (self.staging / "done").iterdir()}
 
     def write_account(self, account_id: str, tables: Mapping[str, Rows]) -> None:
-        """Persist one account's rows; the `done` marker is written last, so a kill here redoes it."""
+        """Persist one account's rows; the `done` marker is written last, so a kill here redoes it.
+
+        Parts a killed earlier attempt left for tables this attempt does not give are removed, so
+        the account's published rows are this attempt's only."""
+        for stale in (self.staging / "parts").glob(f"*/{account_id}.parquet"):
+            if stale.parent.name not in tables:
+                stale.unlink()
         for name, rows in tables.items():
             table = _as_arrow(name, rows)
             part_dir = self.staging / "parts" / name
