@@ -25,8 +25,9 @@ from audit.analysis.delivery import delivery, deploy_events
 from audit.analysis.drift import drift
 from audit.analysis.frames import Inventory, load_inventory, table, to_table
 from audit.analysis.patterns import overlap, patterns, similarity, team_drift
+from audit.analysis.resources import resource_teams
 from audit.analysis.scoring import match_items, score_items
-from audit.analysis.units import build_units, resource_teams
+from audit.analysis.units import build_units
 from audit.config import Survey, load_surveys
 from audit.store.snapshots import Snapshot, open_duckdb, open_snapshot, previous_snapshot, write_analysis
 

@@ -24,6 +24,7 @@ import pandas as pd
 
 from audit.analysis import vocab
 from audit.analysis.frames import Inventory, as_list, conform, notnull, objectify, table
+from audit.analysis.resources import compute_resources, stack_targets_by_type, tag_team
 
 BOOTSTRAP_STACKS = ("cdktoolkit", "aws-sam-cli-managed-", "stackset-", "stackset:")
 REPO_TARGETS = {"ecs": "ecs", "fargate": "ecs", "lambda": "lambda", "sam": "lambda", "beanstalk": "beanstalk",
@@ -37,65 +38,6 @@ REPO_ARTIFACTS = {"docker": "image", "container": "image", "image": "image", "oc
 
 def _str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
-
-
-def compute_resources(inv: Inventory) -> pd.DataFrame:
-    """Every resource something runs on (ECS services, functions, environments, ASGs, websites)."""
-    groups = table(inv, "codedeploy_groups")
-    asg_deploy: dict[tuple, dict] = {}
-    for g in groups.itertuples(index=False):
-        for asg in as_list(g.autoscaling_groups):
-            asg_deploy[(g.account_id, asg)] = {
-                "strategy": vocab.strategy_of_codedeploy(g.deployment_type, g.deployment_config),
-                "gates": "rollback-alarms" if g.auto_rollback and as_list(g.rollback_alarms) else None}
-    parts = []
-
-    def add(frame: pd.DataFrame, kind: str, target: str, strategy, artifact, gates=None, region=None) -> None:
-        if frame.empty:
-            return
-        where = region if region is not None else frame["region"]
-        parts.append(pd.DataFrame({
-            "account_id": frame["account_id"].values, "client": frame["client"].values, "region": where.values,
-            "rid": frame["arn"].where(frame["arn"].notna(), frame["name"]).values,
-            "name": frame["name"].values, "kind": kind, "target": target, "strategy": strategy,
-            "artifact": artifact, "gates": gates, "managed_by": frame["managed_by"].values,
-            "tags": frame["tags"].values}))
-
-    ecs = table(inv, "ecs_services")
-    add(ecs, "service", "ecs",
-        ecs["deployment_controller"].map({"CODE_DEPLOY": "blue-green", "EXTERNAL": "external"}).fillna(
-            "rolling").values, "image",
-        ecs["rollback_on_failure"].map({True: "circuit-breaker"}).where(
-            ecs["rollback_on_failure"] == True, None).values)  # noqa: E712
-    fns = table(inv, "lambda_functions")
-    add(fns, "function", "lambda", "all-at-once",
-        fns["package_type"].map({"Image": "image"}).fillna("zip").values)
-    add(table(inv, "beanstalk_environments"), "service", "beanstalk", "rolling", "bundle")
-    add(table(inv, "eks_clusters"), "service", "eks", "rolling", "image")
-    asgs = table(inv, "autoscaling_groups")
-    if not asgs.empty:
-        info = [asg_deploy.get((a, n), {}) for a, n in zip(asgs["account_id"], asgs["name"], strict=True)]
-        add(asgs, "service", "ec2", [i.get("strategy", "in-place") for i in info], "bundle",
-            [i.get("gates") for i in info])
-    buckets = table(inv, "s3_buckets")
-    sites = buckets[buckets["website"] == True]  # noqa: E712
-    add(sites, "service", "s3-static", "all-at-once", "static",
-        region=sites["bucket_region"].where(sites["bucket_region"].notna(), sites["region"]))
-    if not parts:
-        return pd.DataFrame(columns=["account_id", "client", "region", "rid", "name", "kind", "target",
-                                     "strategy", "artifact", "gates", "managed_by", "tags"])
-    out = objectify(pd.concat(parts, ignore_index=True))
-    # managed_by fallback: a stack resource whose physical id is the resource's name or ARN
-    sres = table(inv, "stack_resources")
-    if not sres.empty and out["managed_by"].isna().any():
-        owner = {}
-        for a, pid, stack in zip(sres["account_id"], sres["physical_id"], sres["stack_name"], strict=True):
-            owner[(a, pid)] = stack
-        missing = out["managed_by"].isna()
-        out.loc[missing, "managed_by"] = [
-            owner.get((a, r)) or owner.get((a, n)) for a, r, n in
-            zip(out.loc[missing, "account_id"], out.loc[missing, "rid"], out.loc[missing, "name"], strict=True)]
-    return out
 
 
 class _Repos:
@@ -143,26 +85,6 @@ class _Repos:
         return vocab.build_of(self.traits[repo]["ci_systems"])
 
 
-STACK_RESOURCE_TARGETS = {  # resource type -> (target, strategy, artifact) when the resource itself was not crawled
-    "AWS::ECS::Service": ("ecs", "rolling", "image"), "AWS::Lambda::Function": ("lambda", "all-at-once", "zip"),
-    "AWS::Serverless::Function": ("lambda", "all-at-once", "zip"),
-    "AWS::ElasticBeanstalk::Environment": ("beanstalk", "rolling", "bundle"),
-    "AWS::AutoScaling::AutoScalingGroup": ("ec2", "in-place", "bundle"), "AWS::EKS::Cluster": ("eks", "rolling", "image"),
-}
-
-
-def _stack_types(inv: Inventory) -> dict[tuple, list[dict]]:
-    """Per (account, region, stack): target candidates from its resource types (stack_resources)."""
-    sres = table(inv, "stack_resources")
-    out: dict[tuple, list[dict]] = defaultdict(list)
-    for a, r, s, t in zip(sres["account_id"].tolist(), sres["region"].tolist(), sres["stack_name"].tolist(),
-                          sres["resource_type"].tolist(), strict=True):
-        if t in STACK_RESOURCE_TARGETS:
-            target, strategy, artifact = STACK_RESOURCE_TARGETS[t]
-            out[(a, r, s)].append({"target": target, "strategy": strategy, "artifact": artifact, "gates": None})
-    return out
-
-
 def _pick(cands: list[dict]) -> dict:
     """The primary target among a unit's candidates (by vocab.TARGET_PRIORITY)."""
     if not cands:
@@ -200,7 +122,7 @@ def build_units(inv: Inventory) -> pd.DataFrame:
                                         dep["provider"], dep["configuration"], strict=True):
         acts[(a, r, p)].append((cat, vocab.text(prov).lower(), conf))
     account_teams = _account_teams(inv)
-    stack_types = _stack_types(inv)
+    stack_types = stack_targets_by_type(inv)
 
     def stack_targets(key: tuple) -> list[dict]:
         return by_stack.get(key) or stack_types.get(key, [])
@@ -216,7 +138,7 @@ def build_units(inv: Inventory) -> pd.DataFrame:
         teams = account_teams.get(account, [])
         if len(teams) == 1:
             return teams[0]
-        tagged = _tag_team(tags)
+        tagged = tag_team(tags)
         if tagged:
             return tagged
         other = repos.for_target(client, target)
@@ -377,19 +299,6 @@ def _account_teams(inv: Inventory) -> dict[str, list[str]]:
     return {a: sorted(as_list(t)) for a, t in zip(acc["account_id"], acc["teams"], strict=True)}
 
 
-def _tag_team(tags: Any) -> str | None:
-    if not isinstance(tags, str) or "team" not in tags.lower():
-        return None
-    try:
-        data = json.loads(tags)
-    except ValueError:
-        return None
-    for k, v in (data.items() if isinstance(data, dict) else []):
-        if k.lower() == "team" and v:
-            return str(v)
-    return None
-
-
 def _repo_units(inv: Inventory, repos: _Repos, linked: set[tuple]) -> list[dict]:
     """A `repo` unit for each client a repository serves with no unit linked to it in that account."""
     acc = table(inv, "accounts")
@@ -414,22 +323,4 @@ def _repo_units(inv: Inventory, repos: _Repos, linked: set[tuple]) -> list[dict]
                 "stack_name": None, "source": vocab.host_of(repos.url.get(repo)), "build": repos.ci(repo),
                 "artifact": artifact, "iac": vocab.iac_of(iacs[0]) if iacs else vocab.NONE, "target": target,
                 "strategy": vocab.UNKNOWN, "gates": None, "team": repos.team.get(repo)})
-    return out
-
-
-def resource_teams(inv: Inventory) -> dict[str, str]:
-    """ARN -> `team` tag for every crawled resource that carries one (catalog hits that are not units)."""
-    from audit.store.schema import TABLES
-
-    out: dict[str, str] = {}
-    for name, spec in TABLES.items():
-        if spec.source != "crawl" or "tags" not in spec.column_names or "arn" not in spec.column_names:
-            continue
-        frame = inv.get(name)
-        if frame is None or frame.empty or "tags" not in frame.columns:
-            continue
-        for arn, tags in zip(frame["arn"].tolist(), frame["tags"].tolist(), strict=True):
-            team = _tag_team(tags) if isinstance(tags, str) and "team" in tags.lower() else None
-            if team and isinstance(arn, str):
-                out[arn] = team
     return out

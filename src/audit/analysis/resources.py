@@ -1,0 +1,129 @@
+"""What things run on, and who the resources say owns them: the raw material of deployable units.
+
+    compute_resources      ECS services, functions, Beanstalk environments, EKS clusters, ASGs and
+                           S3 websites, each with its owning stack (managed_by, else stack_resources)
+    stack_targets_by_type  target candidates of a stack from its resource types, when the resource
+                           itself was not crawled
+    tag_team               the `team` tag of a resource; resource_teams: ARN -> that tag
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+import pandas as pd
+
+from audit.analysis import vocab
+from audit.analysis.frames import Inventory, as_list, objectify, table
+
+
+def compute_resources(inv: Inventory) -> pd.DataFrame:
+    """Every resource something runs on (ECS services, functions, environments, ASGs, websites)."""
+    groups = table(inv, "codedeploy_groups")
+    asg_deploy: dict[tuple, dict] = {}
+    for g in groups.itertuples(index=False):
+        for asg in as_list(g.autoscaling_groups):
+            asg_deploy[(g.account_id, asg)] = {
+                "strategy": vocab.strategy_of_codedeploy(g.deployment_type, g.deployment_config),
+                "gates": "rollback-alarms" if g.auto_rollback and as_list(g.rollback_alarms) else None}
+    parts = []
+
+    def add(frame: pd.DataFrame, kind: str, target: str, strategy, artifact, gates=None, region=None) -> None:
+        if frame.empty:
+            return
+        where = region if region is not None else frame["region"]
+        parts.append(pd.DataFrame({
+            "account_id": frame["account_id"].values, "client": frame["client"].values, "region": where.values,
+            "rid": frame["arn"].where(frame["arn"].notna(), frame["name"]).values,
+            "name": frame["name"].values, "kind": kind, "target": target, "strategy": strategy,
+            "artifact": artifact, "gates": gates, "managed_by": frame["managed_by"].values,
+            "tags": frame["tags"].values}))
+
+    ecs = table(inv, "ecs_services")
+    add(ecs, "service", "ecs",
+        ecs["deployment_controller"].map({"CODE_DEPLOY": "blue-green", "EXTERNAL": "external"}).fillna(
+            "rolling").values, "image",
+        ecs["rollback_on_failure"].map({True: "circuit-breaker"}).where(
+            ecs["rollback_on_failure"] == True, None).values)  # noqa: E712
+    fns = table(inv, "lambda_functions")
+    add(fns, "function", "lambda", "all-at-once",
+        fns["package_type"].map({"Image": "image"}).fillna("zip").values)
+    add(table(inv, "beanstalk_environments"), "service", "beanstalk", "rolling", "bundle")
+    add(table(inv, "eks_clusters"), "service", "eks", "rolling", "image")
+    asgs = table(inv, "autoscaling_groups")
+    if not asgs.empty:
+        info = [asg_deploy.get((a, n), {}) for a, n in zip(asgs["account_id"], asgs["name"], strict=True)]
+        add(asgs, "service", "ec2", [i.get("strategy", "in-place") for i in info], "bundle",
+            [i.get("gates") for i in info])
+    buckets = table(inv, "s3_buckets")
+    sites = buckets[buckets["website"] == True]  # noqa: E712
+    add(sites, "service", "s3-static", "all-at-once", "static",
+        region=sites["bucket_region"].where(sites["bucket_region"].notna(), sites["region"]))
+    if not parts:
+        return pd.DataFrame(columns=["account_id", "client", "region", "rid", "name", "kind", "target",
+                                     "strategy", "artifact", "gates", "managed_by", "tags"])
+    out = objectify(pd.concat(parts, ignore_index=True))
+    # managed_by fallback: a stack resource whose physical id is the resource's name or ARN
+    sres = table(inv, "stack_resources")
+    if not sres.empty and out["managed_by"].isna().any():
+        owner = {}
+        for a, pid, stack in zip(sres["account_id"], sres["physical_id"], sres["stack_name"], strict=True):
+            owner[(a, pid)] = stack
+        missing = out["managed_by"].isna()
+        out.loc[missing, "managed_by"] = [
+            owner.get((a, r)) or owner.get((a, n)) for a, r, n in
+            zip(out.loc[missing, "account_id"], out.loc[missing, "rid"], out.loc[missing, "name"], strict=True)]
+    return out
+
+
+STACK_RESOURCE_TARGETS = {  # resource type -> (target, strategy, artifact) when the resource itself was not crawled
+    "AWS::ECS::Service": ("ecs", "rolling", "image"), "AWS::Lambda::Function": ("lambda", "all-at-once", "zip"),
+    "AWS::Serverless::Function": ("lambda", "all-at-once", "zip"),
+    "AWS::ElasticBeanstalk::Environment": ("beanstalk", "rolling", "bundle"),
+    "AWS::AutoScaling::AutoScalingGroup": ("ec2", "in-place", "bundle"), "AWS::EKS::Cluster": ("eks", "rolling", "image"),
+}
+
+
+def stack_targets_by_type(inv: Inventory) -> dict[tuple, list[dict]]:
+    """Per (account, region, stack): target candidates from its resource types (stack_resources)."""
+    sres = table(inv, "stack_resources")
+    out: dict[tuple, list[dict]] = defaultdict(list)
+    for a, r, s, t in zip(sres["account_id"].tolist(), sres["region"].tolist(), sres["stack_name"].tolist(),
+                          sres["resource_type"].tolist(), strict=True):
+        if t in STACK_RESOURCE_TARGETS:
+            target, strategy, artifact = STACK_RESOURCE_TARGETS[t]
+            out[(a, r, s)].append({"target": target, "strategy": strategy, "artifact": artifact, "gates": None})
+    return out
+
+
+def tag_team(tags: Any) -> str | None:
+    if not isinstance(tags, str) or "team" not in tags.lower():
+        return None
+    try:
+        data = json.loads(tags)
+    except ValueError:
+        return None
+    for k, v in (data.items() if isinstance(data, dict) else []):
+        if k.lower() == "team" and v:
+            return str(v)
+    return None
+
+
+def resource_teams(inv: Inventory) -> dict[str, str]:
+    """ARN -> `team` tag for every crawled resource that carries one (catalog hits that are not units)."""
+    from audit.store.schema import TABLES
+
+    out: dict[str, str] = {}
+    for name, spec in TABLES.items():
+        if spec.source != "crawl" or "tags" not in spec.column_names or "arn" not in spec.column_names:
+            continue
+        frame = inv.get(name)
+        if frame is None or frame.empty or "tags" not in frame.columns:
+            continue
+        for arn, tags in zip(frame["arn"].tolist(), frame["tags"].tolist(), strict=True):
+            team = tag_team(tags) if isinstance(tags, str) and "team" in tags.lower() else None
+            if team and isinstance(arn, str):
+                out[arn] = team
+    return out
