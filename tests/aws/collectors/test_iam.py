@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
-from audit.aws.collectors.iam import classify_trust
+from audit.aws.collectors.base import Ctx
+from audit.aws.collectors.iam import classify_trust, transform
 
 GH = "token.actions.githubusercontent.com"
 
@@ -42,3 +44,14 @@ def test_trust_classification_is_pure() -> None:
     gitlab = {"Statement": [{"Effect": "Allow", "Principal": {"Federated": "arn:aws:iam::1:oidc-provider/gitlab.com"}}]}
     assert classify_trust(gitlab, "1")[0] == "gitlab-oidc"
     assert classify_trust("%7B%22Statement%22%3A%5B%5D%7D", "1") == ("other", [])
+
+
+def test_old_active_key_is_a_finding_beside_a_key_without_date() -> None:
+    now = datetime(2026, 11, 20, tzinfo=UTC)
+    ctx = Ctx("111111111111", "c", "global", "iam", lambda service: None, now)
+    user = {"Arn": "arn:aws:iam::111111111111:user/bot", "UserName": "bot",
+            "__keys": [{"Status": "Inactive", "CreateDate": None},
+                       {"Status": "Active", "CreateDate": now - timedelta(days=200)}]}
+    rows = transform({"roles": [], "providers": [], "users": [user]}, ctx, now=now)
+    assert rows["iam_users"][0]["oldest_key_age_days"] == 200
+    assert [f["kind"] for f in rows["findings"]] == ["long-lived-access-key"]

@@ -106,13 +106,14 @@ def transform(raw: Mapping[str, Any], ctx: Ctx, now: datetime | None = None) -> 
     users, findings = [], []
     for u in raw["users"]:
         keys = u.get("__keys")
-        ages = [(now - k["CreateDate"]).days for k in keys or [] if k.get("CreateDate")]
+        aged = [(k, (now - k["CreateDate"]).days) for k in keys or [] if k.get("CreateDate")]
+        ages = [a for _, a in aged]
         active = None if keys is None else sum(1 for k in keys if k.get("Status") == "Active")
         users.append({**ctx.where, "arn": u["Arn"], "name": u["UserName"], "tags": tags_json(u.get("__tags")),
                       "managed_by": None, "access_key_count": None if keys is None else len(keys),
                       "active_key_count": active, "oldest_key_age_days": max(ages) if ages else None,
                       "created": u.get("CreateDate")})
-        old = [a for k, a in zip(keys or [], ages, strict=False) if k.get("Status") == "Active" and a > OLD_KEY_DAYS]
+        old = [a for k, a in aged if k.get("Status") == "Active" and a > OLD_KEY_DAYS]
         if old:
             findings.append(finding(ctx.where, "iam", u["Arn"], u["UserName"], "long-lived-access-key",
                                     f"{len(old)} active key(s) older than {OLD_KEY_DAYS} days (oldest {max(old)})"))
