@@ -31,6 +31,7 @@ from audit.repos.sources import (
     GitTree,
     LocalTree,
     cache_path,
+    git,
     is_bare_repo,
     resolve_rev,
     sync_clone,
@@ -139,9 +140,12 @@ def scan_one(entry: RepoEntry, *, base_dir: Path, cache_dir: Path, surveys: dict
                 row["status"] = "empty"
                 return out
             tree = GitTree(git_dir, head, sizes=not entry.url, fresh=fresh)
-            tree_oid = _git_out(git_dir, ["rev-parse", f"{head}^{{tree}}"])
             step = "detect"
-            det = _cached_detect(git_dir, tree, tree_oid) if entry.url else D.detect(tree.entries(), tree.read)
+            if entry.url:  # the clone cache is ours: its detection is cached per tree
+                tree_oid = git(["rev-parse", f"{head}^{{tree}}"], cwd=git_dir).stdout.decode().strip()
+                det = _cached_detect(git_dir, tree, tree_oid)
+            else:
+                det = D.detect(tree.entries(), tree.read)
         else:
             local = LocalTree(Path(location))
             git_dir = local.root if local.git else None
@@ -166,12 +170,6 @@ def scan_one(entry: RepoEntry, *, base_dir: Path, cache_dir: Path, surveys: dict
         out.errors.append(_error(entry, step, "other", type(exc).__name__, str(exc)))
         row["status"] = "failed"
     return out
-
-
-def _git_out(git_dir: Path, args: list[str]) -> str:
-    from audit.repos.sources import git
-
-    return git(args, cwd=git_dir).stdout.decode().strip()
 
 
 def _history(entry: RepoEntry, git_dir: Path, head: str, survey: Survey | None, now: datetime,
