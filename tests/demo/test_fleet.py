@@ -3,12 +3,16 @@ and secrets really seeded (same seed in another process: test_serve.py)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import boto3
 import pytest
 
 from audit.cli import main
 from audit.config import load_accounts, load_repos, load_surveys
-from audit.demo.fleet import FLEET_TABLES
+from audit.demo.fleet import FLEET_TABLES, expected_counts
+from audit.demo.model import build_model
+from audit.demo.seed import Seeded
 
 
 def test_configs_validate_with_the_cli(fleet, capsys):
@@ -105,3 +109,15 @@ def test_secret_values_are_really_seeded(fleet, assume_in):
     assert any(n == "DB_PASSWORD" and t == "PLAINTEXT" and v in fleet.secrets for n, t, v in plain)
     assert any(t == "PARAMETER_STORE" for _, t, _ in plain)
     assert any("<script>alert(1)</script>" in p.get("description", "") for p in projects)
+
+
+def test_two_denied_services_in_one_region_hide_both() -> None:
+    model = build_model(4, seed=7)
+    spec = model.clients[0]
+    where = (spec.account_id, spec.home_region)
+    model = dataclasses.replace(model, denied=frozenset({(*where, "lambda"), (*where, "ecs")}))
+    seeded = Seeded(spec.account_id, spec.name)
+    for table in ("lambda_functions", "ecs_services", "pipelines"):
+        seeded.add(table, spec.home_region, 2)
+    counts = expected_counts(model, {spec.account_id: seeded})[spec.account_id]
+    assert (counts["lambda_functions"], counts["ecs_services"], counts["pipelines"]) == (0, 0, 2)

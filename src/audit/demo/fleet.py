@@ -118,9 +118,17 @@ def _reset_accounts(account_ids: list[str]) -> None:
             s3_backends.bucket_accounts.pop(bucket, None)
 
 
+def _hidden_tables(model: FleetModel) -> dict[tuple[str, str], set[str]]:
+    """(account, region) -> the tables its denied services hide (several services may be denied)."""
+    hidden: dict[tuple[str, str], set[str]] = {}
+    for acct, region, service in model.denied:
+        hidden.setdefault((acct, region), set()).update(SERVICE_TABLES.get(service, ()))
+    return hidden
+
+
 def expected_counts(model: FleetModel, seeded: dict[str, Seeded]) -> dict[str, dict[str, int]]:
     """Rows per crawl table per account, from what was seeded, with the faults applied."""
-    hidden = {(a, r): SERVICE_TABLES.get(s, ()) for a, r, s in model.denied}
+    hidden = _hidden_tables(model)
     out: dict[str, dict[str, int]] = {}
     for acct, s in seeded.items():
         counts = dict.fromkeys(FLEET_TABLES, 0)
@@ -139,7 +147,7 @@ def expected_findings(model: FleetModel, seeded: dict[str, Seeded]) -> dict[str,
     `detail` is the variable name for plaintext secrets, None where the wording is the crawler's
     (e.g. the age of a long-lived key). Hidden accounts and denied regions expect none.
     """
-    hidden = {(a, r): SERVICE_TABLES.get(s, ()) for a, r, s in model.denied}
+    hidden = _hidden_tables(model)
     out: dict[str, list[tuple[str, str, str | None]]] = {}
     for acct, s in seeded.items():
         rows = [] if acct in model.assume_role_denied else [
