@@ -3,9 +3,9 @@
 The engine only needs the list of paths (with sizes) and a batch reader: path rules are decided
 from the list alone, and the few files that content probes need are read in *one* batch (a
 blob-filtered clone fetches exactly those blobs). Every trait keeps the paths that prove it.
-Hostile content is bounded: files over MAX_FILE_BYTES or binary are not probed, probes look at
-the first KB only, at most MAX_PROBE_FILES files are read per repository, and nothing is parsed
-as YAML (regex probes cannot alias-bomb).
+Hostile content is bounded: files over MAX_FILE_BYTES or binary are not probed, readers return
+the first READ_BYTES, each probe looks at its rule's first `probe_kb` KB, at most MAX_PROBE_FILES
+files are read per repository, and nothing is parsed as YAML (regex probes cannot alias-bomb).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class Note:
     """A file skipped or read with care, with the reason (becomes an errors row)."""
 
     path: str
-    reason: str  # too-large | binary | symlink-outside | invalid-utf8 | unreadable | probe-limit
+    reason: str  # too-large | binary | symlink-outside | symlink-not-followed | invalid-utf8 | unreadable | probe-limit
 
 
 # A reader takes paths and returns path -> bytes (content) or str (reason it was not read).
