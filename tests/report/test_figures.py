@@ -98,3 +98,12 @@ def test_many_clients_are_capped_and_said_so() -> None:
                         for a in range(80) for b in range(a + 1, 80)])
     fig = fg.similarity_heatmap(sim, max_clients=60)
     assert len(fig.data[0].x) == 60 and "60 of 80" in fig.layout.title.text
+
+
+def test_unknown_rank_stability_is_labelled_unknown_not_zero(tables) -> None:
+    ranking = tables["ranking"].copy()
+    first = ranking["rank"].idxmin()
+    ranking.loc[first, "top_n_share"] = float("nan")
+    bar = fg.rank_stability(ranking, top_n=3).data[0]
+    labels = dict(zip(bar.y, bar.text, strict=True))
+    assert next(v for k, v in labels.items() if k.startswith("1. ")) == "unknown"

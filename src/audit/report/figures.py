@@ -16,7 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from audit.report.tables import as_list
+from audit.report.tables import as_list, percent
 
 # Okabe & Ito (2008): distinguishable with every common colour-vision deficiency.
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
@@ -180,11 +180,11 @@ def rank_stability(ranking: pd.DataFrame, top_n: int = 10, show: int | None = No
     if ranking.empty:
         return empty(title)
     df = ranking.sort_values("rank", kind="stable").head(show or 2 * top_n).iloc[::-1]
-    share = df["top_n_share"].astype(float).fillna(0.0)
+    share = df["top_n_share"].astype(float)
     colors = [OKABE_ITO[0] if r <= top_n else OKABE_ITO[1] for r in df["rank"]]
     ys = [f"{int(r)}. {label(t, 45)}" for r, t in zip(df["rank"], df["title"], strict=True)]
-    fig = go.Figure(go.Bar(x=share * 100, y=ys, orientation="h", marker_color=colors,
-                           text=[f"{s:.0%}" for s in share], textposition="outside",
+    fig = go.Figure(go.Bar(x=share.fillna(0.0) * 100, y=ys, orientation="h", marker_color=colors,
+                           text=[percent(s) for s in share], textposition="outside",
                            hovertemplate="%{y}: in the top N in %{x:.0f}% of runs<extra></extra>"))
     fig.update_xaxes(title="% of runs in the top N", range=[0, 110])
     return _layout(fig, title, max(320, 100 + 34 * len(df)))
