@@ -1,8 +1,8 @@
 """Where repository content comes from: local working trees, and git URLs through a clone cache.
 
 Remote repositories are mirrored into `cache_dir` as bare, blob-filtered clones
-(`--filter=blob:none`; a local bare repository is read in place): commits and trees only, so listing every path with its size
-(`git ls-tree -r -l`) costs no file content. The few blobs the content probes need are fetched
+(`--filter=blob:none`; a local bare repository is read in place): commits and trees only, so
+listing every path with its size (`git ls-tree -r -l`) costs no file content. The few blobs the content probes need are fetched
 in one batch and read with one `git cat-file --batch` process; later runs `git fetch` only what
 changed. Nothing is ever checked out. Every git call has a timeout and never prompts.
 """
