@@ -91,10 +91,6 @@ class ClientSpec:
     serverless_framework: bool = False
     stackset: bool = False
 
-    @property
-    def regions_used(self) -> set[str]:
-        return {self.home_region}
-
 
 @dataclass(frozen=True)
 class FleetModel:

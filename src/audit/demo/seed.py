@@ -109,15 +109,6 @@ class Clients:
 
 def _account_header(request: Any, **_: Any) -> None:
     request.headers["x-moto-account-id"] = _local.account_id
-    _calls[0] += 1  # not atomic across threads; a close count is enough for the seed report
-
-
-_calls = [0]
-
-
-def seed_calls() -> int:
-    """API calls made by seeding in this process so far (approximate under threads)."""
-    return _calls[0]
 
 
 @dataclass
@@ -327,7 +318,7 @@ def seed_fleet(endpoint_url: str, model: FleetModel, *, workers: int = 8,
 
 
 def warm_up(clients: Clients, model: FleetModel) -> None:
-    """Make moto load each service once, in parallel, before the accounts race for it."""
+    """Make moto load each service once, before the accounts race for it."""
     region = model.regions[0]
     calls: list[tuple[str, Callable[[Any], Any]]] = [
         ("iam", lambda c: c.list_roles()), ("s3", lambda c: c.list_buckets()),

@@ -324,7 +324,7 @@ def seed_java(ctx: Ctx) -> None:
         cd_role = ctx.service_role("java-codedeploy-role", "codedeploy", "java")
         ctx.service_role(f"{repo}-ec2-instance", "ec2", "java")
         asg = f"{repo}-asg"
-        _launch_template_and_asg(ctx, f"{repo}-lt", asg, "java", desired=2)
+        _launch_template_and_asg(ctx, f"{repo}-lt", asg, "java")
         cd = ctx.c("codedeploy")
         cd.create_application(applicationName=repo, computePlatform="Server", tags=tag_list(tags(spec, "java")))
         ctx.out.add("codedeploy_applications", ctx.region)
@@ -343,7 +343,8 @@ def seed_java(ctx: Ctx) -> None:
              [("Source", [source]), ("Build", [_build(project)]), ("Deploy", [deploy])], seed)
 
 
-def _launch_template_and_asg(ctx: Ctx, lt: str, asg: str, team: str, *, desired: int) -> None:
+def _launch_template_and_asg(ctx: Ctx, lt: str, asg: str, team: str) -> None:
+    """A launch template and an ASG using it, at capacity 0 (moto would start EC2 instances otherwise)."""
     t = tags(ctx.spec, team)
     ctx.c("ec2").create_launch_template(
         LaunchTemplateName=lt, LaunchTemplateData={"ImageId": "ami-12c6146b", "InstanceType": "t3.small"},
@@ -354,7 +355,6 @@ def _launch_template_and_asg(ctx: Ctx, lt: str, asg: str, team: str, *, desired:
         MinSize=0, MaxSize=4, DesiredCapacity=0, AvailabilityZones=[f"{ctx.region}a"],
         Tags=[{"Key": k, "Value": v, "PropagateAtLaunch": True} for k, v in t.items()])
     ctx.out.add("autoscaling_groups", ctx.region)
-    del desired  # instances are not modelled; capacity 0 keeps moto from starting EC2 instances
 
 
 # ---- ops -------------------------------------------------------------------------------------------
@@ -383,7 +383,7 @@ def seed_ops(ctx: Ctx) -> None:
         "Tags": {"Items": tag_list(tags(spec, "ops"))}})
     ctx.out.add("cloudfront_distributions", GLOBAL)
     asg = XSS_NAME if spec.index == 1 else f"{spec.name}-legacy-batch"
-    _launch_template_and_asg(ctx, f"{spec.name}-legacy-batch-lt", asg, "ops", desired=1)
+    _launch_template_and_asg(ctx, f"{spec.name}-legacy-batch-lt", asg, "ops")
     if spec.index % 2 == 1:  # a Kubernetes trial cluster someone clicked together in the console
         ctx.c("eks").create_cluster(
             name=ops_trial_cluster(spec), version="1.29",
