@@ -14,7 +14,6 @@ and `SnapshotWriter(resume=True)` continues.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -76,16 +75,6 @@ def _swap_in(staging: Path, final: Path) -> None:
     _fsync_dir(final.parent)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
-
-
-def config_hash(paths: Iterable[str | os.PathLike]) -> str:
-    """sha256 over the given config files (sorted by path), so two runs on the same config compare equal."""
-    h = hashlib.sha256()
-    for p in sorted(str(p) for p in paths):
-        h.update(p.encode())
-        if Path(p).is_file():
-            h.update(Path(p).read_bytes())
-    return h.hexdigest()[:16]
 
 
 def _now() -> str:
