@@ -193,12 +193,8 @@ class ResourceSpec:
     def actions(self) -> tuple[str, ...]:
         if self.service in ("apigateway", "apigatewayv2"):
             return ("apigateway:GET",)  # API Gateway authorises management reads by HTTP verb
-        prefix = IAM_PREFIX.get(self.service, self.service)
         ops = [self.list_op, self.detail_op, self.tags_op]
-        return tuple(f"{prefix}:{_camel(op)}" for op in ops if op)
-
-
-IAM_PREFIX: dict[str, str] = {}  # botocore service name -> IAM action prefix, where they differ
+        return tuple(f"{self.service}:{_camel(op)}" for op in ops if op)
 
 
 def _camel(op: str) -> str:
