@@ -15,7 +15,10 @@ def test_allow_list_by_prefix_and_exceptions() -> None:
     for service, op in (("s3", "CreateBucket"), ("iam", "DeleteRole"), ("codebuild", "StartBuild"),
                         ("lambda", "InvokeFunction"), ("codepipeline", "StartPipelineExecution"),
                         ("s3", "PutObject"), ("iam", "AssumeRole"), ("sts", "GetSessionToken"),
-                        ("secretsmanager", "GetSecretValue"), ("ssm", "GetParameter")):
+                        ("secretsmanager", "GetSecretValue"), ("ssm", "GetParameter"),
+                        ("ssm", "GetParameterHistory"), ("sso", "GetRoleCredentials"),
+                        ("redshift", "GetClusterCredentials"), ("cognito-identity", "GetCredentialsForIdentity"),
+                        ("lightsail", "GetInstanceAccessDetails"), ("ecr-public", "GetAuthorizationToken")):
         assert not is_read_only(service, op), (service, op)
 
 

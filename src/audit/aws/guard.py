@@ -19,8 +19,14 @@ ALLOWED_EXTRA = {("sts", "AssumeRole"), ("sts", "GetCallerIdentity")}
 REFUSED_READS = {
     ("secretsmanager", "GetSecretValue"), ("secretsmanager", "BatchGetSecretValue"),
     ("ssm", "GetParameter"), ("ssm", "GetParameters"), ("ssm", "GetParametersByPath"),
+    ("ssm", "GetParameterHistory"),  # its history holds the values
     ("ec2", "GetPasswordData"), ("ecr", "GetAuthorizationToken"), ("sts", "GetSessionToken"),
     ("sts", "GetFederationToken"), ("codeartifact", "GetAuthorizationToken"),
+    ("ecr-public", "GetAuthorizationToken"), ("sso", "GetRoleCredentials"),
+    ("redshift", "GetClusterCredentials"), ("redshift", "GetClusterCredentialsWithIAM"),
+    ("redshift-serverless", "GetCredentials"), ("lightsail", "GetInstanceAccessDetails"),
+    ("cognito-identity", "GetCredentialsForIdentity"), ("cognito-identity", "GetOpenIdToken"),
+    ("cognito-identity", "GetOpenIdTokenForDeveloperIdentity"),
     ("lambda", "GetFunction"),  # its Code.Location is a pre-signed URL to the package
 }
 
