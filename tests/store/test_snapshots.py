@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -127,6 +128,35 @@ def test_write_that_raises_midway_leaves_previous_snapshot_intact(tmp_path: Path
     assert after == before
     assert [s.date for s in complete_snapshots(tmp_path)] == ["2026-11-20"]
     assert sorted(p.name for p in (tmp_path / "snapshots").iterdir()) == ["2026-11-20"]  # no temp left
+
+
+def test_concurrent_writers_of_one_day_keep_both_parts(tmp_path: Path, monkeypatch) -> None:
+    """crawl and scan publishing the same day at once: the later merge sees the earlier one."""
+    real = store._write_manifest
+    inside, release = threading.Event(), threading.Event()
+
+    def paused(directory, day, previous, given, section):
+        if section == "crawl":
+            inside.set()
+            release.wait(10)
+        real(directory, day, previous, given, section)
+
+    monkeypatch.setattr(store, "_write_manifest", paused)
+    crawl = threading.Thread(target=write_snapshot, args=(tmp_path, "2026-11-20", {"accounts": _rows("accounts")},
+                                                          {"by": "crawl"}), kwargs={"section": "crawl"})
+    crawl.start()
+    assert inside.wait(10)
+    scan = threading.Thread(target=write_snapshot, args=(tmp_path, "2026-11-20",
+                                                         {"repos": _rows("repos")}, {"by": "scan"}),
+                            kwargs={"section": "scan"})
+    scan.start()
+    scan.join(0.5)
+    release.set()
+    crawl.join(10)
+    scan.join(10)
+    snap = latest_snapshot(tmp_path)
+    assert {"accounts", "repos"} <= set(snap.tables())
+    assert set(snap.manifest["sections"]) == {"crawl", "scan"}
 
 
 CHILD = textwrap.dedent("""

@@ -9,17 +9,20 @@ Layout under a root (default `inventory/`):
 
 A snapshot directory only ever appears by `os.rename` of a fully written staging directory, so a
 reader never sees half a snapshot; a killed writer leaves a staging directory that readers ignore
-and `SnapshotWriter(resume=True)` continues.
+and `SnapshotWriter(resume=True)` continues. Writers take an exclusive lock on `snapshots/` while
+they merge and swap, so a crawl and a scan publishing the same day at once both keep their part.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -77,6 +80,17 @@ def _swap_in(staging: Path, final: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+@contextmanager
+def _exclusive(directory: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `directory` (released when the process dies, too)."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -104,30 +118,37 @@ def write_snapshot(root: str | os.PathLike, day: date | str, tables: Mapping[str
     final.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".tmp-{day}-", dir=final.parent))
     try:
-        previous = read_manifest(final) if (final / MANIFEST).exists() else {}
-        new = {name: _as_arrow(name, rows) for name, rows in tables.items()}
-        if "errors" in new and (final / "errors.parquet").exists():
-            sources = set(new["errors"].column("source").to_pylist())
-            kept = pq.read_table(final / "errors.parquet")
-            mask = [s not in sources for s in kept.column("source").to_pylist()]
-            new["errors"] = pa.concat_tables([kept.filter(pa.array(mask, pa.bool_())), new["errors"]])
-        for name, table in new.items():
-            _write_parquet(staging / f"{name}.parquet", table)
-        if final.exists():
-            for item in final.iterdir():
-                target = staging / item.name
-                if item.name == MANIFEST or target.exists():
-                    continue
-                if item.is_dir():
-                    shutil.copytree(item, target, copy_function=_link_or_copy)
-                else:
-                    _link_or_copy(item, target)
-        _write_manifest(staging, day, previous, dict(manifest or {}), section)
-        _swap_in(staging, final)
+        with _exclusive(final.parent):
+            _merge_into(staging, final, day, tables, manifest, section)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return final
+
+
+def _merge_into(staging: Path, final: Path, day: str, tables: Mapping[str, Rows],
+                manifest: Mapping[str, Any] | None, section: str | None) -> None:
+    """Write `tables` to staging, carry over the rest of `final`, write the manifest, swap in."""
+    previous = read_manifest(final) if (final / MANIFEST).exists() else {}
+    new = {name: _as_arrow(name, rows) for name, rows in tables.items()}
+    if "errors" in new and (final / "errors.parquet").exists():
+        sources = set(new["errors"].column("source").to_pylist())
+        kept = pq.read_table(final / "errors.parquet")
+        mask = [s not in sources for s in kept.column("source").to_pylist()]
+        new["errors"] = pa.concat_tables([kept.filter(pa.array(mask, pa.bool_())), new["errors"]])
+    for name, table in new.items():
+        _write_parquet(staging / f"{name}.parquet", table)
+    if final.exists():
+        for item in final.iterdir():
+            target = staging / item.name
+            if item.name == MANIFEST or target.exists():
+                continue
+            if item.is_dir():
+                shutil.copytree(item, target, copy_function=_link_or_copy)
+            else:
+                _link_or_copy(item, target)
+    _write_manifest(staging, day, previous, dict(manifest or {}), section)
+    _swap_in(staging, final)
 
 
 def _link_or_copy(src: str | os.PathLike, dst: str | os.PathLike) -> None:
@@ -172,7 +193,8 @@ def write_analysis(snapshot_dir: str | os.PathLike, tables: Mapping[str, Rows]) 
     try:
         for name, rows in tables.items():
             _write_parquet(staging / f"{name}.parquet", _as_arrow(name, rows))
-        _swap_in(staging, final)
+        with _exclusive(Path(snapshot_dir).parent):  # a same-day write_snapshot carries analysis/ over
+            _swap_in(staging, final)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
