@@ -8,23 +8,28 @@ import re
 from rich.console import Console
 from rich.logging import RichHandler
 
-# Access key ids, and anything after a secret-looking key= / key: in a message.
+# Access key ids, anything after a secret-looking key= / key: in a message, and the user:password
+# of a URL (git remotes).
 _SECRETS = [
     re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{12,}\b"),
     re.compile(r"(?i)((?:secret|session|token|password)[\w-]*[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+"),
+    re.compile(r"(://)[^/\s:@'\"]+:[^/\s@'\"]+@"),
 ]
 
 
 def redact(text: str) -> str:
-    """Remove credential-looking substrings (access key ids, secret/token values)."""
+    """Remove credential-looking substrings (access key ids, secret/token values, URL passwords)."""
     text = _SECRETS[0].sub("<redacted-key-id>", text)
-    return _SECRETS[1].sub(r"\1<redacted>", text)
+    text = _SECRETS[1].sub(r"\1<redacted>", text)
+    return _SECRETS[2].sub(r"\1<redacted>@", text)
 
 
 class _RedactFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = redact(record.getMessage())
         record.args = ()
+        if record.exc_info and not record.exc_text:  # the traceback's messages are text too
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
         return True
 
 
