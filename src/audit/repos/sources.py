@@ -13,6 +13,7 @@ import hashlib
 import os
 import re
 import shutil
+import stat
 import subprocess
 import tempfile
 import threading
@@ -98,11 +99,10 @@ class LocalTree:
                 st = os.lstat(self.root / name)
             except OSError:
                 continue  # deleted in the work tree
-            if os.path.isdir(self.root / name) and not os.path.islink(self.root / name):
+            if stat.S_ISDIR(st.st_mode):  # a directory in the index: a submodule's work tree
                 out.append(FileEntry(name, None, "submodule"))
             else:
-                kind = "symlink" if os.path.islink(self.root / name) else "file"
-                out.append(FileEntry(name, st.st_size, kind))
+                out.append(FileEntry(name, st.st_size, "symlink" if stat.S_ISLNK(st.st_mode) else "file"))
         return out
 
     def _git_names(self) -> list[str]:
