@@ -114,3 +114,20 @@ def test_validate_cli_passes_examples_and_fails_clearly_on_a_broken_copy(tmp_pat
     assert "Traceback" not in bad.stderr
     line = next(i for i, text in enumerate(broken.read_text().splitlines(), 1) if '"2222"' in text)
     assert f"{broken}:{line}: clients[1].account_id: expected a 12-digit account id" in bad.stderr
+
+
+def test_loaded_yaml_keeps_no_parse_nodes_alive(tmp_path: Path) -> None:
+    """Loading is not a leak: the parse tree of a loaded file is garbage once its values are built."""
+    import gc
+
+    import yaml
+
+    from audit.yamlfile import load_yaml
+
+    probe = "leak-probe-7f3a"
+    path = tmp_path / "a.yaml"
+    path.write_text(f"key: {probe}\nitems: [{probe}-1, {probe}-2]\n")
+    assert load_yaml(path).data["key"] == probe
+    gc.collect()
+    alive = [o for o in gc.get_objects() if isinstance(o, yaml.ScalarNode) and str(o.value).startswith(probe)]
+    assert alive == []

@@ -36,7 +36,8 @@ class LocatedYaml:
         return self.lines.get((), None)
 
 
-def _construct(node: yaml.Node, loc: Loc, lines: dict[Loc, int], file: str, budget: list[int]) -> Any:
+def _construct(node: yaml.Node, loc: Loc, lines: dict[Loc, int], file: str, budget: list[int],
+               loader: yaml.SafeLoader) -> Any:
     budget[0] -= 1
     if budget[0] < 0:
         raise ConfigError(f"document expands to more than {MAX_NODES} values (alias bomb?)",
@@ -47,8 +48,7 @@ def _construct(node: yaml.Node, loc: Loc, lines: dict[Loc, int], file: str, budg
             if key_node.tag == "tag:yaml.org,2002:merge":
                 raise ConfigError("merge keys (<<) are not supported", file=file,
                                   line=key_node.start_mark.line + 1)
-            key = yaml.SafeLoader.construct_scalar(_SCALAR_LOADER, key_node) \
-                if isinstance(key_node, yaml.ScalarNode) else None
+            key = loader.construct_scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, str):
                 raise ConfigError("mapping keys must be plain strings", file=file,
                                   line=key_node.start_mark.line + 1)
@@ -56,22 +56,19 @@ def _construct(node: yaml.Node, loc: Loc, lines: dict[Loc, int], file: str, budg
                 raise ConfigError(f"duplicate key {key!r}", file=file, line=key_node.start_mark.line + 1,
                                   field=_dotted((*loc, key)))
             lines[(*loc, key)] = key_node.start_mark.line + 1
-            out[key] = _construct(value_node, (*loc, key), lines, file, budget)
+            out[key] = _construct(value_node, (*loc, key), lines, file, budget, loader)
         return out
     if isinstance(node, yaml.SequenceNode):
         items = []
         for i, item in enumerate(node.value):
             lines[(*loc, i)] = item.start_mark.line + 1
-            items.append(_construct(item, (*loc, i), lines, file, budget))
+            items.append(_construct(item, (*loc, i), lines, file, budget, loader))
         return items
-    return _SCALAR_LOADER.construct_object(node, deep=True)
+    return loader.construct_object(node, deep=True)
 
 
 class _Loader(yaml.SafeLoader):
     pass
-
-
-_SCALAR_LOADER = _Loader("")
 
 
 def _dotted(loc: Loc) -> str:
@@ -108,7 +105,8 @@ def load_yaml(path: str | os.PathLike, *, max_bytes: int = 5_000_000) -> Located
         raise ConfigError("file is empty; expected a mapping", file=file, line=1)
     lines: dict[Loc, int] = {(): node.start_mark.line + 1}
     try:
-        data = _construct(node, (), lines, file, [MAX_NODES])
+        # a loader per document: it remembers every node it constructed (and is not thread-safe)
+        data = _construct(node, (), lines, file, [MAX_NODES], _Loader(""))
     except yaml.constructor.ConstructorError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         raise ConfigError(f"invalid YAML value: {exc.problem}", file=file, line=line) from None
