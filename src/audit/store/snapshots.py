@@ -370,8 +370,9 @@ def open_duckdb(snapshot: Snapshot | str | os.PathLike | None = None, *, root: s
 
     Given a snapshot: views over its parquet files (analysis tables included). Given `root=`:
     views over *all* complete snapshots, each with a leading `snapshot_date` column.
-    Declared tables missing from a snapshot get an empty view with the right columns, so SQL
-    rules never fail on a table a run did not produce.
+    Given a snapshot, declared tables missing from it get an empty view with the right columns,
+    so SQL rules never fail on a table a run did not produce; given `root=`, only tables that
+    some snapshot has get a view.
     """
     con = con or duckdb.connect()
     if root is not None:
