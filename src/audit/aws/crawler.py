@@ -195,8 +195,8 @@ def crawl(config: AccountsConfig, out: Path, *, day: str | None = None, profile:
                 if kind == "start":
                     acct.failed, acct.regions = result["failed"], result["regions"]
                     # global collectors first: IAM is one of the longest chains of an account
-                    tasks = [(GLOBAL, c.name) for c in global_] if not acct.failed else []
-                    tasks += [(r, c.name) for c in regional for r in acct.regions] if not acct.failed else []
+                    tasks = [] if acct.failed else [(GLOBAL, c.name) for c in global_] + [
+                        (r, c.name) for c in regional for r in acct.regions]
                     for region, name in tasks:
                         f = pool.submit(run_collector, settings, day, acct.target, region, name, since)
                         futures[f] = ("collect", acct)
@@ -223,7 +223,9 @@ def crawl(config: AccountsConfig, out: Path, *, day: str | None = None, profile:
         "config_hash": _config_hash(config), "accounts_total": len(accounts),
         "accounts_ok": result.accounts_ok, "accounts_partial": result.accounts_partial,
         "accounts_failed": result.accounts_failed, "calls": result.calls, "errors": result.errors,
-        "resumed": bool(resume and done_before), "accounts_skipped": len(done_before & {c.account_id for c in clients}), "workers": workers, "history_days": history,
+        "resumed": bool(resume and done_before),
+        "accounts_skipped": len(done_before & {c.account_id for c in clients}), "workers": workers,
+        "history_days": history,
         "filters": {"accounts_only": accounts_only, "regions": regions, "services": services},
         "collectors": [c.name for c in collectors], "endpoint_url": settings.endpoint_url,
         "profile": profile,
