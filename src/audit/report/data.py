@@ -23,7 +23,6 @@ class ReportData:
 
     snapshot: Snapshot
     top_n: int = 10
-    config_dir: Path | None = None
     previous: Snapshot | None = None
     _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
@@ -74,7 +73,7 @@ class ReportData:
 
 
 def load(inventory_dir: str | Path, snapshot_date: str = "", *, top_n: int = 10,
-         config_dir: str | Path | None = None, require_analysis: bool = True) -> ReportData:
+         require_analysis: bool = True) -> ReportData:
     """The snapshot of `snapshot_date` (default: latest complete) under an inventory root or snapshot dir."""
     snap = open_snapshot(Path(inventory_dir), snapshot_date or None)
     if require_analysis and not snap.analysis_tables():
@@ -82,5 +81,4 @@ def load(inventory_dir: str | Path, snapshot_date: str = "", *, top_n: int = 10,
                             f"`cicd-audit analyze --snapshot {snap.path}` first")
     root = snap.path.parent.parent
     prev = previous_snapshot(root, snap.date)
-    return ReportData(snapshot=snap, top_n=int(top_n), config_dir=Path(config_dir) if config_dir else None,
-                      previous=prev)
+    return ReportData(snapshot=snap, top_n=int(top_n), previous=prev)

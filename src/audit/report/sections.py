@@ -39,7 +39,7 @@ def refresh_inventory(config_dir: str, inventory_dir: str, snapshot_date: str = 
 
         _refresh(Path(config_dir), Path(inventory_dir), day=snapshot_date or None,
                  endpoint_url=endpoint_url or None, profile=profile or None)
-    return load(inventory_dir, snapshot_date, top_n=top_n, config_dir=config_dir, require_analysis=False)
+    return load(inventory_dir, snapshot_date, top_n=top_n, require_analysis=False)
 
 
 # ---- 1. headline ---------------------------------------------------------------------------------
