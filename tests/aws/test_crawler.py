@@ -136,3 +136,12 @@ def test_regions_all_discovers_enabled_regions(account, moto_url, tmp_path: Path
     assert snap.table("ecr_repositories")["region"].tolist() == ["ap-southeast-2"]
     with pytest.raises(ConfigError, match="not a region"):
         crawl(config, tmp_path, regions=["mars-1"], progress=False)
+
+
+def test_a_region_named_twice_is_crawled_once(account, moto_url, tmp_path: Path) -> None:
+    account.boto("ecr").create_repository(repositoryName="once")
+    result = crawl(_config(moto_url, account), tmp_path, day="2026-01-09", services=["ecr"],
+                   regions=["eu-west-1", "eu-west-1"], progress=False)
+    snap = open_snapshot(result.snapshot_dir)
+    assert list(snap.table("ecr_repositories")["name"]) == ["once"]
+    assert list(snap.table("accounts")["regions"].iloc[0]) == ["eu-west-1"]

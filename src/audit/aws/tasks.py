@@ -44,7 +44,7 @@ def start_account(settings: AwsSettings, day: str, target: Target, regions: list
                 out["errors"].append(error_row(exc, **where, region=aws.settings.home_region,
                                                operation="DescribeRegions"))
         else:
-            out["regions"] = list(regions)
+            out["regions"] = list(dict.fromkeys(regions))  # a region named twice is crawled once
     out["calls"] = aws.counter.thread_count() - before
     return out
 
