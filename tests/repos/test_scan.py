@@ -188,3 +188,11 @@ def test_credentials_in_urls_are_never_stored(tmp_path):
     assert len(errors) == 1
     for name in snap.tables():  # parquet is compressed: look at the values, not the bytes
         assert "s3cr3t" not in snap.table(name).to_csv(), name
+
+
+def test_public_url_drops_the_whole_userinfo():
+    from audit.repos.scan import public_url
+
+    assert public_url("https://deploy:p@ss@git.example.com/org/x.git") == "https://git.example.com/org/x.git"
+    assert public_url("https://git.example.com/org/x.git@v1 and ssh://git@host/y") == \
+        "https://git.example.com/org/x.git@v1 and ssh://host/y"

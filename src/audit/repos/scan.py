@@ -67,7 +67,7 @@ def detect_path(path: str | Path) -> dict:
     return D.detect(tree.entries(), tree.read).as_dict()
 
 
-_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
+_USERINFO = re.compile(r"(?<=://)[^/\s]+@")  # up to the last @ of the authority
 
 
 def public_url(text: str) -> str:
