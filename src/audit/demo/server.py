@@ -124,7 +124,8 @@ class FaultMiddleware:
     @faults.setter
     def faults(self, faults: Faults) -> None:
         self._faults = faults
-        self._denied = {(a, r, _signing(s)[0]): _signing(s)[1] for a, r, s in faults.denied}
+        signing = {s: _signing(s) for s in {s for _, _, s in faults.denied}}  # loads a service model each
+        self._denied = {(a, r, signing[s][0]): signing[s][1] for a, r, s in faults.denied}
 
     def _account_of(self, key: str) -> str:
         with self._lock:
