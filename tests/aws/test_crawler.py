@@ -71,6 +71,10 @@ def test_crawl_command_bad_config_exit_2(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         crawl_command(accounts_file=bad, out=tmp_path / "out")
     assert info.value.exit_code == 2 and not (tmp_path / "out").exists()
+    for day in ("2026-1-5", "20260105"):
+        with pytest.raises(ConfigError, match="--date") as info:
+            crawl_command(accounts_file=bad, out=tmp_path / "out", day=day)
+        assert info.value.exit_code == 2
 
 
 def test_cli_unknown_service_exits_2(tmp_path: Path, moto_url, account, capsys) -> None:

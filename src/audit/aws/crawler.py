@@ -249,7 +249,8 @@ def crawl_command(accounts_file: Path, out: Path = Path("inventory"), profile: s
     select(services)  # validate before touching anything
     if day:
         try:
-            datetime.strptime(day, "%Y-%m-%d")
+            if datetime.strptime(day, "%Y-%m-%d").date().isoformat() != day:  # 2026-1-5 parses too
+                raise ValueError(day)
         except ValueError:
             raise ConfigError(f"expected YYYY-MM-DD, got {day!r}", field="--date") from None
     config = load_accounts(accounts_file)
