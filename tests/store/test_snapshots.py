@@ -130,6 +130,16 @@ def test_write_that_raises_midway_leaves_previous_snapshot_intact(tmp_path: Path
     assert sorted(p.name for p in (tmp_path / "snapshots").iterdir()) == ["2026-11-20"]  # no temp left
 
 
+def test_leftover_analysis_staging_is_not_carried_over(tmp_path: Path) -> None:
+    first = write_snapshot(tmp_path, "2026-11-20", {"accounts": _rows("accounts")})
+    leftover = first / ".tmp-analysis-killed"
+    leftover.mkdir()
+    (leftover / "ranking.parquet").write_bytes(b"half written")
+    again = write_snapshot(tmp_path, "2026-11-20", {"pipelines": _rows("pipelines")})
+    assert not (again / ".tmp-analysis-killed").exists()
+    assert {"accounts", "pipelines"} <= set(latest_snapshot(tmp_path).tables())
+
+
 def test_concurrent_writers_of_one_day_keep_both_parts(tmp_path: Path, monkeypatch) -> None:
     """crawl and scan publishing the same day at once: the later merge sees the earlier one."""
     real = store._write_manifest

@@ -141,8 +141,8 @@ def _merge_into(staging: Path, final: Path, day: str, tables: Mapping[str, Rows]
     if final.exists():
         for item in final.iterdir():
             target = staging / item.name
-            if item.name == MANIFEST or target.exists():
-                continue
+            if item.name == MANIFEST or item.name.startswith(".") or target.exists():
+                continue  # a .tmp-analysis-* of a killed (or running) write_analysis is not carried over
             if item.is_dir():
                 shutil.copytree(item, target, copy_function=_link_or_copy)
             else:
