@@ -260,3 +260,33 @@ def test_fresh_writer_discards_stale_staging(tmp_path: Path) -> None:
 def test_bad_date_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SnapshotError, match="YYYY-MM-DD"):
         write_snapshot(tmp_path, "20-11-2026", {})
+
+
+def test_replacing_a_snapshot_is_one_atomic_exchange(tmp_path: Path, monkeypatch) -> None:
+    """Where the OS can exchange two paths, a same-day rewrite never renames the old snapshot aside
+    (elsewhere it falls back to renaming, whose crash window the next test covers)."""
+    write_snapshot(tmp_path, "2026-11-20", {"accounts": _rows("accounts", 2)})
+    day = tmp_path / "snapshots" / "2026-11-20"
+    exchange = store._exchange(day, day)  # swapping a path with itself: a no-op probe of support
+    renames = []
+    real_rename = os.rename
+    monkeypatch.setattr(store.os, "rename", lambda a, b: (renames.append((a, b)), real_rename(a, b)))
+    write_snapshot(tmp_path, "2026-11-20", {"accounts": _rows("accounts", 5)})
+    assert (renames == []) is exchange
+    assert len(latest_snapshot(tmp_path).table("accounts")) == 5
+    assert sorted(p.name for p in (tmp_path / "snapshots").iterdir()) == ["2026-11-20"]
+
+
+def test_snapshot_moved_aside_by_a_dead_writer_is_recovered(tmp_path: Path, monkeypatch) -> None:
+    """The fallback path: a writer killed between its two renames leaves `.old-<day>-*`; the next write
+    restores it (and so carries its tables over) instead of starting the day from nothing."""
+    write_snapshot(tmp_path, "2026-11-20", {"accounts": _rows("accounts", 2)}, {"config_hash": "c"}, section="crawl")
+    day = tmp_path / "snapshots" / "2026-11-20"
+    os.rename(day, day.with_name(".old-2026-11-20-deadbeef"))
+    assert complete_snapshots(tmp_path) == []
+    monkeypatch.setattr(store, "_exchange", lambda a, b: False)
+    write_snapshot(tmp_path, "2026-11-20", {"repos": _rows("repos", 1)}, {}, section="scan")
+    snap = latest_snapshot(tmp_path)
+    assert len(snap.table("accounts")) == 2 and len(snap.table("repos")) == 1
+    assert set(snap.manifest["sections"]) == {"crawl", "scan"}
+    assert sorted(p.name for p in (tmp_path / "snapshots").iterdir()) == ["2026-11-20"]

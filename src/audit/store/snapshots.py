@@ -7,15 +7,19 @@ Layout under a root (default `inventory/`):
     snapshots/<YYYY-MM-DD>/analysis/*.parquet derived tables (recomputable, swapped atomically too)
     snapshots/.staging-<YYYY-MM-DD>/          a crawl in progress: per-account parts, resumable
 
-A snapshot directory only ever appears by `os.rename` of a fully written staging directory, so a
-reader never sees half a snapshot; a killed writer leaves a staging directory that readers ignore
+A snapshot directory only ever appears by renaming a fully written staging directory (an atomic
+exchange when it replaces the same day's snapshot), so a reader never sees half a snapshot, nor
+none while one is replaced; a killed writer leaves a staging directory that readers ignore
 and `SnapshotWriter(resume=True)` continues. Writers take an exclusive lock on `snapshots/` while
 they merge and swap, so a crawl and a scan publishing the same day at once both keep their part.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import fcntl
+import functools
 import json
 import os
 import shutil
@@ -67,9 +71,44 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two existing paths (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    libc = _libc()
+    if libc is None:
+        return False
+    if libc.renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):  # filesystem or kernel without exchange
+        return False
+    raise OSError(err, os.strerror(err), str(a))
+
+
+_AT_FDCWD, _RENAME_EXCHANGE = -100, 2
+
+
+@functools.cache
+def _libc() -> Any:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+        return libc
+    except (OSError, AttributeError):
+        return None
+
+
 def _swap_in(staging: Path, final: Path) -> None:
-    """Make `staging` visible as `final` by rename; an older `final` is moved aside first."""
+    """Make `staging` visible as `final`.
+
+    Replacing an existing snapshot is one atomic exchange where the OS offers it, so readers see
+    the old or the new snapshot and never neither. Elsewhere the old one is renamed aside first;
+    a crash between the two renames leaves it as `.old-<day>-*`, which `_recover` restores.
+    """
     _fsync_dir(staging)
+    if final.exists() and _exchange(staging, final):
+        _fsync_dir(final.parent)
+        shutil.rmtree(staging, ignore_errors=True)  # now holds the old snapshot
+        return
     old = None
     if final.exists():
         old = final.with_name(f".old-{final.name}-{uuid.uuid4().hex[:8]}")
@@ -78,6 +117,15 @@ def _swap_in(staging: Path, final: Path) -> None:
     _fsync_dir(final.parent)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _recover(final: Path) -> None:
+    """Bring back a snapshot moved aside by a writer that died between its two renames."""
+    if final.exists():
+        return
+    aside = [p for p in sorted(final.parent.glob(f".old-{final.name}-*")) if (p / MANIFEST).exists()]
+    if aside:
+        os.rename(aside[-1], final)
 
 
 @contextmanager
@@ -129,6 +177,7 @@ def write_snapshot(root: str | os.PathLike, day: date | str, tables: Mapping[str
 def _merge_into(staging: Path, final: Path, day: str, tables: Mapping[str, Rows],
                 manifest: Mapping[str, Any] | None, section: str | None) -> None:
     """Write `tables` to staging, carry over the rest of `final`, write the manifest, swap in."""
+    _recover(final)
     previous = read_manifest(final) if (final / MANIFEST).exists() else {}
     new = {name: _as_arrow(name, rows) for name, rows in tables.items()}
     if "errors" in new and (final / "errors.parquet").exists():
@@ -194,6 +243,7 @@ def write_analysis(snapshot_dir: str | os.PathLike, tables: Mapping[str, Rows]) 
         for name, rows in tables.items():
             _write_parquet(staging / f"{name}.parquet", _as_arrow(name, rows))
         with _exclusive(Path(snapshot_dir).parent):  # a same-day write_snapshot carries analysis/ over
+            _recover(final)
             _swap_in(staging, final)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
