@@ -179,7 +179,7 @@ def test_killed_crawl_resumes_to_the_same_snapshot(fleet, fleet_crawl, tmp_path)
     finally:
         child.wait(10)
     done_first = {p.name: p.stat().st_mtime_ns for p in staging.iterdir()}
-    assert 1 <= len(done_first) < len(fleet.expected)
+    assert 0 < len(done_first) < len(fleet.expected)
     assert not (tmp_path / "snapshots" / DAY).exists()  # nothing half-published
     resumed = crawl(load_accounts(fleet.accounts_file), tmp_path, day=DAY, endpoint_url=fleet.endpoint_url,
                     resume=True, progress=False)

@@ -15,7 +15,7 @@ def test_exports() -> None:
 def test_crawl_signature_is_the_contract() -> None:
     params = inspect.signature(audit.aws.crawl).parameters
     assert list(params) == ["config", "out", "day", "profile", "endpoint_url", "workers", "accounts_only", "regions",
-                            "services", "resume", "history_days", "executor", "progress"]
+                            "services", "resume", "history_days", "executor", "progress", "history_until"]
     cli = inspect.signature(audit.aws.crawl_command).parameters
     assert {"accounts_file", "out", "profile", "endpoint_url", "workers", "accounts_only", "regions", "services",
             "resume", "day", "history_days", "list_services"} == set(cli)

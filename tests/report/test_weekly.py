@@ -136,6 +136,11 @@ def test_demo_command_end_to_end(tmp_path) -> None:
     changed = drift[drift["kind"] == "fingerprint-changed"]
     assert changed["after"].str.endswith("+ manual-approval").any()
     assert f"What changed since {last_week}" in report.read_text()
+    # last week's snapshot holds history up to its own day only; this week's goes on to today
+    runs = {day: pd.read_parquet(snapshots / day / "pipeline_executions.parquet")["start_time"]
+            for day in (last_week, report.parent.name)}
+    assert runs[last_week].max() < pd.Timestamp(last_week, tz="UTC") + pd.Timedelta(days=1)
+    assert runs[report.parent.name].max() > runs[last_week].max()
 
 
 def test_notebook_01_refreshes_the_inventory_on_its_own(fleet, tmp_path) -> None:

@@ -123,8 +123,13 @@ class _Reporter:
 def crawl(config: AccountsConfig, out: Path, *, day: str | None = None, profile: str | None = None,
           endpoint_url: str | None = None, workers: int | None = None, accounts_only: list[str] | None = None,
           regions: list[str] | None = None, services: list[str] | None = None, resume: bool = False,
-          history_days: int | None = None, executor: Executor | None = None, progress: bool = True) -> CrawlResult:
-    """Crawl every selected account into OUT/snapshots/<day>/ (see module doc)."""
+          history_days: int | None = None, executor: Executor | None = None, progress: bool = True,
+          history_until: datetime | None = None) -> CrawlResult:
+    """Crawl every selected account into OUT/snapshots/<day>/ (see module doc).
+
+    History (executions, builds, deployments) covers `history_days` back from now, or up to
+    `history_until` when a crawl must show the past as it was (the demo's last-week snapshot).
+    """
     if config.discover is not None:
         from audit.aws.discover import discovered_clients
 
@@ -138,7 +143,7 @@ def crawl(config: AccountsConfig, out: Path, *, day: str | None = None, profile:
     day = day or datetime.now(UTC).date().isoformat()
     workers = workers or d.max_workers
     history = history_days or d.history_days
-    since = datetime.now(UTC) - timedelta(days=history)
+    since = (history_until or datetime.now(UTC)) - timedelta(days=history)
     settings = AwsSettings(profile=profile, endpoint_url=endpoint_url or config.endpoint_url,
                            retry_mode=d.retry.mode, max_attempts=d.retry.max_attempts,
                            connect_timeout=d.retry.connect_timeout, read_timeout=d.retry.read_timeout,
@@ -198,7 +203,7 @@ def crawl(config: AccountsConfig, out: Path, *, day: str | None = None, profile:
                     tasks = [] if acct.failed else [(GLOBAL, c.name) for c in global_] + [
                         (r, c.name) for c in regional for r in acct.regions]
                     for region, name in tasks:
-                        f = pool.submit(run_collector, settings, day, acct.target, region, name, since)
+                        f = pool.submit(run_collector, settings, day, acct.target, region, name, since, history_until)
                         futures[f] = ("collect", acct)
                     acct.pending += len(tasks)
                 else:

@@ -50,12 +50,12 @@ def start_account(settings: AwsSettings, day: str, target: Target, regions: list
 
 
 def run_collector(settings: AwsSettings, day: str, target: Target, region: str, name: str,
-                  since: datetime) -> dict[str, Any]:
+                  since: datetime, until: datetime | None = None) -> dict[str, Any]:
     """One collector for one (account, region): rows by table, error rows, calls made."""
     aws = context_for(settings, day)
     before = aws.counter.thread_count()
     ctx = Ctx(target.account_id, target.client, region, name,
-              lambda service: aws.client(target, region, service), since)
+              lambda service: aws.client(target, region, service), since, until)
     rows: dict[str, list[dict[str, Any]]] = {}
     try:
         with aws.acting_as(target):

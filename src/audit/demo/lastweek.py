@@ -1,7 +1,7 @@
 """A week of change for the demo, so its report shows what the weekly run is for: what changed.
 
 Before the real run, the demo records the fleet as it was seven days ago (a snapshot dated then,
-crawled without the client that was onboarded this week), then applies what a week brings: that
+crawled without the client that was onboarded this week and with history up to that day), then applies what a week brings: that
 client's account appears, and one web pipeline gains a manual approval gate. The weekly run that
 follows compares against last week's snapshot exactly as it would in production.
 """
@@ -9,7 +9,7 @@ follows compares against last week's snapshot exactly as it would in production.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from audit.demo.fleet import Fleet
@@ -74,8 +74,9 @@ def record_last_week(fleet: Fleet, inventory: Path, day: str, *, progress: bool 
     accounts = load_accounts(fleet.accounts_file)
     onboarded = newest_client(fleet)
     only = [c.account_id for c in accounts.clients if onboarded is None or c.name != onboarded.name]
+    end_of_last_week = datetime.combine(date.fromisoformat(last_week) + timedelta(days=1), time(), UTC)
     crawl(accounts, inventory, day=last_week, endpoint_url=fleet.endpoint_url, accounts_only=only,
-          progress=progress)
+          progress=progress, history_until=end_of_last_week)
     if fleet.repos_file is not None:
         scan_repos(load_repos(fleet.repos_file), inventory, day=last_week, base_dir=fleet.out,
                    surveys=load_surveys(fleet.survey_dir), progress=progress)

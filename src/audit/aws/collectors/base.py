@@ -32,10 +32,15 @@ class Ctx:
     collector: str
     clients: Callable[[str], Any]
     since: datetime
+    until: datetime | None = None  # end of the snapshot day (a back-dated crawl excludes later history)
     errors: list[dict[str, Any]] = field(default_factory=list)
 
     def client(self, service: str) -> Any:
         return self.clients(service)
+
+    def in_window(self, when: datetime | None) -> bool:
+        """True for a history event inside [since, until)."""
+        return when is not None and when >= self.since and (self.until is None or when < self.until)
 
     @property
     def where(self) -> dict[str, str]:

@@ -30,9 +30,8 @@ def _builds(cb: Any, ctx: Ctx) -> list[dict[str, Any]]:
     out = []
     for part in chunks(ids, 100):
         builds = cb.batch_get_builds(ids=list(part)).get("builds", [])
-        recent = [b for b in builds if b.get("startTime") and b["startTime"] >= ctx.since]
-        out.extend(recent)
-        if builds and not recent:
+        out.extend(b for b in builds if ctx.in_window(b.get("startTime")))
+        if builds and all(b.get("startTime") and b["startTime"] < ctx.since for b in builds):
             break
     return out
 

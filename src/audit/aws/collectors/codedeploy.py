@@ -63,14 +63,15 @@ def _deployments(cd: Any, ctx: Ctx) -> list[dict[str, Any]]:
     """Deployments created in the window. If the endpoint cannot filter by time (moto fails on
     createTimeRange), list them all and filter here: the same rows, more calls."""
     try:
-        ids = pages(cd, "list_deployments", "deployments", createTimeRange={"start": ctx.since})
+        window = {"start": ctx.since, **({"end": ctx.until} if ctx.until else {})}
+        ids = pages(cd, "list_deployments", "deployments", createTimeRange=window)
     except ClientError as exc:
         if classify(exc)[0] != "not-implemented":
             raise
         ids = pages(cd, "list_deployments", "deployments")
     found = batched(ids, 25, lambda p: cd.batch_get_deployments(deploymentIds=p)["deploymentsInfo"],
                     lambda d: cd.get_deployment(deploymentId=d)["deploymentInfo"])
-    return [d for d in found if not d.get("createTime") or d["createTime"] >= ctx.since]
+    return [d for d in found if d.get("createTime") is None or ctx.in_window(d["createTime"])]
 
 
 def _app_arn(ctx: Ctx, app: str) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from audit.aws.collectors.base import Collector, Ctx, Rows, looks_secret, pages, tags_json
@@ -25,19 +24,19 @@ def get_pipelines(ctx: Ctx) -> list[dict[str, Any]]:
         arn = raw["metadata"].get("pipelineArn") or _arn(ctx, summary["name"])
         raw["tags"] = ctx.soft("ListTagsForResource", lambda a=arn: cp.list_tags_for_resource(resourceArn=a)
                                .get("tags", []), default=None)
-        raw["executions"] = ctx.soft("ListPipelineExecutions", _executions, cp, summary["name"], ctx.since,
+        raw["executions"] = ctx.soft("ListPipelineExecutions", _executions, cp, summary["name"], ctx,
                                      default=[])
         out.append(raw)
     return out
 
 
-def _executions(cp: Any, name: str, since: datetime) -> list[dict[str, Any]]:
+def _executions(cp: Any, name: str, ctx: Ctx) -> list[dict[str, Any]]:
     """Executions newest first; stop paging once they are older than the window."""
     out: list[dict[str, Any]] = []
     for page in cp.get_paginator("list_pipeline_executions").paginate(pipelineName=name):
         summaries = page.get("pipelineExecutionSummaries", [])
-        out.extend(s for s in summaries if s.get("startTime") and s["startTime"] >= since)
-        if summaries and all(s.get("startTime") and s["startTime"] < since for s in summaries):
+        out.extend(s for s in summaries if ctx.in_window(s.get("startTime")))
+        if summaries and all(s.get("startTime") and s["startTime"] < ctx.since for s in summaries):
             break
     return out
 
