@@ -33,3 +33,18 @@ def test_select_validates_names() -> None:
     with pytest.raises(ConfigError) as info:
         select(["codebuild", "bogus"])
     assert info.value.exit_code == 2 and "bogus" in str(info.value)
+
+
+def test_history_window_is_half_open_and_unbounded_without_until() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from audit.aws.collectors.base import Ctx
+
+    since = datetime(2026, 11, 1, tzinfo=UTC)
+    until = since + timedelta(days=7)
+    bounded = Ctx("1" * 12, "c", "eu-west-1", "codebuild", lambda s: None, since, until)
+    assert bounded.in_window(since) and bounded.in_window(until - timedelta(seconds=1))
+    assert not bounded.in_window(until) and not bounded.in_window(since - timedelta(seconds=1))
+    assert not bounded.in_window(None)
+    open_ended = Ctx("1" * 12, "c", "eu-west-1", "codebuild", lambda s: None, since)
+    assert open_ended.in_window(until + timedelta(days=365))
