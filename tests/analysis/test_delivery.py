@@ -37,6 +37,7 @@ def test_real_zero_vs_unknown(table):
     manual = table.loc[("unit", f"444444444444/{REGION}/manual/legacy")]
     assert pd.isna(manual.deploys)  # no history source at all
     assert pd.isna(table.loc[("client", "echo")].deploys)  # crawl failed
+    assert table.loc[("client", "echo")].team == "data"  # no units, but accounts.yaml names its team
     assert pd.isna(table.loc[("team", "ops")].deploys)
     assert table.loc[("client", "bravo")].deploys == 0
     assert table.loc[("client", "alpha")].deploys == 4

@@ -208,10 +208,14 @@ def delivery(inv: Inventory, units: pd.DataFrame, surveys: Mapping[str, Survey] 
     frames.append(_zero_fill(u, surveys, pd.Series(trusted.to_numpy(), index=u.index)).assign(level="unit"))
     c = _aggregate(ev, ["client"], weeks)
     known = set(known_units["client"].dropna()) | set(c["client"].dropna())
-    everyone = set(units["client"].dropna()) | set(table(inv, "accounts")["client"].dropna()) | known
+    accounts = table(inv, "accounts")
+    everyone = set(units["client"].dropna()) | set(accounts["client"].dropna()) | known
     c = pd.DataFrame({"client": pd.Series(sorted(everyone), dtype=object)}).merge(c, on="client", how="left")
     teams_of = units.groupby("client")["team"].agg(lambda s: ",".join(sorted(set(s.dropna()))) or None)
-    c["team"] = c["client"].map(teams_of)
+    # a client with no units (its crawl failed) still has the teams accounts.yaml gives it
+    configured = {client: ",".join(sorted(as_list(teams))) or None
+                  for client, teams in zip(accounts["client"], accounts["teams"], strict=True)}
+    c["team"] = c["client"].map(teams_of).fillna(c["client"].map(configured))
     frames.append(_zero_fill(c, surveys, c["client"].isin(known))
                   .assign(level="client", key=c["client"]))
     t = _aggregate(ev[ev["team"].notna()], ["team"], weeks)
