@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 
 from audit.aws.discover import discovered_clients
+from audit.aws.session import AwsSettings
 from audit.config import AccountsConfig
 
 
@@ -27,7 +28,7 @@ def test_accounts_from_organizations_filtered_by_tags(moto_url, account) -> None
         "discover": {"organizations": {"tags": {"managed-by": "consultancy"}, "exclude_account_ids": [excluded],
                                        "management_role_arn": f"arn:aws:iam::{account.account_id}:role/OrgRead"}},
     })
-    clients = discovered_clients(config, endpoint_url=moto_url)
+    clients = discovered_clients(config, AwsSettings(endpoint_url=moto_url))
     by_id = {c.account_id: c for c in clients}
     assert "000000000777" in by_id and shop in by_id and excluded not in by_id
     assert by_id[shop].name == "shop" and by_id[shop].teams == ["web", "data"]

@@ -130,24 +130,24 @@ def crawl(config: AccountsConfig, out: Path, *, day: str | None = None, profile:
     History (executions, builds, deployments) covers `history_days` back from now, or up to
     `history_until` when a crawl must show the past as it was (the demo's last-week snapshot).
     """
+    d = config.defaults
+    day = day or datetime.now(UTC).date().isoformat()
+    workers = workers or d.max_workers
+    settings = AwsSettings(profile=profile, endpoint_url=endpoint_url or config.endpoint_url,
+                           retry_mode=d.retry.mode, max_attempts=d.retry.max_attempts,
+                           connect_timeout=d.retry.connect_timeout, read_timeout=d.retry.read_timeout,
+                           max_pool_connections=workers, session_name=d.session_name)
     if config.discover is not None:
         from audit.aws.discover import discovered_clients
 
-        clients = discovered_clients(config, profile=profile, endpoint_url=endpoint_url or config.endpoint_url)
+        clients = discovered_clients(config, settings)
     else:
         clients = list(config.clients)
     clients = _filter_accounts(clients, accounts_only)
     collectors = select(services)
     region_override = _check_regions(regions)
-    d = config.defaults
-    day = day or datetime.now(UTC).date().isoformat()
-    workers = workers or d.max_workers
     history = history_days or d.history_days
     since = (history_until or datetime.now(UTC)) - timedelta(days=history)
-    settings = AwsSettings(profile=profile, endpoint_url=endpoint_url or config.endpoint_url,
-                           retry_mode=d.retry.mode, max_attempts=d.retry.max_attempts,
-                           connect_timeout=d.retry.connect_timeout, read_timeout=d.retry.read_timeout,
-                           max_pool_connections=workers, session_name=d.session_name)
     context_for(settings, day)  # a bad --profile is a ConfigError now, before anything is written
     writer = SnapshotWriter(Path(out), day, resume=resume)
     started = datetime.now(UTC).isoformat(timespec="seconds")

@@ -30,14 +30,14 @@ def _name(text: str) -> str:
     return cleaned[:128] if cleaned[0].isalnum() else f"a{cleaned}"[:128]
 
 
-def discovered_clients(config: AccountsConfig, *, profile: str | None = None,
-                       endpoint_url: str | None = None) -> list[Client]:
-    """The hand-listed clients plus those discovered through Organizations."""
+def discovered_clients(config: AccountsConfig, settings: AwsSettings) -> list[Client]:
+    """The hand-listed clients plus those discovered through Organizations (with the crawl's
+    profile, endpoint, retry and timeout settings)."""
     spec = config.discover.organizations if config.discover else None
     clients = list(config.clients)
     if spec is None:
         return clients
-    aws = AwsContext(AwsSettings(profile=profile, endpoint_url=endpoint_url), day=datetime.now(UTC).date().isoformat())
+    aws = AwsContext(settings, day=datetime.now(UTC).date().isoformat())
     try:
         if spec.management_role_arn:
             account = spec.management_role_arn.split(":")[4]
