@@ -14,7 +14,7 @@ from pathlib import Path
 
 from audit.demo.fleet import Fleet
 from audit.demo.model import ClientSpec
-from audit.demo.seed import Clients, _local
+from audit.demo.seed import Clients, act_as
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def add_approval_gate(fleet: Fleet, *, skip: str | None = None) -> str | None:
         app = spec.web
         if app is None or app.manual_approval or app.blue_green or spec.name == skip:
             continue
-        _local.account_id = spec.account_id
+        act_as(spec.account_id)
         client = Clients(fleet.endpoint_url)("codepipeline", spec.home_region)
         names = [p["name"] for p in client.list_pipelines()["pipelines"]]
         name = next((n for n in names if app.repo in n), None)

@@ -107,6 +107,11 @@ class Clients:
         return client
 
 
+def act_as(account_id: str) -> None:
+    """Bind this thread's seeding clients to one fleet account (moto's x-moto-account-id header)."""
+    _local.account_id = account_id
+
+
 def _account_header(request: Any, **_: Any) -> None:
     request.headers["x-moto-account-id"] = _local.account_id
 
@@ -305,7 +310,7 @@ def seed_fleet(endpoint_url: str, model: FleetModel, *, workers: int = 8,
     steps = seeders or [seed_baseline, seed_web, seed_data, seed_java, seed_ops]
 
     def one(spec: ClientSpec) -> Seeded:
-        _local.account_id = spec.account_id
+        act_as(spec.account_id)
         ctx = Ctx(spec=spec, model=model, clients=clients, out=Seeded(spec.account_id, spec.name))
         for step in steps:
             step(ctx)
@@ -334,7 +339,7 @@ def warm_up(clients: Clients, model: FleetModel) -> None:
     ]
 
     # Sequential: loading is CPU-bound under the GIL, so threads only add contention.
-    _local.account_id = TOOLING_ACCOUNT
+    act_as(TOOLING_ACCOUNT)
     for service, call in calls:
         with contextlib.suppress(Exception):  # warming only; errors are expected (e.g. missing repo)
             call(clients(service, region))
