@@ -1,0 +1,58 @@
+"""survey/<team>.yaml: each team lead's answers (manual minutes per deploy, hotfixes, sprint calendar)."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from audit.config.base import Model, Name, load_model
+from audit.errors import ConfigError
+from audit.yamlfile import load_yaml
+
+
+class SprintCalendar(Model):
+    length_days: int = Field(14, ge=1, le=56)
+    anchor: date = Field(description="first day of any sprint; sprints repeat every length_days")
+    release_weekday: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] | None = None
+
+
+class ManualStep(Model):
+    name: str = Field(min_length=1)
+    minutes: float = Field(ge=0, le=24 * 60)
+    per: Literal["deploy", "release", "hotfix", "onboarding", "sprint"] = "deploy"
+
+
+class Survey(Model):
+    team: Name
+    lead: str | None = None
+    sprint: SprintCalendar
+    manual_steps: list[ManualStep] = Field(default_factory=list)
+    hotfixes_per_month: float = Field(0, ge=0)
+    deploys_per_sprint: float | None = Field(None, ge=0)
+    pain_points: list[str] = Field(default_factory=list)
+
+    def manual_minutes(self, per: str = "deploy") -> float:
+        return sum(s.minutes for s in self.manual_steps if s.per == per)
+
+
+def load_survey(path: str | os.PathLike) -> Survey:
+    return load_model(Survey, path)
+
+
+def load_surveys(directory: str | os.PathLike) -> dict[str, Survey]:
+    """Every survey/*.yaml by team; two files for one team is an error."""
+    out: dict[str, Survey] = {}
+    files: dict[str, Path] = {}
+    for path in sorted(Path(directory).glob("*.y*ml")):
+        survey = load_survey(path)
+        if survey.team in out:
+            raise ConfigError(f"team {survey.team!r} already answered in {files[survey.team]}",
+                              file=str(path), line=load_yaml(path).line_of(("team",)), field="team")
+        out[survey.team], files[survey.team] = survey, path
+    return out
+
+
