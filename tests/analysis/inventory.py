@@ -102,3 +102,26 @@ def surveys() -> dict[str, Survey]:
 
 def write(root: Path, day: str, tables: dict[str, list[dict]]) -> Snapshot:
     return Snapshot(write_snapshot(root, day, tables, {"history_days": 28}, section="crawl"))
+
+
+def failed_tables() -> dict[str, list[dict]]:
+    """The same five accounts, every one failed at AssumeRole: accounts and errors, nothing else."""
+    accounts = [{"account_id": a, "client": c, "teams": ["web"], "status": "failed", "regions": [REGION],
+                 "error_count": 1} for a, c in CLIENTS.items()]
+    errors = [{"source": "crawl", "account_id": a, "client": c, "region": "global", "collector": "session",
+               "operation": "AssumeRole", "error_class": "unreachable", "error_code": "EndpointConnectionError"}
+              for a, c in CLIENTS.items()]
+    return {"accounts": accounts, "errors": errors}
+
+
+def write_failed(root: Path, day: str) -> Snapshot:
+    """A crawl in which every account failed, with the manifest counts the crawler writes."""
+    counts = {"history_days": 28, "accounts_total": len(CLIENTS), "accounts_ok": 0, "accounts_partial": 0,
+              "accounts_failed": len(CLIENTS)}
+    return Snapshot(write_snapshot(root, day, failed_tables(), counts, section="crawl"))
+
+
+def write_scan_only(root: Path, day: str) -> Snapshot:
+    """No crawl at all, only a scan: repos and nothing from AWS."""
+    return Snapshot(write_snapshot(root, day, {"repos": inventory_tables()["repos"]}, {"repos_total": 2},
+                                   section="scan"))

@@ -83,14 +83,15 @@ def _unit_rates(units: pd.DataFrame, delivery: pd.DataFrame, surveys: Mapping[st
     r["cfr"] = r["cfr"].fillna(fleet_cfr)
     r["ttr"] = d["time_to_restore_hours"].reindex(r.index).fillna(r["team"].map(team["time_to_restore_hours"]))
     r["ttr"] = r["ttr"].fillna(fleet_ttr)
+    # the columns exist before any masked assignment: pandas cannot add a column through .loc on an
+    # empty frame (a snapshot where every account failed has no units)
+    r["survey_deploys_year"] = np.nan
+    r["survey_hotfixes_year"] = np.nan
     for team_name, s in surveys.items():
         mask = (r["team"] == team_name)
         if s.deploys_per_sprint is not None:
             r.loc[mask, "survey_deploys_year"] = s.deploys_per_sprint * 365 / s.sprint.length_days
         r.loc[mask, "survey_hotfixes_year"] = s.hotfixes_per_month * 12
-    for col in ("survey_deploys_year", "survey_hotfixes_year"):
-        if col not in r:
-            r[col] = np.nan
     return r
 
 
