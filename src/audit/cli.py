@@ -149,6 +149,9 @@ def fleet() -> None:
 @click.option("--latency-ms", type=click.IntRange(0, 10_000), default=0, show_default=True,
               help="Server-side delay added to every request.")
 @click.option("--no-repos", is_flag=True, help="Do not generate the teams' git repositories.")
+@click.option("--faults", default=None, metavar="SPEC",
+              help="Inject faults, e.g. 'deny=codepipeline:GetPipeline,throttle=20%,5xx=5%,stall=1%:2,"
+                   "die-after=500,seed=1' (docs/fleet.md).")
 def fleet_serve(**opts: Any) -> None:
     """Start moto, seed the fleet, write the configs pointing at it, serve until Ctrl-C."""
     opts["regions"] = _csv(opts["regions"])

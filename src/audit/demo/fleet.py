@@ -15,6 +15,8 @@ import re
 import signal
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +24,7 @@ from typing import Any
 
 from audit.demo import backend_fixes, moto_patches
 from audit.demo.configs import copy_catalog, write_accounts, write_repos, write_surveys
+from audit.demo.inject import FaultSpec, InjectStats, parse_faults
 from audit.demo.model import FleetModel, build_model
 from audit.demo.releases import RepoPlan, plan_releases
 from audit.demo.seed import GLOBAL, Seeded, seed_fleet
@@ -84,6 +87,19 @@ class Fleet:
     def set_latency(self, latency_ms: float) -> None:
         if self.server is not None:
             self.server.set_latency(latency_ms)
+
+    @contextmanager
+    def inject(self, spec: FaultSpec | str) -> Iterator[InjectStats]:
+        """Inject faults (a FaultSpec or its text, see audit.demo.inject) until the block ends."""
+        if self.server is None:
+            raise RuntimeError("the fleet is stopped")
+        previous = self.server.inject
+        self.server.set_inject(parse_faults(spec) if isinstance(spec, str) else spec)
+        try:
+            yield self.server.inject_stats
+        finally:
+            if self.server is not None:
+                self.server.set_inject(previous)
 
     def stop(self) -> None:
         if self.server is not None:
@@ -237,11 +253,12 @@ def start_fleet(clients: int = 24, *, seed: int = 42, regions: tuple[str, ...] |
 
 
 def serve_command(clients: int = 24, regions: list[str] | None = None, port: int = 5000, out: Path = Path("fleet"),
-                  seed: int = 42, latency_ms: int = 0, no_repos: bool = False) -> None:
+                  seed: int = 42, latency_ms: int = 0, no_repos: bool = False, faults: str | None = None) -> None:
     """`cicd-audit fleet serve`: start, print how to crawl it, serve until Ctrl-C."""
     from audit.logs import console
 
     regions = regions or ["eu-west-1", "us-east-1"]
+    inject = parse_faults(faults) if faults else None  # a bad spec exits 2 before anything starts
     try:
         fleet = start_fleet(clients, seed=seed, regions=regions, latency_ms=latency_ms, out=Path(out), port=port,
                             repos=not no_repos)
@@ -249,11 +266,15 @@ def serve_command(clients: int = 24, regions: list[str] | None = None, port: int
         raise ConfigError(f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc}", field="--port") from None
     except ValueError as exc:
         raise ConfigError(str(exc), field="--regions" if "region" in str(exc) else None) from None
+    if inject is not None:
+        fleet.server.set_inject(inject)  # type: ignore[union-attr]
     n_ok = clients - len(fleet.model.assume_role_denied)
     console.print(f"[bold]fleet[/bold]: {clients} clients ({n_ok} crawlable), regions {', '.join(regions)}, "
                   f"seeded in {fleet.timings['total']:.1f}s (seed {fleet.timings.get('seed', 0):.1f}s, "
                   f"history {fleet.timings.get('history', 0):.1f}s, repos {fleet.timings.get('repos', 0):.1f}s)")
     print(f"endpoint: {fleet.endpoint_url}")
+    if inject is not None:
+        print(f"faults: {inject}")
     print("# in another shell:")
     for key, value in fleet.env.items():
         if key != "AWS_ENDPOINT_URL":

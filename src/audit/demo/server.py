@@ -1,10 +1,12 @@
-"""The fleet's moto server: moto's WSGI app on 127.0.0.1, wrapped in two small middlewares.
+"""The fleet's moto server: moto's WSGI app on 127.0.0.1, wrapped in three small middlewares.
 
 - `LatencyMiddleware` sleeps before every AWS request, on the server side, so every client (the
   crawler, the naive benchmark baseline, boto3 in tests) pays exactly the same network-like delay.
 - `FaultMiddleware` answers some requests with real AWS-shaped AccessDenied errors, so the crawler
   exercises its genuine error handling over HTTP: AssumeRole into chosen accounts is refused by STS,
-  and chosen (account, region, service) combinations are denied for every call.
+  and chosen (account, region, service) combinations are denied for every call (the fleet's own faults).
+- `audit.demo.inject.InjectMiddleware` injects what a test or `fleet serve --faults` asks for: a
+  denied operation, throttling, 5xx, stalls, a server dying mid-crawl (see that module).
 
 The account of a request is found the way moto finds it: the access key id in the SigV4
 `Authorization` header; keys handed out by AssumeRole are registered in moto's IAM backend of the
@@ -15,12 +17,10 @@ assumed account (`moto.iam.models.get_account_id_from`). Requests that name thei
 from __future__ import annotations
 
 import io
-import json
 import logging
 import re
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +28,10 @@ from urllib.parse import parse_qs
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
+
+from audit.demo import wire
+from audit.demo.inject import FaultSpec, InjectMiddleware
+from audit.demo.wire import access_denied, is_seeding
 
 log = logging.getLogger(__name__)
 
@@ -52,48 +56,8 @@ class Faults:
 
 def _signing(service: str) -> tuple[str, str]:
     """(signing name, wire protocol) of a botocore service, as the client will use it."""
-    import botocore.session
-
-    model = botocore.session.get_session().get_service_model(service)
-    protocols = model.metadata.get("protocols") or [model.protocol]
-    for proto in protocols:
-        if proto in {"query", "json", "rest-json", "rest-xml", "ec2"}:
-            # botocore prefers the first protocol it supports; it supports all of these,
-            # so a service listing a newer protocol first (cbor) cannot be denied faithfully.
-            if proto != protocols[0]:
-                raise ValueError(f"cannot fake errors for {service}: client speaks {protocols[0]}")
-            return model.signing_name, proto
-    raise ValueError(f"cannot fake errors for {service}: protocol {protocols}")
-
-
-def _request_id() -> str:
-    return str(uuid.uuid4())
-
-
-def access_denied(protocol: str, message: str, *, code: str = "AccessDenied") -> tuple[str, list, bytes]:
-    """(status, headers, body) of an AccessDenied answer in the service's own wire format."""
-    rid = _request_id()
-    if protocol in {"json", "rest-json"}:
-        exc = "AccessDeniedException"
-        body = json.dumps({"__type": exc, "message": message, "Message": message}).encode()
-        ctype = "application/x-amz-json-1.1" if protocol == "json" else "application/json"
-        status = "400 Bad Request" if protocol == "json" else "403 Forbidden"
-        return status, [("Content-Type", ctype), ("x-amzn-ErrorType", exc), ("x-amzn-RequestId", rid)], body
-    esc = message.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    if protocol == "ec2":
-        body = (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error><Code>UnauthorizedOperation"
-                f"</Code><Message>{esc}</Message></Error></Errors><RequestID>{rid}</RequestID></Response>")
-    elif protocol == "rest-xml":
-        body = (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{esc}</Message>"
-                f"<RequestId>{rid}</RequestId></Error>")
-    else:  # query
-        body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{esc}</Message></Error>"
-                f"<RequestId>{rid}</RequestId></ErrorResponse>")
-    return "403 Forbidden", [("Content-Type", "text/xml"), ("x-amzn-RequestId", rid)], body.encode()
-
-
-def _is_seeding(environ: dict[str, Any]) -> bool:
-    return "HTTP_X_MOTO_ACCOUNT_ID" in environ or environ.get("PATH_INFO", "").startswith("/moto-api")
+    svc = wire.service(service)
+    return svc.signing_name, svc.protocol
 
 
 class LatencyMiddleware:
@@ -103,7 +67,7 @@ class LatencyMiddleware:
         self.app, self.latency_ms = app, latency_ms
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if self.latency_ms > 0 and not _is_seeding(environ):
+        if self.latency_ms > 0 and not is_seeding(environ):
             time.sleep(self.latency_ms / 1000)
         return self.app(environ, start_response)
 
@@ -127,7 +91,8 @@ class FaultMiddleware:
         signing = {s: _signing(s) for s in {s for _, _, s in faults.denied}}  # loads a service model each
         self._denied = {(a, r, signing[s][0]): signing[s][1] for a, r, s in faults.denied}
 
-    def _account_of(self, key: str) -> str:
+    def account_of(self, key: str) -> str:
+        """The account an access key id acts in (cached)."""
         with self._lock:
             cached = self._key_accounts.get(key)
         if cached is None:
@@ -140,7 +105,7 @@ class FaultMiddleware:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         faults = self._faults
-        if _is_seeding(environ) or not (faults.assume_role_denied or faults.denied):
+        if is_seeding(environ) or not (faults.assume_role_denied or faults.denied):
             return self.app(environ, start_response)
         match = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
         if match is None:
@@ -151,7 +116,7 @@ class FaultMiddleware:
             if denied:
                 return self._answer(start_response, access_denied("query", denied))
         if self._denied:
-            account = self._account_of(key)
+            account = self.account_of(key)
             protocol = self._denied.get((account, region, signing_name))
             if protocol is not None:
                 action = _action(environ)
@@ -175,7 +140,7 @@ class FaultMiddleware:
         found = _ROLE_ARN.match(arn)
         if not found or found.group(1) not in self._faults.assume_role_denied:
             return None
-        caller = self._account_of(key)
+        caller = self.account_of(key)
         return (f"User: arn:aws:iam::{caller}:user/cicd-audit is not authorized to perform: "
                 f"sts:AssumeRole on resource: {arn}")
 
@@ -215,6 +180,7 @@ class FleetServer:
     port: int = 0
     latency_ms: float = 0
     faults: Faults = field(default_factory=Faults)
+    inject: FaultSpec = field(default_factory=FaultSpec)
     host: str = field(default="127.0.0.1", init=False)
     _server: BaseWSGIServer | None = field(default=None, init=False, repr=False)
     _thread: threading.Thread | None = field(default=None, init=False, repr=False)
@@ -222,7 +188,8 @@ class FleetServer:
     def start(self) -> FleetServer:
         app: WsgiApp = DomainDispatcherApplication(create_backend_app)
         self._faults_mw = FaultMiddleware(app, self.faults)
-        self._latency_mw = LatencyMiddleware(self._faults_mw, self.latency_ms)
+        self._inject_mw = InjectMiddleware(self._faults_mw, self.inject, account_of=self._faults_mw.account_of)
+        self._latency_mw = LatencyMiddleware(self._inject_mw, self.latency_ms)
         self._server = make_server(self.host, self.port, self._latency_mw, threaded=True,
                                    request_handler=_QuietHandler)
         self._server.daemon_threads = True
@@ -247,6 +214,15 @@ class FleetServer:
     def set_faults(self, faults: Faults) -> None:
         self.faults = faults
         self._faults_mw.faults = faults
+
+    def set_inject(self, spec: FaultSpec) -> None:
+        """Inject these faults from now on (resets the injection counters)."""
+        self.inject = spec
+        self._inject_mw.spec = spec
+
+    @property
+    def inject_stats(self) -> Any:
+        return self._inject_mw.stats
 
     def stop(self) -> None:
         if self._server is not None:
