@@ -56,8 +56,8 @@ def inventory_tables() -> dict[str, list[dict]]:
                 deployment_controller="ECS" if a == C else "CODE_DEPLOY", image_registry="ecr")
            for a in (A, B, C)]
     ecs.append(_res(D, "legacy", "ecs", None, cluster="ops", deployment_controller="ECS"))
-    # the stack owns etl via stack_resources only (managed_by left empty): the fallback join
-    functions = [_res(C, "etl", "lambda", None, runtime="python3.12", package_type="Zip"),
+    # the crawler decided managed_by from stack_resources (type AND physical id)
+    functions = [_res(C, "etl", "lambda", "etl-stack", runtime="python3.12", package_type="Zip"),
                  _res(D, "cron-job", "lambda", None, runtime="python3.12", package_type="Zip")]
     stack_resources = [{"account_id": C, "client": "charlie", "region": REGION, "stack_name": "etl-stack",
                         "logical_id": "Etl", "physical_id": "etl", "resource_type": "AWS::Lambda::Function"}]

@@ -6,8 +6,12 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
+from audit.analysis.frames import load_inventory
+from audit.analysis.resources import compute_resources
+from audit.analysis.units import build_units
 from audit.aws.crawler import crawl, crawl_command
 from audit.config import AccountsConfig
 from audit.errors import ConfigError
@@ -149,3 +153,27 @@ def test_a_region_named_twice_is_crawled_once(account, moto_url, tmp_path: Path)
     snap = open_snapshot(result.snapshot_dir)
     assert list(snap.table("ecr_repositories")["name"]) == ["once"]
     assert list(snap.table("accounts")["regions"].iloc[0]) == ["eu-west-1"]
+
+
+def test_a_manual_function_named_like_a_stack_repository_stays_manual(account, moto_url, tmp_path: Path) -> None:
+    """managed_by is decided once, on resource type AND physical id: a stack's ECR repository and a
+    hand-made Lambda function may share a name, and the function stays manual through the analysis."""
+    account.boto("cloudformation").create_stack(StackName="svc-stack", TemplateBody=json.dumps(STACK))
+    role = account.boto("iam", "us-east-1").create_role(RoleName="fn-role", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                                                "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+    account.boto("lambda").create_function(FunctionName="svc", Runtime="python3.12", Role=role, Handler="app.handler",
+                                           Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18})
+    result = crawl(_config(moto_url, account), tmp_path, day="2026-01-10",
+                   services=["cloudformation", "ecr", "lambda"], progress=False)
+    snap = open_snapshot(result.snapshot_dir)
+    (repo,) = snap.table("ecr_repositories").to_dict("records")
+    (fn,) = snap.table("lambda_functions").to_dict("records")
+    assert repo["name"] == fn["name"] == "svc"
+    assert repo["managed_by"] == "svc-stack" and pd.isna(fn["managed_by"])
+    inv = load_inventory(snap)
+    compute = compute_resources(inv)
+    assert pd.isna(compute.set_index("name").loc["svc", "managed_by"])
+    units = build_units(inv)
+    (unit,) = units[units["name"] == "svc"].to_dict("records")
+    assert (unit["kind"], unit["target"]) == ("manual", "lambda") and pd.isna(unit["stack_name"])

@@ -24,10 +24,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from audit.aws import session as aws_session
+from audit.aws.collectors import REGISTRY
 from audit.aws.crawler import CrawlResult, crawl
 from audit.config import load_accounts
 from audit.logs import _RedactFilter
-from audit.store.schema import TABLES
+from audit.store.schema import GLOBAL_TABLES, RESOURCE_TYPES, TABLES
 from audit.store.snapshots import open_snapshot
 
 pytestmark = pytest.mark.slow
@@ -199,3 +200,21 @@ def test_published_manifest_has_no_credentials(fleet_crawl) -> None:
             "errors", "filters"} <= set(section)
     text = json.dumps(manifest).lower()
     assert "secret" not in text and "token" not in text
+
+
+def test_rows_follow_their_table_declarations(fleet_crawl) -> None:
+    """Every crawled ARN has its declared shape, and global tables hold region 'global' only."""
+    snap = open_snapshot(fleet_crawl.result.snapshot_dir)
+    seen = 0
+    for name, kind in RESOURCE_TYPES.items():
+        df = snap.table(name)
+        pattern = kind.arn_pattern()
+        bad = [a for a in df["arn"] if not pattern.fullmatch(str(a))]
+        assert bad == [], (name, kind.arn, bad[:3])
+        regions = set(df["region"])
+        assert not regions or (regions == {"global"}) == (kind.scope == "global"), (name, regions)
+        seen += len(df)
+    assert seen > 100
+    for collector in REGISTRY.values():
+        globals_ = {t for t in collector.tables if t in GLOBAL_TABLES}
+        assert (collector.scope == "global") == bool(globals_), collector.name

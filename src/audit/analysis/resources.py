@@ -1,7 +1,7 @@
 """What things run on, and who the resources say owns them: the raw material of deployable units.
 
     compute_resources      ECS services, functions, Beanstalk environments, EKS clusters, ASGs and
-                           S3 websites, each with its owning stack (managed_by, else stack_resources)
+                           S3 websites, each with its owning stack (managed_by, decided by the crawler)
     stack_targets_by_type  target candidates of a stack from its resource types, when the resource
                            itself was not crawled
     tag_team               the `team` tag of a resource; resource_teams: ARN -> that tag
@@ -17,6 +17,7 @@ import pandas as pd
 
 from audit.analysis import vocab
 from audit.analysis.frames import Inventory, as_list, objectify, table
+from audit.store.schema import RESOURCE_TYPES, TABLES, DeployTarget
 
 
 def compute_resources(inv: Inventory) -> pd.DataFrame:
@@ -64,26 +65,14 @@ def compute_resources(inv: Inventory) -> pd.DataFrame:
     if not parts:
         return pd.DataFrame(columns=["account_id", "client", "region", "rid", "name", "kind", "target",
                                      "strategy", "artifact", "gates", "managed_by", "tags"])
-    out = objectify(pd.concat(parts, ignore_index=True))
-    # managed_by fallback: a stack resource whose physical id is the resource's name or ARN
-    sres = table(inv, "stack_resources")
-    if not sres.empty and out["managed_by"].isna().any():
-        owner = {}
-        for a, pid, stack in zip(sres["account_id"], sres["physical_id"], sres["stack_name"], strict=True):
-            owner[(a, pid)] = stack
-        missing = out["managed_by"].isna()
-        out.loc[missing, "managed_by"] = [
-            owner.get((a, r)) or owner.get((a, n)) for a, r, n in
-            zip(out.loc[missing, "account_id"], out.loc[missing, "rid"], out.loc[missing, "name"], strict=True)]
-    return out
+    # managed_by is the crawler's (aws/managed.py: resource type AND physical id); never re-guessed here
+    return objectify(pd.concat(parts, ignore_index=True))
 
 
-STACK_RESOURCE_TARGETS = {  # resource type -> (target, strategy, artifact) when the resource itself was not crawled
-    "AWS::ECS::Service": ("ecs", "rolling", "image"), "AWS::Lambda::Function": ("lambda", "all-at-once", "zip"),
-    "AWS::Serverless::Function": ("lambda", "all-at-once", "zip"),
-    "AWS::ElasticBeanstalk::Environment": ("beanstalk", "rolling", "bundle"),
-    "AWS::AutoScaling::AutoScalingGroup": ("ec2", "in-place", "bundle"), "AWS::EKS::Cluster": ("eks", "rolling", "image"),
-}
+# CloudFormation type -> where a stack's resource of that type deploys to, when the resource itself
+# was not crawled (from the table declarations)
+STACK_RESOURCE_TARGETS: dict[str, DeployTarget] = {
+    cfn: kind.deploys_to for kind in RESOURCE_TYPES.values() if kind.deploys_to for cfn in kind.cfn_types}
 
 
 def stack_targets_by_type(inv: Inventory) -> dict[tuple, list[dict]]:
@@ -93,8 +82,8 @@ def stack_targets_by_type(inv: Inventory) -> dict[tuple, list[dict]]:
     for a, r, s, t in zip(sres["account_id"].tolist(), sres["region"].tolist(), sres["stack_name"].tolist(),
                           sres["resource_type"].tolist(), strict=True):
         if t in STACK_RESOURCE_TARGETS:
-            target, strategy, artifact = STACK_RESOURCE_TARGETS[t]
-            out[(a, r, s)].append({"target": target, "strategy": strategy, "artifact": artifact, "gates": None})
+            d = STACK_RESOURCE_TARGETS[t]
+            out[(a, r, s)].append({"target": d.target, "strategy": d.strategy, "artifact": d.artifact, "gates": None})
     return out
 
 
@@ -113,8 +102,6 @@ def tag_team(tags: Any) -> str | None:
 
 def resource_teams(inv: Inventory) -> dict[str, str]:
     """ARN -> `team` tag for every crawled resource that carries one (catalog hits that are not units)."""
-    from audit.store.schema import TABLES
-
     out: dict[str, str] = {}
     for name, spec in TABLES.items():
         if spec.source != "crawl" or "tags" not in spec.column_names or "arn" not in spec.column_names:

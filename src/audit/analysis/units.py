@@ -6,7 +6,7 @@ A unit is the thing a team ships. Joins (rules in docs/analysis.md):
                              repository id (org/name) ends in the repos.yaml name
     pipeline -> stack        pipelines.deploy_stack_names (CloudFormation deploy actions)
     pipeline -> resource     ECS / Beanstalk / S3 / CodeDeploy deploy actions name their target
-    stack    -> resource     managed_by (else stack_resources.physical_id)
+    stack    -> resource     managed_by (decided once by the crawler: resource type AND physical id)
     neither                  a repository that serves the client with CI and the same target
                              -> service/function unit, else a "manual" unit
     repository alone         repo traits -> a "repo" unit per client it serves

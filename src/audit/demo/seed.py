@@ -26,6 +26,7 @@ from botocore.config import Config
 
 from audit.demo import backend_fixes as fix
 from audit.demo.model import AUDIT_ROLE, TOOLING_ACCOUNT, ClientSpec, FleetModel
+from audit.store.schema import CFN_TABLES, GLOBAL_TABLES
 
 GLOBAL = "global"
 _local = threading.local()
@@ -59,7 +60,8 @@ class Seeded:
     findings: list[tuple[str, str, str, str, str | None]] = field(default_factory=list)
 
     def add(self, table: str, region: str, n: int = 1) -> None:
-        self.counts[(table, region)] += n
+        """Count n rows; a global table's rows are counted under 'global' whatever the region."""
+        self.counts[(table, GLOBAL if table in GLOBAL_TABLES else region)] += n
 
     def secret(self, value: str, table: str, region: str, resource: str, name: str) -> None:
         """A secret value seeded in plain text under a secret-looking name."""
@@ -182,9 +184,9 @@ class Ctx:
         listed = [r for r in template["Resources"].values() if "Condition" not in r]
         self.out.add("stack_resources", region, len(listed))
         for res in listed:
-            table = _STACK_TABLES.get(res["Type"])
+            table = CFN_TABLES.get(res["Type"])
             if table:
-                self.out.add(table, GLOBAL if table in {"s3_buckets", "iam_roles"} else region)
+                self.out.add(table, region)
 
     def propagate_tags(self, stack: str, region: str, stack_tags: dict[str, str]) -> None:
         """AWS copies stack tags onto the resources it creates; moto does not: tag them like AWS would."""
@@ -200,14 +202,6 @@ class Ctx:
                 fix.rest_api_tags(self, region, pid, stack_tags)
             elif kind == "AWS::IAM::Role":
                 self.c("iam").tag_role(RoleName=pid, Tags=tag_list(stack_tags))
-
-
-# Resource types created by stacks that are also crawl-table rows.
-_STACK_TABLES = {
-    "AWS::ECS::Cluster": "ecs_clusters", "AWS::ECS::Service": "ecs_services",
-    "AWS::Lambda::Function": "lambda_functions", "AWS::ApiGateway::RestApi": "apigateway_apis",
-    "AWS::S3::Bucket": "s3_buckets", "AWS::IAM::Role": "iam_roles", "AWS::ECR::Repository": "ecr_repositories",
-}
 
 
 def seed_baseline(ctx: Ctx) -> None:

@@ -9,9 +9,10 @@ what one run happened to see (an empty table still has its columns).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 import pyarrow as pa
@@ -29,11 +30,46 @@ class Column:
 
 
 @dataclass(frozen=True)
+class DeployTarget:
+    """Where a compute resource runs what it deploys (`target`, `strategy`, `artifact` of a unit)."""
+
+    target: str
+    strategy: str
+    artifact: str
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    """What is known about the AWS resource type behind a resource table, in one place.
+
+    `cfn_types`: the CloudFormation types whose physical id may name its rows (`managed_by` is
+    matched on type AND id: an ECR repository and a Lambda function may share a name).
+    `scope`: global resources (IAM, S3, CloudFront) have region 'global' and match stacks of any
+    region. `arn`: the ARN shape (`<region>`, `<account>`; other `<...>` parts are free text).
+    `deploys_to`: for compute resources, what a unit built from a stack's resource of this type
+    deploys to when the resource itself was not crawled.
+    """
+
+    cfn_types: tuple[str, ...]
+    arn: str
+    scope: Literal["regional", "global"] = "regional"
+    deploys_to: DeployTarget | None = None
+
+    def arn_pattern(self) -> re.Pattern[str]:
+        """The ARN shape as a regex (any partition: aws, aws-cn, aws-us-gov)."""
+        parts = re.split(r"(<[^>]+>)", self.arn.removeprefix("arn:aws:"))
+        free = {"<region>": r"[a-z]{2}(-[a-z]+)+-\d", "<account>": r"\d{12}"}
+        body = "".join(free.get(p, ".+") if p.startswith("<") else re.escape(p) for p in parts)
+        return re.compile(f"arn:aws(-[a-z-]+)?:{body}")
+
+
+@dataclass(frozen=True)
 class Table:
     name: str
     doc: str
     columns: tuple[Column, ...]
     source: str  # crawl | scan | analysis
+    resource: ResourceType | None = None  # crawled resource tables only
 
     @property
     def schema(self) -> pa.Schema:
@@ -64,8 +100,16 @@ _RESOURCE = (
 )
 
 
-def _resource(name: str, doc: str, *cols: Column) -> Table:
-    return Table(name, doc, (*_RESOURCE, *cols), "crawl")
+def _resource(name: str, doc: str, kind: ResourceType, *cols: Column) -> Table:
+    return Table(name, doc, (*_RESOURCE, *cols), "crawl", kind)
+
+
+def _kind(arn: str, *cfn_types: str, scope: Literal["regional", "global"] = "regional",
+          deploys_to: tuple[str, str, str] | None = None) -> ResourceType:
+    return ResourceType(cfn_types, arn, scope, DeployTarget(*deploys_to) if deploys_to else None)
+
+
+_GLOBAL: Literal["global"] = "global"
 
 
 def _crawl(name: str, doc: str, *cols: Column) -> Table:
@@ -101,6 +145,7 @@ _TABLE_LIST: list[Table] = [
            _c("detail", STR, "e.g. the variable name; never the value")),
     # ---- CodePipeline --------------------------------------------------------------------------
     _resource("pipelines", "CodePipeline pipelines, normalised.",
+              _kind("arn:aws:codepipeline:<region>:<account>:<name>", "AWS::CodePipeline::Pipeline"),
               _c("pipeline_type", STR, "V1 | V2"), _c("role_arn", STR),
               _c("stage_names", STRS),
               _c("source_provider", STR, "CodeStarSourceConnection | CodeCommit | S3 | ECR | GitHub ..."),
@@ -123,6 +168,7 @@ _TABLE_LIST: list[Table] = [
            _c("source_revision", STR), _c("source_revision_time", TS, "commit time when known")),
     # ---- CodeBuild -----------------------------------------------------------------------------
     _resource("codebuild_projects", "CodeBuild projects.",
+              _kind("arn:aws:codebuild:<region>:<account>:project/<name>", "AWS::CodeBuild::Project"),
               _c("source_type", STR), _c("source_location", STR), _c("image", STR),
               _c("compute_type", STR), _c("environment_type", STR),
               _c("buildspec_kind", STR, "inline | file | default"), _c("buildspec_path", STR),
@@ -134,8 +180,12 @@ _TABLE_LIST: list[Table] = [
            _c("start_time", TS), _c("end_time", TS), _c("initiator", STR), _c("source_version", STR)),
     # ---- CodeDeploy ----------------------------------------------------------------------------
     _resource("codedeploy_applications", "CodeDeploy applications.",
+              _kind("arn:aws:codedeploy:<region>:<account>:application:<name>",
+                    "AWS::CodeDeploy::Application"),
               _c("compute_platform", STR, "Server | Lambda | ECS")),
     _resource("codedeploy_groups", "CodeDeploy deployment groups.",
+              _kind("arn:aws:codedeploy:<region>:<account>:deploymentgroup:<application>/<name>",
+                    "AWS::CodeDeploy::DeploymentGroup"),
               _c("application_name", STR), _c("compute_platform", STR),
               _c("deployment_config", STR), _c("deployment_type", STR, "IN_PLACE | BLUE_GREEN"),
               _c("auto_rollback", BOOL), _c("rollback_alarms", STRS),
@@ -148,6 +198,7 @@ _TABLE_LIST: list[Table] = [
            _c("rollback", BOOL, "this deployment is a rollback of another")),
     # ---- CloudFormation ------------------------------------------------------------------------
     _resource("stacks", "CloudFormation stacks and the IaC tool behind each.",
+              _kind("arn:aws:cloudformation:<region>:<account>:stack/<name>/<uuid>", "AWS::CloudFormation::Stack"),
               _c("status", STR), _c("iac_tool", STR,
                                     "cloudformation | sam | cdk | serverless-framework | copilot | amplify"),
               _c("created", TS), _c("last_updated", TS), _c("resource_count", INT),
@@ -156,50 +207,76 @@ _TABLE_LIST: list[Table] = [
            _c("stack_name", STR), _c("logical_id", STR), _c("physical_id", STR),
            _c("resource_type", STR), _c("status", STR)),
     _resource("stacksets", "CloudFormation StackSets (administrator side).",
+              _kind("arn:aws:cloudformation:<region>:<account>:stackset/<name>:<uuid>",
+                    "AWS::CloudFormation::StackSet"),
               _c("status", STR), _c("permission_model", STR), _c("instance_count", INT)),
     # ---- compute and hosting -------------------------------------------------------------------
-    _resource("ecs_clusters", "ECS clusters.", _c("status", STR), _c("service_count", INT)),
+    _resource("ecs_clusters", "ECS clusters.",
+              _kind("arn:aws:ecs:<region>:<account>:cluster/<name>", "AWS::ECS::Cluster"), _c("status", STR), _c("service_count", INT)),
     _resource("ecs_services", "ECS services and the image their task definition runs.",
+              _kind("arn:aws:ecs:<region>:<account>:service/<cluster>/<name>", "AWS::ECS::Service",
+                    deploys_to=("ecs", "rolling", "image")),
               _c("cluster", STR), _c("launch_type", STR), _c("deployment_controller", STR),
               _c("desired_count", INT), _c("task_definition", STR),
               _c("image", STR, "first container image without tag"),
               _c("image_registry", STR, "ecr | dockerhub | ghcr | other"),
               _c("env_var_names", STRS), _c("rollback_on_failure", BOOL)),
-    _resource("eks_clusters", "EKS clusters.", _c("version", STR), _c("status", STR)),
+    _resource("eks_clusters", "EKS clusters.",
+              _kind("arn:aws:eks:<region>:<account>:cluster/<name>", "AWS::EKS::Cluster",
+                    deploys_to=("eks", "rolling", "image")), _c("version", STR), _c("status", STR)),
     _resource("lambda_functions", "Lambda functions.",
+              _kind("arn:aws:lambda:<region>:<account>:function:<name>", "AWS::Lambda::Function",
+                    "AWS::Serverless::Function", deploys_to=("lambda", "all-at-once", "zip")),
               _c("runtime", STR), _c("package_type", STR, "Zip | Image"), _c("handler", STR),
               _c("memory_mb", INT), _c("last_modified", TS), _c("env_var_names", STRS)),
-    _resource("beanstalk_applications", "Elastic Beanstalk applications."),
+    _resource("beanstalk_applications", "Elastic Beanstalk applications.",
+              _kind("arn:aws:elasticbeanstalk:<region>:<account>:application/<name>",
+                    "AWS::ElasticBeanstalk::Application")),
     _resource("beanstalk_environments", "Elastic Beanstalk environments.",
+              _kind("arn:aws:elasticbeanstalk:<region>:<account>:environment/<application>/<name>",
+                    "AWS::ElasticBeanstalk::Environment", deploys_to=("beanstalk", "rolling", "bundle")),
               _c("application_name", STR), _c("platform", STR), _c("solution_stack", STR),
               _c("status", STR), _c("health", STR), _c("tier", STR),
               _c("option_names", STRS, "option setting names only (namespace:name), never values")),
     _resource("ecr_repositories", "ECR repositories.",
+              _kind("arn:aws:ecr:<region>:<account>:repository/<name>", "AWS::ECR::Repository"),
               _c("scan_on_push", BOOL), _c("tag_mutability", STR), _c("image_count", INT)),
     _resource("s3_buckets", "S3 buckets (global listing, region = bucket location).",
+              _kind("arn:aws:s3:::<name>", "AWS::S3::Bucket", scope=_GLOBAL),
               _c("website", BOOL, "static website hosting enabled"), _c("bucket_region", STR)),
     _resource("cloudfront_distributions", "CloudFront distributions.",
+              _kind("arn:aws:cloudfront::<account>:distribution/<id>", "AWS::CloudFront::Distribution",
+                    scope=_GLOBAL),
               _c("domain_name", STR), _c("origins", STRS, "origin domain names"),
               _c("origin_kinds", STRS, "s3 | s3-website | alb | apigateway | custom"), _c("enabled", BOOL)),
     _resource("apigateway_apis", "API Gateway REST (v1) and HTTP/WebSocket (v2) APIs.",
+              _kind("arn:aws:apigateway:<region>::/<restapis|apis>/<id>", "AWS::ApiGateway::RestApi",
+                    "AWS::ApiGatewayV2::Api", "AWS::Serverless::Api", "AWS::Serverless::HttpApi"),
               _c("api_type", STR, "REST | HTTP | WEBSOCKET"), _c("endpoint_type", STR), _c("created", TS)),
     _resource("iam_roles", "IAM roles that CI/CD can assume, classified by trust.",
+              _kind("arn:aws:iam::<account>:role/<path/name>", "AWS::IAM::Role", scope=_GLOBAL),
               _c("trust_kind", STR, "github-oidc | gitlab-oidc | bitbucket-oidc | other-oidc | "
                  "cross-account | codebuild | codepipeline | codedeploy | cloudformation | other"),
               _c("trusted_principals", STRS, "principals or OIDC subjects allowed to assume"),
               _c("created", TS), _c("last_used", TS)),
     _resource("iam_oidc_providers", "IAM OpenID Connect providers.",
+              _kind("arn:aws:iam::<account>:oidc-provider/<url>", "AWS::IAM::OIDCProvider", scope=_GLOBAL),
               _c("url", STR), _c("provider_kind", STR, "github | gitlab | bitbucket | other"),
               _c("client_ids", STRS)),
     _resource("iam_users", "IAM users with access keys (never key material).",
+              _kind("arn:aws:iam::<account>:user/<path/name>", "AWS::IAM::User", scope=_GLOBAL),
               _c("access_key_count", INT), _c("active_key_count", INT),
               _c("oldest_key_age_days", INT), _c("created", TS)),
     _resource("autoscaling_groups", "EC2 Auto Scaling groups.",
+              _kind("arn:aws:autoscaling:<region>:<account>:autoScalingGroup:<uuid>:autoScalingGroupName/<name>",
+                    "AWS::AutoScaling::AutoScalingGroup", deploys_to=("ec2", "in-place", "bundle")),
               _c("launch_template", STR), _c("min_size", INT), _c("max_size", INT),
               _c("desired_capacity", INT), _c("target_group_count", INT)),
     _resource("launch_templates", "EC2 launch templates.",
+              _kind("arn:aws:ec2:<region>:<account>:launch-template/<id>", "AWS::EC2::LaunchTemplate"),
               _c("latest_version", INT), _c("default_version", INT), _c("created", TS)),
     _resource("cloudwatch_alarms", "CloudWatch metric alarms.",
+              _kind("arn:aws:cloudwatch:<region>:<account>:alarm:<name>", "AWS::CloudWatch::Alarm"),
               _c("namespace", STR), _c("metric_name", STR), _c("state", STR),
               _c("actions_enabled", BOOL),
               _c("used_for_rollback", BOOL, "referenced by a CodeDeploy group's rollback alarms")),
@@ -282,6 +359,10 @@ _TABLE_LIST: list[Table] = [
 ]
 
 TABLES: dict[str, Table] = {t.name: t for t in _TABLE_LIST}
+# Derived from the declarations (never listed by hand elsewhere):
+RESOURCE_TYPES: dict[str, ResourceType] = {t.name: t.resource for t in _TABLE_LIST if t.resource}
+GLOBAL_TABLES: frozenset[str] = frozenset(n for n, r in RESOURCE_TYPES.items() if r.scope == "global")
+CFN_TABLES: dict[str, str] = {c: n for n, r in RESOURCE_TYPES.items() for c in r.cfn_types}  # CFN type -> table
 
 
 def _cell(value: Any, type_: pa.DataType) -> Any:
@@ -324,7 +405,12 @@ def data_dictionary() -> str:
     """Markdown data dictionary of every table (docs/tables.md)."""
     out = ["# Snapshot tables", "", "Generated from `src/audit/store/schema.py`.", ""]
     for t in _TABLE_LIST:
-        out += [f"## `{t.name}` ({t.source})", "", t.doc, "", "| column | type | meaning |", "|---|---|---|"]
+        out += [f"## `{t.name}` ({t.source})", "", t.doc, ""]
+        if t.resource:
+            r = t.resource
+            out += [f"Resource type: {', '.join(f'`{c}`' for c in r.cfn_types)}; {r.scope}; ARN `{r.arn}`"
+                    + (f"; deploys to {r.deploys_to.target}" if r.deploys_to else "") + ".", ""]
+        out += ["| column | type | meaning |", "|---|---|---|"]
         out += [f"| {c.name} | {c.type} | {c.doc} |" for c in t.columns]
         out.append("")
     return "\n".join(out)

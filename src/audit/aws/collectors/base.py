@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from audit.aws.failures import AWS_ERRORS, classify, error_row
+from audit.store.schema import RESOURCE_TYPES
 
 Rows = dict[str, list[dict[str, Any]]]
 
@@ -66,13 +67,22 @@ class Ctx:
 
 @dataclass(frozen=True)
 class Collector:
-    """A registry entry: name, scope, the tables it fills, the IAM actions it needs, its function."""
+    """A registry entry: name, the tables it fills, the IAM actions it needs, its function.
+
+    `scope` (global: run once per account, region 'global') follows from its tables' declarations
+    in store/schema.py; a collector cannot mix global and regional resource tables."""
 
     name: str
     collect: Callable[[Ctx], Rows]
     tables: tuple[str, ...]
     actions: tuple[str, ...]
-    scope: Literal["regional", "global"] = "regional"
+    scope: Literal["regional", "global"] = field(init=False)
+
+    def __post_init__(self) -> None:
+        scopes = {RESOURCE_TYPES[t].scope for t in self.tables if t in RESOURCE_TYPES} or {"regional"}
+        if len(scopes) > 1:
+            raise ValueError(f"collector {self.name}: mixes global and regional tables {self.tables}")
+        object.__setattr__(self, "scope", scopes.pop())
 
 
 # ---- paging and batching ---------------------------------------------------------------------------
@@ -116,6 +126,15 @@ def tags_json(tags: Mapping[str, Any] | Iterable[Mapping[str, Any]] | None,
     else:
         out = {str(t[key]): str(t.get(value, "")) for t in tags}
     return json.dumps(out, sort_keys=True)
+
+
+def resource_row(ctx: Ctx, arn: str | None, name: str, tags: Any = None, *, tag_key: str = "Key",
+                 tag_value: str = "Value", **columns: Any) -> dict[str, Any]:
+    """One resource row: the common columns every resource table declares (provenance, arn, name,
+    tags as JSON, `managed_by` left for the crawler to decide once the account is crawled) plus the
+    table's own `columns`. `tags` is what AWS gave: a dict or a list of {tag_key, tag_value}."""
+    return {**ctx.where, "arn": arn, "name": name, "tags": tags_json(tags, tag_key, tag_value), "managed_by": None,
+            **columns}
 
 
 def finding(where: Mapping[str, str], collector: str, arn: str, name: str, kind: str, detail: str) -> dict[str, Any]:
@@ -234,12 +253,11 @@ def transform_spec(spec: ResourceSpec, items: Iterable[Mapping[str, Any]], ctx: 
     rows = []
     for raw in items:
         tags = raw.get("__tags") if spec.tags_op else (spec.tags(raw) if spec.tags else None)
-        rows.append({**ctx.where, "arn": spec.arn(raw, ctx), "name": raw[spec.name_key],
-                     "tags": tags_json(tags), "managed_by": None, **spec.columns(raw)})
+        rows.append(resource_row(ctx, spec.arn(raw, ctx), raw[spec.name_key], tags, **spec.columns(raw)))
     return rows
 
 
-def spec_collector(name: str, *specs: ResourceSpec, scope: Literal["regional", "global"] = "regional") -> Collector:
+def spec_collector(name: str, *specs: ResourceSpec) -> Collector:
     """A Collector that runs every spec; one failing spec becomes an error row, the others still run."""
 
     def collect(ctx: Ctx) -> Rows:
@@ -252,14 +270,16 @@ def spec_collector(name: str, *specs: ResourceSpec, scope: Literal["regional", "
         return out
 
     actions = tuple(sorted({a for s in specs for a in s.actions}))
-    return Collector(name, collect, tuple(dict.fromkeys(s.table for s in specs)), actions, scope)
+    return Collector(name, collect, tuple(dict.fromkeys(s.table for s in specs)), actions)
 
 
-def region_arn(service: str, resource: str) -> Callable[[Mapping[str, Any], Ctx], str]:
-    """ARN builder for APIs that give no ARN: arn:aws:<service>:<region>:<account>:<resource>."""
+def region_arn(service: str, resource: str, *, account: bool = True) -> Callable[[Mapping[str, Any], Ctx], str]:
+    """ARN builder for APIs that give no ARN: arn:aws:<service>:<region>:<account>:<resource>
+    (`account=False` for services whose ARNs carry none: API Gateway, see
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/arn-format-reference.html)."""
 
     def build(raw: Mapping[str, Any], ctx: Ctx) -> str:
-        return f"arn:aws:{service}:{ctx.region}:{ctx.account_id}:{resource.format(**raw)}"
+        return f"arn:aws:{service}:{ctx.region}:{ctx.account_id if account else ''}:{resource.format(**raw)}"
 
     return build
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from audit.aws.collectors.base import Collector, Ctx, Rows, pages, secret_findings, tags_json
+from audit.aws.collectors.base import Collector, Ctx, Rows, pages, resource_row, secret_findings
 from audit.aws.failures import AWS_ERRORS
 
 ENV_NAMESPACE = "aws:elasticbeanstalk:application:environment"
@@ -46,18 +46,18 @@ def platform_name(env: Mapping[str, Any]) -> str | None:
 
 
 def transform(raw: Mapping[str, Any], ctx: Ctx) -> Rows:
-    apps = [{**ctx.where, "arn": a.get("ApplicationArn"), "name": a["ApplicationName"],
-             "tags": tags_json(a.get("__tags")), "managed_by": None} for a in raw["applications"]]
+    apps = [resource_row(ctx, a.get("ApplicationArn"), a["ApplicationName"], a.get("__tags"))
+            for a in raw["applications"]]
     envs, findings = [], []
     for e in raw["environments"]:
         options = e.get("__options")
-        envs.append({
-            **ctx.where, "arn": e.get("EnvironmentArn"), "name": e["EnvironmentName"], "tags": tags_json(e.get("__tags")),
-            "managed_by": None, "application_name": e.get("ApplicationName"),
-            "platform": platform_name(e) or e.get("SolutionStackName"), "solution_stack": e.get("SolutionStackName"),
-            "status": e.get("Status"), "health": e.get("Health"), "tier": (e.get("Tier") or {}).get("Name"),
-            "option_names": None if options is None else [f"{ns}:{name}" for ns, name in options],
-        })
+        envs.append(resource_row(
+            ctx, e.get("EnvironmentArn"), e["EnvironmentName"], e.get("__tags"),
+            application_name=e.get("ApplicationName"),
+            platform=platform_name(e) or e.get("SolutionStackName"), solution_stack=e.get("SolutionStackName"),
+            status=e.get("Status"), health=e.get("Health"), tier=(e.get("Tier") or {}).get("Name"),
+            option_names=None if options is None else [f"{ns}:{name}" for ns, name in options],
+        ))
         env_vars = [name for ns, name in options or [] if ns == ENV_NAMESPACE]
         findings += secret_findings(ctx.where, "beanstalk", e.get("EnvironmentArn"), e["EnvironmentName"], env_vars)
     return {"beanstalk_applications": apps, "beanstalk_environments": envs, "findings": findings}

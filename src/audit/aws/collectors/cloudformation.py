@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from audit.aws.collectors.base import Collector, Ctx, Rows, pages, tags_json
+from audit.aws.collectors.base import Collector, Ctx, Rows, pages, resource_row
 
 
 def get_stacks(ctx: Ctx) -> dict[str, Any]:
@@ -55,13 +55,13 @@ def transform(raw: Mapping[str, Any], ctx: Ctx) -> Rows:
     stacks, resources, sets = [], [], []
     for s in raw["stacks"]:
         drift = (s.get("DriftInformation") or {}).get("StackDriftStatus")
-        stacks.append({
-            **ctx.where, "arn": s["StackId"], "name": s["StackName"], "tags": tags_json(s.get("Tags")),
-            "managed_by": None, "status": s["StackStatus"], "iac_tool": iac_tool(s, s.get("__template")),
-            "created": s.get("CreationTime"), "last_updated": s.get("LastUpdatedTime") or s.get("CreationTime"),
-            "resource_count": sum(1 for r in s.get("__resources") or [] if r.get("ResourceType")), "drift_status": drift,
-            "termination_protection": bool(s.get("EnableTerminationProtection")),
-        })
+        stacks.append(resource_row(
+            ctx, s["StackId"], s["StackName"], s.get("Tags"),
+            status=s["StackStatus"], iac_tool=iac_tool(s, s.get("__template")),
+            created=s.get("CreationTime"), last_updated=s.get("LastUpdatedTime") or s.get("CreationTime"),
+            resource_count=sum(1 for r in s.get("__resources") or [] if r.get("ResourceType")), drift_status=drift,
+            termination_protection=bool(s.get("EnableTerminationProtection")),
+        ))
         for r in s.get("__resources") or []:
             if not r.get("ResourceType"):  # emulators list resources they could not create, untyped
                 continue
@@ -72,10 +72,9 @@ def transform(raw: Mapping[str, Any], ctx: Ctx) -> Rows:
         detail = summary.get("__detail") or {}
         arn = detail.get("StackSetARN") or (f"arn:aws:cloudformation:{ctx.region}:{ctx.account_id}:stackset/"
                                             f"{summary['StackSetName']}:{summary.get('StackSetId', '')}")
-        sets.append({**ctx.where, "arn": arn, "name": summary["StackSetName"], "tags": tags_json(detail.get("Tags")),
-                     "managed_by": None, "status": summary.get("Status"),
-                     "permission_model": summary.get("PermissionModel") or detail.get("PermissionModel"),
-                     "instance_count": len(summary.get("__instances") or [])})
+        sets.append(resource_row(ctx, arn, summary["StackSetName"], detail.get("Tags"), status=summary.get("Status"),
+                                 permission_model=summary.get("PermissionModel") or detail.get("PermissionModel"),
+                                 instance_count=len(summary.get("__instances") or [])))
     return {"stacks": stacks, "stack_resources": resources, "stacksets": sets}
 
 

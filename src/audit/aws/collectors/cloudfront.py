@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from audit.aws.collectors.base import Collector, Ctx, Rows, tags_json
+from audit.aws.collectors.base import Collector, Ctx, Rows, resource_row
 
 
 def origin_kind(domain: str) -> str:
@@ -37,9 +37,9 @@ def transform(items: list[Mapping[str, Any]], ctx: Ctx) -> Rows:
     rows = []
     for d in items:
         origins = [o["DomainName"] for o in (d.get("Origins") or {}).get("Items", []) or []]
-        rows.append({**ctx.where, "arn": d["ARN"], "name": d["Id"], "tags": tags_json(d.get("__tags")),
-                     "managed_by": None, "domain_name": d.get("DomainName"), "origins": origins,
-                     "origin_kinds": [origin_kind(o) for o in origins], "enabled": d.get("Enabled")})
+        rows.append(resource_row(ctx, d["ARN"], d["Id"], d.get("__tags"), domain_name=d.get("DomainName"),
+                                 origins=origins, origin_kinds=[origin_kind(o) for o in origins],
+                                 enabled=d.get("Enabled")))
     return {"cloudfront_distributions": rows}
 
 
@@ -48,4 +48,4 @@ def collect(ctx: Ctx) -> Rows:
 
 
 COLLECTOR = Collector("cloudfront", collect, ("cloudfront_distributions",),
-                      ("cloudfront:ListDistributions", "cloudfront:ListTagsForResource"), scope="global")
+                      ("cloudfront:ListDistributions", "cloudfront:ListTagsForResource"))

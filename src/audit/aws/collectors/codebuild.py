@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from audit.aws.collectors.base import Collector, Ctx, Rows, chunks, pages, secret_findings, tags_json
+from audit.aws.collectors.base import Collector, Ctx, Rows, chunks, pages, resource_row, secret_findings
 
 
 def get_projects(ctx: Ctx) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -51,16 +51,16 @@ def transform(projects: list[Mapping[str, Any]], builds: list[Mapping[str, Any]]
         env = p.get("environment", {}) or {}
         variables = env.get("environmentVariables", []) or []
         kind, path = buildspec_kind((p.get("source") or {}).get("buildspec"))
-        rows.append({
-            **ctx.where, "arn": p["arn"], "name": p["name"], "tags": tags_json(p.get("tags"), "key", "value"),
-            "managed_by": None, "source_type": p["source"]["type"], "source_location": p["source"].get("location"),
-            "image": env.get("image"), "compute_type": env.get("computeType"), "environment_type": env.get("type"),
-            "buildspec_kind": kind, "buildspec_path": path,
-            "env_var_names": [v["name"] for v in variables],
-            "env_var_types": [v.get("type", "PLAINTEXT") for v in variables],
-            "service_role": p.get("serviceRole"), "webhook": bool(p.get("webhook")),
-            "last_modified": p.get("lastModified"),
-        })
+        rows.append(resource_row(
+            ctx, p["arn"], p["name"], p.get("tags"), tag_key="key", tag_value="value",
+            source_type=p["source"]["type"], source_location=p["source"].get("location"),
+            image=env.get("image"), compute_type=env.get("computeType"), environment_type=env.get("type"),
+            buildspec_kind=kind, buildspec_path=path,
+            env_var_names=[v["name"] for v in variables],
+            env_var_types=[v.get("type", "PLAINTEXT") for v in variables],
+            service_role=p.get("serviceRole"), webhook=bool(p.get("webhook")),
+            last_modified=p.get("lastModified"),
+        ))
         plain = [v["name"] for v in variables if v.get("type", "PLAINTEXT") == "PLAINTEXT"]
         findings += secret_findings(ctx.where, "codebuild", p["arn"], p["name"], plain)
     build_rows = [{

@@ -12,7 +12,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from audit.aws.collectors.base import Collector, Ctx, Rows, chunks, pages, tags_json
+from audit.aws.collectors.base import Collector, Ctx, Rows, chunks, pages, resource_row
 from audit.aws.failures import classify
 
 
@@ -100,24 +100,22 @@ def target_kind(group: Mapping[str, Any]) -> str:
 
 
 def transform(raw: Mapping[str, Any], ctx: Ctx) -> Rows:
-    apps = [{**ctx.where, "arn": _app_arn(ctx, a["applicationName"]), "name": a["applicationName"],
-             "tags": tags_json(a.get("__tags")), "managed_by": None, "compute_platform": a.get("computePlatform")}
-            for a in raw["applications"]]
+    apps = [resource_row(ctx, _app_arn(ctx, a["applicationName"]), a["applicationName"], a.get("__tags"),
+                         compute_platform=a.get("computePlatform")) for a in raw["applications"]]
     groups = []
     for g in raw["groups"]:
         rollback = g.get("autoRollbackConfiguration") or {}
         alarms = (g.get("alarmConfiguration") or {}).get("alarms") or []
         style = g.get("deploymentStyle") or {}
-        groups.append({
-            **ctx.where, "arn": _group_arn(ctx, g["applicationName"], g["deploymentGroupName"]),
-            "name": g["deploymentGroupName"], "tags": tags_json(g.get("__tags")), "managed_by": None,
-            "application_name": g["applicationName"], "compute_platform": g.get("computePlatform"),
-            "deployment_config": g.get("deploymentConfigName"),
-            "deployment_type": style.get("deploymentType", "IN_PLACE"),
-            "auto_rollback": bool(rollback.get("enabled")), "rollback_alarms": [a["name"] for a in alarms if a.get("name")],
-            "target_kind": target_kind(g), "autoscaling_groups": _asg_names(g),
-            "service_role": g.get("serviceRoleArn"),
-        })
+        groups.append(resource_row(
+            ctx, _group_arn(ctx, g["applicationName"], g["deploymentGroupName"]), g["deploymentGroupName"],
+            g.get("__tags"), application_name=g["applicationName"], compute_platform=g.get("computePlatform"),
+            deployment_config=g.get("deploymentConfigName"),
+            deployment_type=style.get("deploymentType", "IN_PLACE"),
+            auto_rollback=bool(rollback.get("enabled")), rollback_alarms=[a["name"] for a in alarms if a.get("name")],
+            target_kind=target_kind(g), autoscaling_groups=_asg_names(g),
+            service_role=g.get("serviceRoleArn"),
+        ))
     deployments = []
     for d in raw["deployments"]:
         rollback_info = d.get("rollbackInfo") or {}

@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from audit.aws.collectors.base import Collector, Ctx, Rows, looks_secret, pages, tags_json
+from audit.aws.collectors.base import Collector, Ctx, Rows, looks_secret, pages, resource_row
 
 SOURCE_REPO_KEYS = ("FullRepositoryId", "RepositoryName", "Repo", "S3Bucket")
 
@@ -99,13 +99,12 @@ def transform(raws: list[Mapping[str, Any]], ctx: Ctx) -> Rows:
     for raw in raws:
         p, meta = raw["pipeline"], raw["metadata"]
         name = p["name"]
-        pipelines.append({
-            **ctx.where, "arn": meta.get("pipelineArn") or _arn(ctx, name), "name": name,
-            "tags": tags_json(raw.get("tags"), "key", "value"), "managed_by": None,
-            "pipeline_type": p.get("pipelineType", "V1"), "role_arn": p.get("roleArn"),
-            "stage_names": [s["name"] for s in p["stages"]], **normalise(p),
-            "created": meta.get("created"), "updated": meta.get("updated"),
-        })
+        pipelines.append(resource_row(
+            ctx, meta.get("pipelineArn") or _arn(ctx, name), name, raw.get("tags"), tag_key="key", tag_value="value",
+            pipeline_type=p.get("pipelineType", "V1"), role_arn=p.get("roleArn"),
+            stage_names=[s["name"] for s in p["stages"]], **normalise(p),
+            created=meta.get("created"), updated=meta.get("updated"),
+        ))
         for index, stage in enumerate(p["stages"]):
             for action in stage["actions"]:
                 t = action["actionTypeId"]

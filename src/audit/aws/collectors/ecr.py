@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from audit.aws.collectors.base import Collector, Ctx, Rows, pages, tags_json
+from audit.aws.collectors.base import Collector, Ctx, Rows, pages, resource_row
 
 
 def get_repositories(ctx: Ctx) -> list[dict[str, Any]]:
@@ -21,11 +21,11 @@ def get_repositories(ctx: Ctx) -> list[dict[str, Any]]:
 
 
 def transform(repos: list[Mapping[str, Any]], ctx: Ctx) -> Rows:
-    return {"ecr_repositories": [{
-        **ctx.where, "arn": r["repositoryArn"], "name": r["repositoryName"], "tags": tags_json(r.get("__tags")),
-        "managed_by": None, "scan_on_push": bool((r.get("imageScanningConfiguration") or {}).get("scanOnPush")),
-        "tag_mutability": r.get("imageTagMutability"), "image_count": r.get("__images"),
-    } for r in repos]}
+    return {"ecr_repositories": [resource_row(
+        ctx, r["repositoryArn"], r["repositoryName"], r.get("__tags"),
+        scan_on_push=bool((r.get("imageScanningConfiguration") or {}).get("scanOnPush")),
+        tag_mutability=r.get("imageTagMutability"), image_count=r.get("__images"),
+    ) for r in repos]}
 
 
 def collect(ctx: Ctx) -> Rows:

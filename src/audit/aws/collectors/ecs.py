@@ -13,9 +13,9 @@ from audit.aws.collectors.base import (
     chunks,
     image_registry,
     pages,
+    resource_row,
     secret_findings,
     strip_tag,
-    tags_json,
 )
 
 
@@ -41,9 +41,9 @@ def get_ecs(ctx: Ctx) -> dict[str, Any]:
 
 
 def transform(raw: Mapping[str, Any], ctx: Ctx) -> Rows:
-    clusters = [{**ctx.where, "arn": c["clusterArn"], "name": c["clusterName"],
-                 "tags": tags_json(c.get("tags"), "key", "value"), "managed_by": None, "status": c.get("status"),
-                 "service_count": c.get("activeServicesCount")} for c in raw["clusters"]]
+    clusters = [resource_row(ctx, c["clusterArn"], c["clusterName"], c.get("tags"), tag_key="key", tag_value="value",
+                             status=c.get("status"), service_count=c.get("activeServicesCount"))
+                for c in raw["clusters"]]
     services, findings = [], []
     for s in raw["services"]:
         td = raw["task_defs"].get(s.get("taskDefinition"), {}) or {}
@@ -52,14 +52,14 @@ def transform(raw: Mapping[str, Any], ctx: Ctx) -> Rows:
         env_names = [e["name"] for c in containers for e in c.get("environment", []) or []]
         launch = s.get("launchType") or ("CAPACITY_PROVIDER" if s.get("capacityProviderStrategy") else None)
         breaker = (s.get("deploymentConfiguration") or {}).get("deploymentCircuitBreaker") or {}
-        services.append({
-            **ctx.where, "arn": s["serviceArn"], "name": s["serviceName"], "tags": tags_json(s.get("tags"), "key", "value"),
-            "managed_by": None, "cluster": s.get("clusterArn", "").rsplit("/", 1)[-1], "launch_type": launch,
-            "deployment_controller": (s.get("deploymentController") or {}).get("type", "ECS"),
-            "desired_count": s.get("desiredCount"), "task_definition": s.get("taskDefinition"),
-            "image": strip_tag(image), "image_registry": image_registry(image),
-            "env_var_names": env_names, "rollback_on_failure": bool(breaker.get("rollback")),
-        })
+        services.append(resource_row(
+            ctx, s["serviceArn"], s["serviceName"], s.get("tags"), tag_key="key", tag_value="value",
+            cluster=s.get("clusterArn", "").rsplit("/", 1)[-1], launch_type=launch,
+            deployment_controller=(s.get("deploymentController") or {}).get("type", "ECS"),
+            desired_count=s.get("desiredCount"), task_definition=s.get("taskDefinition"),
+            image=strip_tag(image), image_registry=image_registry(image),
+            env_var_names=env_names, rollback_on_failure=bool(breaker.get("rollback")),
+        ))
         findings += secret_findings(ctx.where, "ecs", s["serviceArn"], s["serviceName"], env_names)
     return {"ecs_clusters": clusters, "ecs_services": services, "findings": findings}
 

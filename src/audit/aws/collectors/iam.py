@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
-from audit.aws.collectors.base import Collector, Ctx, Rows, finding, pages, tags_json
+from audit.aws.collectors.base import Collector, Ctx, Rows, finding, pages, resource_row
 
 SERVICE_KINDS = {"codebuild.amazonaws.com": "codebuild", "codepipeline.amazonaws.com": "codepipeline",
                  "codedeploy.amazonaws.com": "codedeploy", "cloudformation.amazonaws.com": "cloudformation"}
@@ -96,12 +96,12 @@ def transform(raw: Mapping[str, Any], ctx: Ctx, now: datetime | None = None) -> 
     roles = []
     for r in raw["roles"]:
         kind, principals = classify_trust(r.get("AssumeRolePolicyDocument"), ctx.account_id)
-        roles.append({**ctx.where, "arn": r["Arn"], "name": r["RoleName"], "tags": tags_json(r.get("Tags")),
-                      "managed_by": None, "trust_kind": kind, "trusted_principals": principals,
-                      "created": r.get("CreateDate"), "last_used": (r.get("RoleLastUsed") or {}).get("LastUsedDate")})
-    providers = [{**ctx.where, "arn": p["Arn"], "name": p["Arn"].rsplit("oidc-provider/", 1)[-1],
-                  "tags": tags_json(p.get("Tags")), "managed_by": None, "url": p.get("Url"),
-                  "provider_kind": provider_kind(p.get("Url") or p["Arn"]), "client_ids": p.get("ClientIDList", [])}
+        roles.append(resource_row(ctx, r["Arn"], r["RoleName"], r.get("Tags"), trust_kind=kind,
+                                  trusted_principals=principals, created=r.get("CreateDate"),
+                                  last_used=(r.get("RoleLastUsed") or {}).get("LastUsedDate")))
+    providers = [resource_row(ctx, p["Arn"], p["Arn"].rsplit("oidc-provider/", 1)[-1], p.get("Tags"),
+                              url=p.get("Url"), provider_kind=provider_kind(p.get("Url") or p["Arn"]),
+                              client_ids=p.get("ClientIDList", []))
                  for p in raw["providers"]]
     users, findings = [], []
     for u in raw["users"]:
@@ -109,10 +109,9 @@ def transform(raw: Mapping[str, Any], ctx: Ctx, now: datetime | None = None) -> 
         aged = [(k, (now - k["CreateDate"]).days) for k in keys or [] if k.get("CreateDate")]
         ages = [a for _, a in aged]
         active = None if keys is None else sum(1 for k in keys if k.get("Status") == "Active")
-        users.append({**ctx.where, "arn": u["Arn"], "name": u["UserName"], "tags": tags_json(u.get("__tags")),
-                      "managed_by": None, "access_key_count": None if keys is None else len(keys),
-                      "active_key_count": active, "oldest_key_age_days": max(ages) if ages else None,
-                      "created": u.get("CreateDate")})
+        users.append(resource_row(ctx, u["Arn"], u["UserName"], u.get("__tags"),
+                                  access_key_count=None if keys is None else len(keys), active_key_count=active,
+                                  oldest_key_age_days=max(ages) if ages else None, created=u.get("CreateDate")))
         old = [a for k, a in aged if k.get("Status") == "Active" and a > OLD_KEY_DAYS]
         if old:
             findings.append(finding(ctx.where, "iam", u["Arn"], u["UserName"], "long-lived-access-key",
@@ -128,5 +127,4 @@ COLLECTOR = Collector(
     "iam", collect, ("iam_roles", "iam_oidc_providers", "iam_users", "findings"),
     ("iam:GetAccountAuthorizationDetails", "iam:ListOpenIDConnectProviders", "iam:GetOpenIDConnectProvider",
      "iam:ListAccessKeys"),
-    scope="global",
 )

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from audit.aws.collectors.base import Collector, Ctx, Rows, pages, secret_findings, tags_json
+from audit.aws.collectors.base import Collector, Ctx, Rows, pages, resource_row, secret_findings
 
 
 def get_functions(ctx: Ctx) -> list[dict[str, Any]]:
@@ -40,10 +40,10 @@ def _modified(value: Any) -> datetime | None:
 def transform(functions: list[Mapping[str, Any]], ctx: Ctx) -> Rows:
     rows, findings = [], []
     for f in functions:
-        rows.append({**ctx.where, "arn": f["FunctionArn"], "name": f["FunctionName"], "tags": tags_json(f.get("__tags")),
-                     "managed_by": None, "runtime": f.get("Runtime"), "package_type": f.get("PackageType", "Zip"),
-                     "handler": f.get("Handler"), "memory_mb": f.get("MemorySize"),
-                     "last_modified": _modified(f.get("LastModified")), "env_var_names": f["__env_names"]})
+        rows.append(resource_row(ctx, f["FunctionArn"], f["FunctionName"], f.get("__tags"), runtime=f.get("Runtime"),
+                                 package_type=f.get("PackageType", "Zip"), handler=f.get("Handler"),
+                                 memory_mb=f.get("MemorySize"), last_modified=_modified(f.get("LastModified")),
+                                 env_var_names=f["__env_names"]))
         findings += secret_findings(ctx.where, "lambda", f["FunctionArn"], f["FunctionName"], f["__env_names"])
     return {"lambda_functions": rows, "findings": findings}
 

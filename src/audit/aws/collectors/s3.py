@@ -11,7 +11,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from audit.aws.collectors.base import Collector, Ctx, Rows, tags_json
+from audit.aws.collectors.base import Collector, Ctx, Rows, resource_row
 
 ABSENT = {"NoSuchWebsiteConfiguration", "NoSuchTagSet", "NoSuchTagSetError"}
 
@@ -41,10 +41,9 @@ def get_buckets(ctx: Ctx) -> list[dict[str, Any]]:
 
 
 def transform(buckets: list[Mapping[str, Any]], ctx: Ctx) -> Rows:
-    return {"s3_buckets": [{
-        **ctx.where, "arn": f"arn:aws:s3:::{b['Name']}", "name": b["Name"], "tags": tags_json(b.get("__tags")),
-        "managed_by": None, "website": b.get("__website"), "bucket_region": b.get("BucketRegion"),
-    } for b in buckets]}
+    return {"s3_buckets": [resource_row(ctx, f"arn:aws:s3:::{b['Name']}", b["Name"], b.get("__tags"),
+                                        website=b.get("__website"), bucket_region=b.get("BucketRegion"))
+                           for b in buckets]}
 
 
 def collect(ctx: Ctx) -> Rows:
@@ -52,5 +51,4 @@ def collect(ctx: Ctx) -> Rows:
 
 
 COLLECTOR = Collector("s3", collect, ("s3_buckets",),
-                      ("s3:ListAllMyBuckets", "s3:GetBucketLocation", "s3:GetBucketWebsite", "s3:GetBucketTagging"),
-                      scope="global")
+                      ("s3:ListAllMyBuckets", "s3:GetBucketLocation", "s3:GetBucketWebsite", "s3:GetBucketTagging"))

@@ -27,14 +27,14 @@ EKS = ResourceSpec(
 
 REST_APIS = ResourceSpec(
     table="apigateway_apis", service="apigateway", list_op="get_rest_apis", result_key="items", name_key="name",
-    arn=region_arn("apigateway", "/restapis/{id}"), tags=lambda raw: raw.get("tags"),
+    arn=region_arn("apigateway", "/restapis/{id}", account=False), tags=lambda raw: raw.get("tags"),
     columns=lambda raw: {"api_type": "REST", "created": raw.get("createdDate"),
                          "endpoint_type": ((raw.get("endpointConfiguration") or {}).get("types") or [None])[0]},
 )
 
 HTTP_APIS = ResourceSpec(
     table="apigateway_apis", service="apigatewayv2", list_op="get_apis", result_key="Items", name_key="Name",
-    arn=region_arn("apigateway", "/apis/{ApiId}"), tags=lambda raw: raw.get("Tags"),
+    arn=region_arn("apigateway", "/apis/{ApiId}", account=False), tags=lambda raw: raw.get("Tags"),
     columns=lambda raw: {"api_type": raw.get("ProtocolType"), "created": raw.get("CreatedDate"),
                          "endpoint_type": "REGIONAL"},
 )

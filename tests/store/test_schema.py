@@ -1,0 +1,39 @@
+"""The table declarations are the one place the facts about a resource type live."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from audit.analysis.resources import STACK_RESOURCE_TARGETS
+from audit.store import schema
+from audit.store.schema import CFN_TABLES, GLOBAL_TABLES, RESOURCE_TYPES, TABLES
+
+
+def test_every_resource_table_declares_its_resource_type() -> None:
+    with_managed_by = {n for n, t in TABLES.items() if "managed_by" in t.column_names}
+    assert set(RESOURCE_TYPES) == with_managed_by
+    cfn = [c for r in RESOURCE_TYPES.values() for c in r.cfn_types]
+    assert len(cfn) == len(set(cfn)) == len(CFN_TABLES)  # a CloudFormation type names one table
+    assert GLOBAL_TABLES == {"s3_buckets", "cloudfront_distributions", "iam_roles", "iam_oidc_providers", "iam_users"}
+    assert STACK_RESOURCE_TARGETS["AWS::Serverless::Function"].target == "lambda"
+
+
+def test_arn_shapes_are_patterns() -> None:
+    kind = RESOURCE_TYPES["lambda_functions"]
+    assert kind.arn_pattern().fullmatch("arn:aws:lambda:eu-west-1:123456789012:function:ingest")
+    assert kind.arn_pattern().fullmatch("arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:x")
+    assert not kind.arn_pattern().fullmatch("arn:aws:ecr:eu-west-1:123456789012:repository/ingest")
+    api = RESOURCE_TYPES["apigateway_apis"].arn_pattern()
+    assert api.fullmatch("arn:aws:apigateway:eu-west-1::/restapis/a1b2")
+    assert not api.fullmatch("arn:aws:apigateway:eu-west-1:123456789012:/restapis/a1b2")
+
+
+def test_store_imports_nothing_of_the_project_above_it() -> None:
+    for path in Path(schema.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            bad = [n for n in names if n.startswith("audit.")
+                   and not n.startswith(("audit.store", "audit.errors", "audit._version"))]
+            assert bad == [], (path.name, bad)
