@@ -15,7 +15,7 @@ def test_every_resource_table_declares_its_resource_type() -> None:
     assert set(RESOURCE_TYPES) == with_managed_by
     cfn = [c for r in RESOURCE_TYPES.values() for c in r.cfn_types]
     assert len(cfn) == len(set(cfn)) == len(CFN_TABLES)  # a CloudFormation type names one table
-    assert GLOBAL_TABLES == {"s3_buckets", "cloudfront_distributions", "iam_roles", "iam_oidc_providers", "iam_users"}
+    assert {"s3_buckets", "cloudfront_distributions", "iam_roles", "iam_oidc_providers", "iam_users"} == GLOBAL_TABLES
     assert STACK_RESOURCE_TARGETS["AWS::Serverless::Function"].target == "lambda"
 
 
