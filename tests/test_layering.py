@@ -44,7 +44,6 @@ ALLOWED_CIRCLES: dict[frozenset[str], str] = {
 }
 # (importer, imported) of an unexplained function-level import -> why
 ALLOWED_LOCAL: dict[tuple[str, str], str] = {
-    ("audit.analysis.resources", "audit.store.schema"): "no reason; move to the top",
     ("audit.analysis.run", "audit.logs"): "no reason; move to the top",
     ("audit.aws.crawler", "audit.aws.collectors"): "no reason; move to the top",
     ("audit.aws.crawler", "audit.aws.discover"): "no reason; move to the top",
