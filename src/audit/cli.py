@@ -37,6 +37,17 @@ def _csv(value: str | None) -> list[str] | None:
     return [v.strip() for v in value.split(",") if v.strip()] if value else None
 
 
+def _endpoint_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Refuse a file:// or hostless endpoint before anything is written (botocore fails mid-crawl)."""
+    # imported here for start-up time: audit.config pulls in the store (pandas, pyarrow, duckdb)
+    from audit.config.accounts import endpoint_url_problem
+
+    problem = endpoint_url_problem(value) if value is not None else None
+    if problem:
+        raise click.BadParameter(problem, ctx=ctx, param=param)
+    return value
+
+
 EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 EXISTING_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 OUT_DIR = click.Path(file_okay=False, path_type=Path)
@@ -60,7 +71,7 @@ def cli(ctx: click.Context, verbose: int) -> None:
 @click.option("--out", type=OUT_DIR, default=Path("inventory"), show_default=True,
               help="Inventory root; the snapshot goes to OUT/snapshots/<date>/.")
 @click.option("--profile", help="AWS profile for the base credentials (SSO profiles work).")
-@click.option("--endpoint-url", help="Send every AWS call here (moto, LocalStack).")
+@click.option("--endpoint-url", callback=_endpoint_url, help="Send every AWS call here (moto, LocalStack).")
 @click.option("--workers", type=click.IntRange(1, 512), help="Parallel tasks [default: accounts.yaml or 16].")
 @click.option("--accounts-only", help="Comma-separated account ids or client names to crawl.")
 @click.option("--regions", help="Comma-separated regions, overriding the config.")
@@ -114,7 +125,7 @@ def analyze(**opts: Any) -> None:
               help="Directory with accounts.yaml, repos.yaml, catalog.yaml, survey/.")
 @click.option("--out", type=OUT_DIR, default=Path("reports"), show_default=True)
 @click.option("--profile", help="AWS profile for the base credentials.")
-@click.option("--endpoint-url", help="Send every AWS call here (moto, LocalStack).")
+@click.option("--endpoint-url", callback=_endpoint_url, help="Send every AWS call here (moto, LocalStack).")
 @click.option("--top-n", type=click.IntRange(1, 500), default=10, show_default=True)
 @click.option("--all", "export_all", is_flag=True, help="Export every work item, not only the top N.")
 @click.option("--skip-crawl", is_flag=True, help="Reuse today's snapshot instead of crawling again.")

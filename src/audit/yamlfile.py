@@ -2,8 +2,9 @@
 
 Config errors must name file, line and field, so loading keeps a map from each value's path
 (`("clients", 0, "account_id")`) to its 1-based line. Duplicate keys are an error (PyYAML
-silently keeps the last one), and alias expansion is capped so a "billion laughs" file cannot
-exhaust memory.
+silently keeps the last one), alias expansion is capped so a "billion laughs" file cannot
+exhaust memory, and nesting is capped before PyYAML's recursive composer sees the document, so a
+file nested a thousand levels deep is one ConfigError, not a RecursionError.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from audit.errors import ConfigError
 
 Loc = tuple[str | int, ...]
 MAX_NODES = 200_000  # values materialised per document, aliases included
+MAX_DEPTH = 64  # nested mappings/sequences; real config files use fewer than 10
 
 
 class LocatedYaml:
@@ -81,6 +83,32 @@ def _dotted(loc: Loc) -> str:
 dotted = _dotted
 
 
+def _check_depth(text: str, file: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH, naming the line and the top-level key it is under.
+
+    PyYAML's parser yields events without recursing (its composer and constructor do recurse)."""
+    # one frame per open collection: [is_mapping, next node is a key, index of the next node]
+    stack: list[list[Any]] = []
+    top_key: str | None = None
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.CollectionEndEvent):
+            stack.pop()
+            continue
+        if not isinstance(event, yaml.NodeEvent):
+            continue  # stream/document markers
+        if stack:
+            frame = stack[-1]
+            if frame[0] and frame[1] and len(stack) == 1 and isinstance(event, yaml.ScalarEvent):
+                top_key = event.value
+            if frame[0]:
+                frame[1] = not frame[1]  # key, value, key, ...
+        if isinstance(event, yaml.CollectionStartEvent):
+            if len(stack) >= MAX_DEPTH:
+                raise ConfigError(f"nested more than {MAX_DEPTH} levels deep", file=file,
+                                  line=event.start_mark.line + 1, field=top_key)
+            stack.append([isinstance(event, yaml.MappingStartEvent), True])
+
+
 def load_yaml(path: str | os.PathLike, *, max_bytes: int = 5_000_000) -> LocatedYaml:
     """Parse one YAML file; every problem is a ConfigError naming the file and line."""
     file = str(path)
@@ -94,6 +122,7 @@ def load_yaml(path: str | os.PathLike, *, max_bytes: int = 5_000_000) -> Located
     except UnicodeDecodeError as exc:
         raise ConfigError(f"not valid UTF-8 ({exc.reason} at byte {exc.start})", file=file) from exc
     try:
+        _check_depth(text, file)
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
