@@ -235,10 +235,11 @@ def child(args: argparse.Namespace) -> None:
     else:
         from audit.aws.crawler import crawl
         from audit.config import load_accounts
+        from audit.options import CrawlOptions
 
         start = time.perf_counter()
-        result = crawl(load_accounts(args.accounts), Path(args.out), endpoint_url=args.endpoint, workers=args.workers,
-                       accounts_only=only or None, progress=False)
+        result = crawl(load_accounts(args.accounts), Path(args.out), CrawlOptions(
+            endpoint_url=args.endpoint, workers=args.workers, accounts_only=tuple(only) or None, progress=False))
         out = {"wall": time.perf_counter() - start, "calls": result.calls, "ok": result.accounts_ok,
                "partial": result.accounts_partial, "failed": result.accounts_failed, "errors": result.errors}
     out["maxrss_mb"] = _maxrss_mb()

@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from audit.config import RepoEntry, ReposConfig
+from audit.options import ScanOptions
 from audit.repos.detectors import FileEntry, detect
 from audit.repos.scan import scan_repos
 from audit.store.snapshots import open_snapshot
@@ -151,10 +152,10 @@ def main() -> int:
             naive = list(pool.map(naive_one, urls))
         t_naive = time.monotonic() - t0
         t0 = time.monotonic()
-        cold = scan_repos(config, Path(inv), day="2026-03-02", cache_dir=cache, progress=False)
+        cold = scan_repos(config, Path(inv), ScanOptions(day="2026-03-02", cache_dir=cache, progress=False))
         t_cold = time.monotonic() - t0
         t0 = time.monotonic()
-        warm = scan_repos(config, Path(inv), day="2026-03-02", cache_dir=cache, progress=False)
+        warm = scan_repos(config, Path(inv), ScanOptions(day="2026-03-02", cache_dir=cache, progress=False))
         t_warm = time.monotonic() - t0
         traits = open_snapshot(warm.snapshot_dir).table("repo_traits")
     ours = {}

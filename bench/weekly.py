@@ -24,8 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from audit.demo.run import run_demo
+from audit.options import ReportOptions
+from audit.pipeline import WeeklyTimings
 from audit.report.runner import NOTEBOOKS, RunTimings, build_report, notebooks_dir
-from audit.report.weekly import WeeklyTimings, run_demo, summary
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -53,7 +55,7 @@ def cli_baseline(inventory: Path, day: str, out: Path) -> dict[str, float]:
 def report_step(inventory: Path, day: str, out: Path, shared: bool) -> tuple[float, RunTimings]:
     t = RunTimings()
     t0 = time.perf_counter()
-    build_report(inventory, out, snapshot_date=day, top_n=10, shared_kernel=shared, timings=t)
+    build_report(inventory, out, ReportOptions(snapshot_date=day, top_n=10, shared_kernel=shared), timings=t)
     return time.perf_counter() - t0, t
 
 
@@ -70,7 +72,7 @@ def main() -> None:
         report = run_demo(args.clients, work / "demo", progress=False, timings=timings)
         total = time.perf_counter() - t0
         print(f"demo total: {total:6.1f} s   (target < 120 s: {'ok' if total < 120 else 'MISSED'})")
-        for step, seconds in summary(timings).items():
+        for step, seconds in timings.summary().items():
             print(f"  {step:<36} {seconds:6.2f} s")
         day = report.parent.name
         inventory = work / "demo" / "inventory"

@@ -73,13 +73,15 @@ def fleet_snapshot(fleet: Any, tmp_path_factory: pytest.TempPathFactory) -> Flee
     """Crawl + scan the session fleet once."""
     from audit.aws.crawler import crawl
     from audit.config import load_accounts, load_repos, load_surveys
+    from audit.options import CrawlOptions, ScanOptions
     from audit.repos.scan import scan_repos
 
     inventory = tmp_path_factory.mktemp("fleet-inventory")
-    crawled = crawl(load_accounts(fleet.accounts_file), inventory, endpoint_url=fleet.endpoint_url, progress=False)
+    crawled = crawl(load_accounts(fleet.accounts_file), inventory,
+                    CrawlOptions(endpoint_url=fleet.endpoint_url, progress=False))
     scanned = None
     if fleet.repos_file is not None:
-        scanned = scan_repos(load_repos(fleet.repos_file), inventory, base_dir=fleet.out, progress=False,
+        scanned = scan_repos(load_repos(fleet.repos_file), inventory, ScanOptions(base_dir=fleet.out, progress=False),
                              surveys=load_surveys(fleet.survey_dir))
     return FleetSnapshot(fleet=fleet, inventory=inventory, snapshot_dir=Path(crawled.snapshot_dir),
                          crawl=crawled, scan=scanned)

@@ -1,11 +1,12 @@
 """The names the package exports are a promise: changing them is a deliberate act."""
 
 import audit
+import audit.pipeline
 import audit.store
 
 
 def test_package_exports() -> None:
-    assert audit.__all__ == ["AuditError", "CollectionError", "ConfigError", "NotBuiltError", "SnapshotError",
+    assert audit.__all__ == ["AuditError", "CollectionError", "ConfigError", "SnapshotError",
                              "__version__"]
 
 
@@ -23,3 +24,11 @@ def test_every_table_column_is_documented_once() -> None:
         names = table.column_names
         assert len(names) == len(set(names)), table.name
         assert table.doc and table.source in {"crawl", "scan", "analysis"}
+
+
+def test_pipeline_exports() -> None:
+    assert audit.pipeline.__all__ == [
+        "AnalyzeOptions", "CrawlOptions", "Inputs", "ReportOptions", "ScanOptions", "WeeklyOptions",
+        "WeeklyTimings", "analyze", "crawl", "refresh", "report", "scan", "today", "weekly"]
+    for name in audit.pipeline.__all__:
+        assert hasattr(audit.pipeline, name), name

@@ -7,34 +7,26 @@ code (2 for bad input); anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
-import importlib
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
+from audit import pipeline
 from audit._version import __version__
-from audit.errors import AuditError, NotBuiltError
+from audit.analysis.run import analyze_command
+from audit.aws.crawler import crawl_command
+from audit.config import load_config_file
+from audit.errors import AuditError
+from audit.logs import setup_logging
+from audit.options import AnalyzeOptions, CrawlOptions, ScanOptions, WeeklyOptions
+from audit.repos.scan import scan_command, scan_path_command
 
 
-def _call(target: str, **kwargs: Any) -> Any:
-    """Run `module:function` with the options; a module not written yet is `NotBuiltError`."""
-    module_name, func_name = target.split(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name and module_name.startswith(exc.name):
-            raise NotBuiltError(f"'{click.get_current_context().info_name}' is not built yet") from None
-        raise
-    func = getattr(module, func_name, None)
-    if func is None:
-        raise NotBuiltError(f"'{click.get_current_context().info_name}' is not built yet")
-    return func(**kwargs)
-
-
-def _csv(value: str | None) -> list[str] | None:
-    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+def _csv(value: str | None) -> tuple[str, ...] | None:
+    items = tuple(v.strip() for v in (value or "").split(",") if v.strip())
+    return items or None
 
 
 def _endpoint_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -60,8 +52,6 @@ OUT_DIR = click.Path(file_okay=False, path_type=Path)
 def cli(ctx: click.Context, verbose: int) -> None:
     """Audit what a consultancy really runs across client AWS accounts and team repositories,
     find the shared deployment patterns, and rank the automation work that pays back most."""
-    from audit.logs import setup_logging
-
     setup_logging(verbose)
     ctx.ensure_object(dict)
 
@@ -80,11 +70,12 @@ def cli(ctx: click.Context, verbose: int) -> None:
 @click.option("--date", "day", help="Snapshot date YYYY-MM-DD [default: today, UTC].")
 @click.option("--history-days", type=click.IntRange(1, 365), help="Days of executions/builds/deployments.")
 @click.option("--list-services", is_flag=True, help="Print the collector names and exit.")
-def crawl(**opts: Any) -> None:
+def crawl(accounts_file: Path, out: Path, list_services: bool, accounts_only: str | None, regions: str | None,
+          services: str | None, **opts: Any) -> None:
     """Crawl every client account (AssumeRole, read-only) into a dated snapshot."""
-    for key in ("accounts_only", "regions", "services"):
-        opts[key] = _csv(opts[key])
-    _call("audit.aws.crawler:crawl_command", **opts)
+    options = CrawlOptions(accounts_only=_csv(accounts_only), regions=_csv(regions), services=_csv(services),
+                           **opts)
+    crawl_command(accounts_file, out, options, list_services=list_services)
 
 
 @cli.command()
@@ -95,17 +86,19 @@ def crawl(**opts: Any) -> None:
 @click.option("--date", "day", help="Snapshot date YYYY-MM-DD [default: today, UTC].")
 @click.option("--survey", "survey_dir", type=EXISTING_DIR,
               help="Team surveys (sprint calendars) [default: survey/ beside repos.yaml].")
-def scan(**opts: Any) -> None:
+@click.option("--git-timeout", type=click.FloatRange(1, 86_400), default=ScanOptions.git_timeout,
+              show_default=True, help="Seconds one git clone or fetch may take.")
+def scan(repos_file: Path, out: Path, survey_dir: Path | None, **opts: Any) -> None:
     """Scan every team repository: build tools, CI, IaC, packaging, deploy targets, git history."""
-    _call("audit.repos.scan:scan_command", **opts)
+    scan_command(repos_file, out, ScanOptions(**opts), survey_dir=survey_dir)
 
 
 @cli.command("scan-path")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (six trait lists + evidence).")
-def scan_path(**opts: Any) -> None:
+def scan_path(path: Path, as_json: bool) -> None:
     """Detect the traits of one local repository or working tree."""
-    _call("audit.repos.scan:scan_path_command", **opts)
+    scan_path_command(path, as_json=as_json)
 
 
 @cli.command()
@@ -115,9 +108,9 @@ def scan_path(**opts: Any) -> None:
 @click.option("--survey", "survey_dir", type=EXISTING_DIR, help="Team surveys [default: beside the catalog].")
 @click.option("--top-n", type=click.IntRange(1, 500), default=10, show_default=True)
 @click.option("--seed", type=int, default=7, show_default=True, help="Rank-stability Monte Carlo seed.")
-def analyze(**opts: Any) -> None:
+def analyze(snapshot: Path, catalog: Path, survey_dir: Path | None, top_n: int, seed: int) -> None:
     """Units, patterns, overlap, baseline, delivery, ranking and drift beside the snapshot."""
-    _call("audit.analysis.run:analyze_command", **opts)
+    analyze_command(snapshot, catalog, AnalyzeOptions(top_n=top_n, seed=seed), survey_dir=survey_dir)
 
 
 @cli.command()
@@ -129,9 +122,10 @@ def analyze(**opts: Any) -> None:
 @click.option("--top-n", type=click.IntRange(1, 500), default=10, show_default=True)
 @click.option("--all", "export_all", is_flag=True, help="Export every work item, not only the top N.")
 @click.option("--skip-crawl", is_flag=True, help="Reuse today's snapshot instead of crawling again.")
-def weekly(**opts: Any) -> None:
+def weekly(config_dir: Path, out: Path, **opts: Any) -> None:
     """The whole weekly run: crawl, scan, analyze, notebooks, report.html and backlog."""
-    _call("audit.report.weekly:weekly_command", **opts)
+    options = WeeklyOptions.for_day(pipeline.today(), config_dir=config_dir.resolve(), **opts)
+    pipeline.weekly_command(config_dir, out, options)
 
 
 @cli.command()
@@ -142,7 +136,9 @@ def weekly(**opts: Any) -> None:
 @click.option("--all", "export_all", is_flag=True, help="Export every work item, not only the top N.")
 def demo(**opts: Any) -> None:
     """Run the whole weekly job against a synthetic client fleet on an in-process moto server."""
-    _call("audit.report.weekly:demo_command", **opts)
+    from audit.demo.run import demo_command  # start-up time: moto and the fleet load only for demo/fleet
+
+    demo_command(**opts)
 
 
 @cli.group()
@@ -165,16 +161,16 @@ def fleet() -> None:
                    "die-after=500,seed=1' (docs/fleet.md).")
 def fleet_serve(**opts: Any) -> None:
     """Start moto, seed the fleet, write the configs pointing at it, serve until Ctrl-C."""
-    opts["regions"] = _csv(opts["regions"])
-    _call("audit.demo.fleet:serve_command", **opts)
+    from audit.demo.fleet import serve_command  # start-up time: moto and the fleet load only for demo/fleet
+
+    opts["regions"] = list(_csv(opts["regions"]) or ())
+    serve_command(**opts)
 
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def validate(files: tuple[Path, ...]) -> None:
     """Check config files (accounts, repos, survey, catalog) without crawling."""
-    from audit.config import load_config_file
-
     for path in files:
         kind, model = load_config_file(path)
         click.echo(f"{path}: ok ({kind})")

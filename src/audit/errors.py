@@ -3,8 +3,7 @@
     AuditError                 base; the CLI prints its message, never a traceback
     ├── ConfigError            bad user input (config, catalog, CLI value): exit code 2
     ├── CollectionError        one AWS call failed; carries account, region, service, error class
-    ├── SnapshotError          a snapshot is missing, incomplete or unreadable
-    └── NotBuiltError          a command that exists but is not implemented yet: exit code 1
+    └── SnapshotError          a snapshot is missing, incomplete or unreadable
 """
 
 from __future__ import annotations
@@ -44,6 +43,3 @@ class CollectionError(AuditError):
 class SnapshotError(AuditError):
     """A snapshot cannot be found or read."""
 
-
-class NotBuiltError(AuditError):
-    """The command exists in the CLI but is not implemented yet."""

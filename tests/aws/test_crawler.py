@@ -15,6 +15,7 @@ from audit.analysis.units import build_units
 from audit.aws.crawler import crawl, crawl_command
 from audit.config import AccountsConfig
 from audit.errors import ConfigError
+from audit.options import CrawlOptions
 from audit.store.snapshots import open_snapshot
 
 STACK = {"Resources": {"Repo": {"Type": "AWS::ECR::Repository", "Properties": {"RepositoryName": "svc"}}}}
@@ -40,8 +41,8 @@ def two_accounts(account, new_account):
 
 def test_crawl_writes_every_table_with_managed_by(two_accounts, moto_url, tmp_path: Path) -> None:
     a, b = two_accounts
-    result = crawl(_config(moto_url, a, b), tmp_path, day="2026-01-02", services=["cloudformation", "ecr", "s3"],
-                   progress=False)
+    result = crawl(_config(moto_url, a, b), tmp_path, CrawlOptions(day="2026-01-02",
+                   services=("cloudformation", "ecr", "s3"), progress=False))
     assert (result.accounts_ok, result.accounts_partial, result.accounts_failed) == (2, 0, 0)
     snap = open_snapshot(result.snapshot_dir)
     repos = snap.table("ecr_repositories")
@@ -60,13 +61,13 @@ def test_crawl_writes_every_table_with_managed_by(two_accounts, moto_url, tmp_pa
 def test_any_executor_and_unknown_service(two_accounts, moto_url, tmp_path: Path) -> None:
     a, b = two_accounts
     with ThreadPoolExecutor(2) as pool:
-        result = crawl(_config(moto_url, a, b), tmp_path, day="2026-01-03", services=["ecr"], executor=pool,
-                       progress=False, accounts_only=[a.account_id])
+        result = crawl(_config(moto_url, a, b), tmp_path, CrawlOptions(day="2026-01-03", services=("ecr",), progress=False,
+                       accounts_only=(a.account_id,)), executor=pool)
     assert open_snapshot(result.snapshot_dir).table("accounts")["account_id"].tolist() == [a.account_id]
     with pytest.raises(ConfigError, match="unknown service"):
-        crawl(_config(moto_url, a), tmp_path, services=["nope"], progress=False)
+        crawl(_config(moto_url, a), tmp_path, CrawlOptions(services=("nope",), progress=False))
     with pytest.raises(ConfigError, match="unknown account"):
-        crawl(_config(moto_url, a), tmp_path, accounts_only=["nobody"], progress=False)
+        crawl(_config(moto_url, a), tmp_path, CrawlOptions(accounts_only=("nobody",), progress=False))
 
 
 def test_crawl_command_bad_config_exit_2(tmp_path: Path) -> None:
@@ -77,7 +78,7 @@ def test_crawl_command_bad_config_exit_2(tmp_path: Path) -> None:
     assert info.value.exit_code == 2 and not (tmp_path / "out").exists()
     for day in ("2026-1-5", "20260105"):
         with pytest.raises(ConfigError, match="--date") as info:
-            crawl_command(accounts_file=bad, out=tmp_path / "out", day=day)
+            crawl_command(accounts_file=bad, out=tmp_path / "out", options=CrawlOptions(day=day))
         assert info.value.exit_code == 2
 
 
@@ -106,7 +107,7 @@ def test_rich_progress_on_a_terminal(account, moto_url, tmp_path: Path, monkeypa
 
     screen = io.StringIO()
     monkeypatch.setattr(crawler, "console", Console(file=screen, force_terminal=True, width=100))
-    result = crawl(_config(moto_url, account), tmp_path, day="2026-01-04", services=["ecr"], progress=True)
+    result = crawl(_config(moto_url, account), tmp_path, CrawlOptions(day="2026-01-04", services=("ecr",), progress=True))
     assert result.accounts_ok == 1
     text = screen.getvalue()
     assert "crawl" in text and "1/1" in text and "errors: 0" in text
@@ -114,7 +115,7 @@ def test_rich_progress_on_a_terminal(account, moto_url, tmp_path: Path, monkeypa
 
 def test_unknown_profile_exits_2_with_nothing_written(account, moto_url, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="profile"):
-        crawl(_config(moto_url, account), tmp_path / "inv", profile="no-such-profile-xyz", progress=False)
+        crawl(_config(moto_url, account), tmp_path / "inv", CrawlOptions(profile="no-such-profile-xyz", progress=False))
     assert not (tmp_path / "inv").exists()
 
 
@@ -126,8 +127,8 @@ def test_process_pool_executor_runs_the_same_tasks(two_accounts, moto_url, tmp_p
 
     a, b = two_accounts
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
-        result = crawl(_config(moto_url, a, b), tmp_path, day="2026-01-07", services=["cloudformation", "ecr"],
-                       executor=pool, progress=False)
+        result = crawl(_config(moto_url, a, b), tmp_path, CrawlOptions(day="2026-01-07", services=("cloudformation", "ecr"),
+                       progress=False), executor=pool)
     assert result.accounts_ok == 2 and result.calls > 0
     repos = open_snapshot(result.snapshot_dir).table("ecr_repositories")
     assert sorted(repos["name"]) == ["manual-repo", "other-repo", "svc"]
@@ -137,19 +138,19 @@ def test_process_pool_executor_runs_the_same_tasks(two_accounts, moto_url, tmp_p
 def test_regions_all_discovers_enabled_regions(account, moto_url, tmp_path: Path) -> None:
     account.boto("ecr", "ap-southeast-2").create_repository(repositoryName="far-away")
     config = _config(moto_url, account)
-    result = crawl(config, tmp_path, day="2026-01-08", services=["ecr"], regions=["all"], progress=False)
+    result = crawl(config, tmp_path, CrawlOptions(day="2026-01-08", services=("ecr",), regions=("all",), progress=False))
     snap = open_snapshot(result.snapshot_dir)
     regions = list(snap.table("accounts")["regions"].iloc[0])
     assert {"eu-west-1", "us-east-1", "ap-southeast-2"} <= set(regions) and len(regions) > 10
     assert snap.table("ecr_repositories")["region"].tolist() == ["ap-southeast-2"]
     with pytest.raises(ConfigError, match="not a region"):
-        crawl(config, tmp_path, regions=["mars-1"], progress=False)
+        crawl(config, tmp_path, CrawlOptions(regions=("mars-1",), progress=False))
 
 
 def test_a_region_named_twice_is_crawled_once(account, moto_url, tmp_path: Path) -> None:
     account.boto("ecr").create_repository(repositoryName="once")
-    result = crawl(_config(moto_url, account), tmp_path, day="2026-01-09", services=["ecr"],
-                   regions=["eu-west-1", "eu-west-1"], progress=False)
+    result = crawl(_config(moto_url, account), tmp_path, CrawlOptions(day="2026-01-09", services=("ecr",),
+                   regions=("eu-west-1", "eu-west-1"), progress=False))
     snap = open_snapshot(result.snapshot_dir)
     assert list(snap.table("ecr_repositories")["name"]) == ["once"]
     assert list(snap.table("accounts")["regions"].iloc[0]) == ["eu-west-1"]

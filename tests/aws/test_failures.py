@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnec
 from audit.aws.crawler import crawl
 from audit.aws.failures import classify, error_row
 from audit.config import AccountsConfig
+from audit.options import CrawlOptions
 from audit.store.snapshots import open_snapshot
 
 
@@ -55,7 +56,7 @@ def test_unreachable_endpoint_fails_accounts_with_error_rows(tmp_path: Path, mot
                                                         "connect_timeout": 1, "read_timeout": 1}},
         "clients": [{"name": "a", "account_id": "000000000901"}, {"name": "b", "account_id": "000000000902"}],
     })
-    result = crawl(config, tmp_path, day="2026-01-06", services=["ecr"], progress=False)
+    result = crawl(config, tmp_path, CrawlOptions(day="2026-01-06", services=("ecr",), progress=False))
     assert (result.accounts_failed, result.errors) == (2, 2)
     errors = open_snapshot(result.snapshot_dir).table("errors")
     assert set(errors["error_class"]) == {"unreachable"} and set(errors["operation"]) == {"AssumeRole"}

@@ -28,6 +28,7 @@ from audit.aws.collectors import REGISTRY
 from audit.aws.crawler import CrawlResult, crawl
 from audit.config import load_accounts
 from audit.logs import _RedactFilter
+from audit.options import CrawlOptions
 from audit.store.schema import GLOBAL_TABLES, RESOURCE_TYPES, TABLES
 from audit.store.snapshots import open_snapshot
 
@@ -66,8 +67,8 @@ def fleet_crawl(fleet, tmp_path_factory) -> FleetCrawl:
     try:
         with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stderr(stderr):
             mp.setattr(aws_session.AwsContext, "assume", spying_assume)
-            result = crawl(load_accounts(fleet.accounts_file), inventory, day=DAY, endpoint_url=fleet.endpoint_url,
-                           workers=8, progress=True)
+            result = crawl(load_accounts(fleet.accounts_file), inventory, CrawlOptions(
+                day=DAY, endpoint_url=fleet.endpoint_url, workers=8, progress=True))
     finally:
         audit_log.removeHandler(handler)
         audit_log.setLevel(old_level)
@@ -182,8 +183,8 @@ def test_killed_crawl_resumes_to_the_same_snapshot(fleet, fleet_crawl, tmp_path)
     done_first = {p.name: p.stat().st_mtime_ns for p in staging.iterdir()}
     assert 0 < len(done_first) < len(fleet.expected)
     assert not (tmp_path / "snapshots" / DAY).exists()  # nothing half-published
-    resumed = crawl(load_accounts(fleet.accounts_file), tmp_path, day=DAY, endpoint_url=fleet.endpoint_url,
-                    resume=True, progress=False)
+    resumed = crawl(load_accounts(fleet.accounts_file), tmp_path, CrawlOptions(
+        day=DAY, endpoint_url=fleet.endpoint_url, resume=True, progress=False))
     manifest = open_snapshot(resumed.snapshot_dir).manifest["sections"]["crawl"]
     assert manifest["resumed"] is True and manifest["accounts_skipped"] == len(done_first)  # not redone
     expected, got = _frames(fleet_crawl.result.snapshot_dir), _frames(resumed.snapshot_dir)

@@ -93,9 +93,12 @@ def test_release_tags_are_classified_by_the_survey_calendar(fleet_snapshot):
 
 
 def test_the_unlisted_pipeline_source_is_reported(fleet_snapshot):
+    from audit.analysis.frames import load_inventory
+    from audit.analysis.links import link_repos
     from audit.demo.model import ORG, UNMATCHED_REPO
+    from audit.store.snapshots import open_snapshot
 
-    unmatched = _rows(fleet_snapshot.snapshot_dir, "unmatched_sources")
+    _, unmatched = link_repos(load_inventory(open_snapshot(fleet_snapshot.snapshot_dir)))
     assert f"{ORG}/{UNMATCHED_REPO}" in set(unmatched["source_repository"])
     listed = {f"{ORG}/{r}" for r in fleet_snapshot.fleet.model.repos}
     assert not listed & set(unmatched["source_repository"])

@@ -33,8 +33,9 @@ def handmade_inventory(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def handmade_report(handmade_inventory: Path, tmp_path_factory: pytest.TempPathFactory) -> BuiltReport:
     """All four notebooks executed by papermill on the hand-built inventory, exported and the backlog written."""
+    from audit.options import ReportOptions
     from audit.report.runner import build_report
 
     out = tmp_path_factory.mktemp("handmade-reports")
-    report = build_report(handmade_inventory, out, snapshot_date=DAY, top_n=3)
+    report = build_report(handmade_inventory, out, ReportOptions(snapshot_date=DAY, top_n=3))
     return BuiltReport(handmade_inventory, out, report)

@@ -7,8 +7,8 @@ import audit.report
 
 
 def test_report_exports() -> None:
-    assert audit.report.__all__ == ["NotebookError", "build_report", "export_report", "run_demo", "run_weekly",
-                                    "verify_offline", "write_backlog"]
+    assert audit.report.__all__ == ["NotebookError", "build_report", "export_report", "verify_offline",
+                                    "write_backlog"]
     for name in audit.report.__all__:
         assert callable(getattr(audit.report, name)), name
 

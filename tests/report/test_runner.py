@@ -9,6 +9,7 @@ import nbformat
 import pytest
 
 from audit.errors import AuditError
+from audit.options import ReportOptions
 from audit.report.runner import NOTEBOOKS, NotebookError, build_report, ensure_kernel, notebooks_dir
 
 from .conftest import DAY
@@ -45,11 +46,11 @@ def _broken_notebooks(tmp_path: Path, bad: str) -> Path:
 
 def test_failing_notebook_names_notebook_and_cell_and_keeps_old_report(handmade_inventory, tmp_path) -> None:
     out = tmp_path / "reports"
-    good = build_report(handmade_inventory, out, snapshot_date=DAY, top_n=3)
+    good = build_report(handmade_inventory, out, ReportOptions(snapshot_date=DAY, top_n=3))
     before = {p.name: p.read_bytes() for p in good.parent.iterdir()}
     broken = _broken_notebooks(tmp_path, "03_rank_work_items")
     with pytest.raises(NotebookError) as info:
-        build_report(handmade_inventory, out, snapshot_date=DAY, top_n=3, source_dir=broken)
+        build_report(handmade_inventory, out, ReportOptions(snapshot_date=DAY, top_n=3, notebooks_dir=broken))
     err = info.value
     assert err.exit_code == 1
     assert err.notebook == "03_rank_work_items" and err.cell == 5

@@ -1,4 +1,4 @@
-"""The weekly run on the demo fleet: analyze + notebooks + export + backlog, the CLI, and the demo command."""
+"""The weekly pipeline on the demo fleet: analyze + notebooks + export + backlog, the CLI, the demo command."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from audit.report.weekly import run_weekly
+from audit import pipeline
+from audit.options import WeeklyOptions
 
 from .browser import check_report
 
@@ -22,12 +23,14 @@ XSS = "<script>alert(1)</script>"
 
 @pytest.fixture(scope="module")
 def fleet_report(fleet_snapshot, tmp_path_factory) -> Path:
-    """run_weekly --skip-crawl on a private copy of the session fleet's crawled+scanned snapshot."""
+    """The weekly pipeline, skip_crawl, on a private copy of the session fleet's crawled+scanned snapshot."""
     inventory = tmp_path_factory.mktemp("weekly-inventory")
     shutil.copytree(fleet_snapshot.inventory / "snapshots", inventory / "snapshots")
     out = tmp_path_factory.mktemp("weekly-reports")
-    return run_weekly(fleet_snapshot.fleet.out, out, inventory_dir=inventory, skip_crawl=True,
-                      day=fleet_snapshot.snapshot_dir.name, top_n=5, progress=False)
+    inputs = pipeline.Inputs.load(fleet_snapshot.fleet.out)
+    options = WeeklyOptions.for_day(fleet_snapshot.snapshot_dir.name, config_dir=inputs.config_dir, top_n=5,
+                                    skip_crawl=True, progress=False)
+    return pipeline.weekly(inputs, inventory, out, options)
 
 
 def test_weekly_writes_report_backlog_and_notebooks(fleet_report, fleet_snapshot) -> None:
@@ -110,8 +113,9 @@ def test_bad_config_exits_2_and_writes_nothing(tmp_path, capsys) -> None:
 def test_skip_crawl_without_a_snapshot_is_a_clear_error(fleet, tmp_path) -> None:
     from audit.errors import SnapshotError
 
+    options = WeeklyOptions.for_day("2026-01-05", skip_crawl=True, progress=False)
     with pytest.raises(SnapshotError, match="--skip-crawl"):
-        run_weekly(fleet.out, tmp_path / "r", inventory_dir=tmp_path / "empty", skip_crawl=True, day="2026-01-05")
+        pipeline.weekly(pipeline.Inputs.load(fleet.out), tmp_path / "empty", tmp_path / "r", options)
 
 
 @pytest.mark.slow
@@ -143,24 +147,24 @@ def test_demo_command_end_to_end(tmp_path) -> None:
     assert runs[report.parent.name].max() > runs[last_week].max()
 
 
-def test_notebook_01_refreshes_the_inventory_on_its_own(fleet, tmp_path) -> None:
-    """Run by hand (refresh=True), notebook 01 crawls and scans the fleet itself, then shows coverage."""
+def test_notebook_01_only_reads_the_snapshot(fleet_snapshot, tmp_path) -> None:
+    """Run by hand on a crawled+scanned (not analysed) snapshot, notebook 01 shows its coverage and errors
+    and writes nothing: no notebook starts a crawl."""
     import nbformat
     import papermill as pm
 
     from audit.report.runner import notebooks_dir
 
     inventory = tmp_path / "inventory"
+    shutil.copytree(fleet_snapshot.inventory / "snapshots", inventory / "snapshots")
+    before = sorted(p.relative_to(inventory) for p in inventory.rglob("*"))
     out = tmp_path / "01.ipynb"
     pm.execute_notebook(str(notebooks_dir() / "01_refresh_inventory.ipynb"), str(out), kernel_name="python3",
                         progress_bar=False, cwd=str(tmp_path),
-                        parameters={"refresh": True, "config_dir": str(fleet.out), "inventory_dir": str(inventory),
-                                    "endpoint_url": fleet.endpoint_url})
-    snapshots = list((inventory / "snapshots").iterdir())
-    assert len(snapshots) == 1 and (snapshots[0] / "accounts.parquet").exists()
-    assert (snapshots[0] / "repos.parquet").exists()
+                        parameters={"config_dir": str(fleet_snapshot.fleet.out), "inventory_dir": str(inventory)})
+    assert sorted(p.relative_to(inventory) for p in inventory.rglob("*")) == before
     html = "".join(o.get("data", {}).get("text/html", "") for c in nbformat.read(str(out), as_version=4).cells
                    if c.cell_type == "code" for o in c.outputs)
     assert "partial, 1 failed." in html  # the fleet has exactly one account whose role cannot be assumed
-    assert all(account in html for account in fleet.account_ids)
+    assert all(account in html for account in fleet_snapshot.fleet.account_ids)
     assert "AssumeRole" in html  # the faulted account shows up in the errors table

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from audit.config import RepoEntry, ReposConfig
+from audit.options import ScanOptions
 from audit.repos.detectors import MAX_FILE_BYTES, line_safe
 from audit.repos.rules import RULES
 from audit.repos.scan import detect_path, scan_repos
@@ -40,7 +41,7 @@ def test_large_and_binary_files_are_not_read(tmp_path):
                                       "bin/template.yaml": b"AWSTemplateFormatVersion\0\x00\xff" * 10,
                                       "ok/template.yaml": "AWSTemplateFormatVersion: x\n"})
     result = scan_repos(ReposConfig(repositories=[RepoEntry(name="r", team="t", path=str(root))]),
-                        tmp_path / "inv", day="2026-03-02", progress=False)
+                        tmp_path / "inv", ScanOptions(day="2026-03-02", progress=False))
     con = open_duckdb(result.snapshot_dir)
     assert con.execute("SELECT skipped_count, status FROM repos").fetchone() == (2, "ok")
     notes = sorted(con.execute("SELECT error_class, error_code FROM errors").fetchall())
@@ -61,7 +62,7 @@ def test_symlink_out_of_the_repository_is_not_followed(tmp_path):
     assert "cloudformation" not in found["iac_tools"]
     # the same repository read from a bare clone: symlink blobs are never followed either
     result = scan_repos(ReposConfig(repositories=[RepoEntry(name="r", team="t", url=f"file://{root}")]),
-                        tmp_path / "inv", day="2026-03-02", progress=False, base_dir=tmp_path)
+                        tmp_path / "inv", ScanOptions(day="2026-03-02", progress=False, base_dir=tmp_path))
     con = open_duckdb(result.snapshot_dir)
     assert con.execute("SELECT count(*) FROM repo_traits WHERE value='cloudformation'").fetchone() == (0,)
     assert con.execute("SELECT status FROM repos").fetchone() == ("ok",)
@@ -70,7 +71,7 @@ def test_symlink_out_of_the_repository_is_not_followed(tmp_path):
 def test_invalid_utf8_is_read_with_replacement_and_noted(tmp_path):
     root = make_repo(tmp_path / "r", {"template.yaml": b"AWSTemplateFormatVersion: '\xff\xfe'\n"})
     result = scan_repos(ReposConfig(repositories=[RepoEntry(name="r", team="t", path=str(root))]),
-                        tmp_path / "inv", day="2026-03-02", progress=False)
+                        tmp_path / "inv", ScanOptions(day="2026-03-02", progress=False))
     con = open_duckdb(result.snapshot_dir)
     assert con.execute("SELECT error_class, error_code FROM errors").fetchall() == [
         ("invalid-content", "invalid-utf8")]
@@ -95,8 +96,8 @@ def test_empty_repositories(tmp_path, kind):
     root = make_repo(tmp_path / "r", {}, commit=(kind == "empty-commit"))
     entries = [RepoEntry(name="local", team="t", path=str(root)),
                RepoEntry(name="remote", team="t", url=f"file://{root}")]
-    result = scan_repos(ReposConfig(repositories=entries), tmp_path / "inv", day="2026-03-02",
-                        progress=False, base_dir=tmp_path)
+    result = scan_repos(ReposConfig(repositories=entries), tmp_path / "inv",
+                        ScanOptions(day="2026-03-02", progress=False, base_dir=tmp_path))
     con = open_duckdb(result.snapshot_dir)
     rows = dict(con.execute("SELECT repo, status FROM repos").fetchall())
     assert rows == {"local": "empty", "remote": "empty"}

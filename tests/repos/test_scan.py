@@ -1,4 +1,4 @@
-"""scan_repos into a snapshot (merged with the day's crawl), pipeline linking, the CLI commands."""
+"""scan_repos into a snapshot (merged with the day's crawl, which it leaves raw), the CLI commands."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from click.testing import CliRunner
 
+from audit.analysis.frames import load_inventory
+from audit.analysis.links import link_repos
 from audit.cli import cli
 from audit.config import RepoEntry, ReposConfig, SprintCalendar, Survey
+from audit.options import ScanOptions
 from audit.repos import scan as scan_mod
-from audit.repos.links import link_pipelines
 from audit.repos.scan import scan_repos
 from audit.store.snapshots import open_duckdb, open_snapshot, write_snapshot
 
@@ -58,7 +60,7 @@ def scanned(tmp_path_factory):
         "errors": [{"source": "crawl", "account_id": "111111111111", "error_class": "access-denied"}],
     }, {"started": "x"}, section="crawl")
     surveys = {"web": Survey(team="web", sprint=CALENDAR)}
-    result = scan_repos(config, out, day=DAY, workers=2, base_dir=tmp, progress=False, surveys=surveys)
+    result = scan_repos(config, out, ScanOptions(day=DAY, workers=2, base_dir=tmp, progress=False), surveys=surveys)
     return result, tmp
 
 
@@ -66,8 +68,10 @@ def test_scan_writes_tables_into_the_days_crawl_snapshot(scanned):
     result, _ = scanned
     assert (result.repos_ok, result.repos_failed) == (3, 1)
     snap = open_snapshot(result.snapshot_dir)
-    assert {"pipelines", "repos", "repo_traits", "repo_activity", "unmatched_sources"} <= set(snap.tables())
+    assert {"pipelines", "repos", "repo_traits", "repo_activity"} <= set(snap.tables())
+    assert "unmatched_sources" not in snap.tables()  # linking pipelines to repositories is analysis
     assert set(snap.manifest["sections"]) == {"crawl", "scan"}
+    assert snap.manifest["sections"]["scan"]["link_pipelines"] is True
     con = open_duckdb(snap)
     errors = con.execute("SELECT source, collector, error_class FROM errors ORDER BY source").fetchall()
     assert ("crawl", None, "access-denied") in errors  # the crawl's errors are kept
@@ -96,33 +100,30 @@ def test_git_signals_and_release_kinds(scanned):
     assert con.execute("SELECT follows_sprint_calendar FROM repos WHERE repo='billing-api'").fetchone()[0] is None
 
 
-def test_pipeline_sources_are_linked_and_unmatched_listed(scanned):
+def test_pipeline_sources_are_linked_by_the_analysis_and_unmatched_listed(scanned):
+    """The raw repos table keeps repos.yaml's clients; analysis.links adds the pipelines and their clients."""
     result, _ = scanned
-    con = open_duckdb(open_snapshot(result.snapshot_dir))
-    links = dict(con.execute("SELECT repo, pipeline_links FROM repos").fetchall())
+    snap = open_snapshot(result.snapshot_dir)
+    clients = {r: list(c) for r, c in zip(snap.table("repos")["repo"], snap.table("repos")["clients"], strict=True)}
+    assert clients["ingest"] == [] and clients["storefront-web"] == ["acme"]
+    linked, unmatched = link_repos(load_inventory(snap))
+    links = dict(zip(linked["repo"], linked["pipeline_links"], strict=True))
     assert list(links["storefront-web"]) == ["arn:aws:codepipeline:eu-west-1:111111111111:web-prod"]
     assert list(links["ingest"]) == ["arn:aws:codepipeline:eu-west-1:111111111111:ingest"]
-    clients = dict(con.execute("SELECT repo, clients FROM repos").fetchall())
+    clients = dict(zip(linked["repo"], linked["clients"], strict=True))
     assert list(clients["ingest"]) == ["acme"]  # learnt from the pipeline that builds it
     assert list(clients["billing-api"]) == []
-    unmatched = con.execute("SELECT pipeline_name, source_repository FROM unmatched_sources").fetchall()
-    assert unmatched == [("legacy", "legacy-monolith")]
-
-
-def test_link_matches_url_tail_and_org_repo():
-    entries = [RepoEntry(name="web", team="t", url="git@github.com:consultancy/storefront-web.git")]
-    links, unmatched = link_pipelines([_pipeline("p", "GitHub", "Consultancy/Storefront-Web"),
-                                       _pipeline("q", "CodeStarSourceConnection", "other/thing")], entries)
-    assert list(links) == ["web"] and [u["pipeline_name"] for u in unmatched] == ["q"]
+    assert list(zip(unmatched["pipeline_name"], unmatched["source_repository"], strict=True)) == [
+        ("legacy", "legacy-monolith")]
 
 
 def test_warm_scan_reuses_cached_detection(scanned, monkeypatch):
     _, tmp = scanned
     config = ReposConfig(repositories=[RepoEntry(name="w", team="web", url=f"file://{tmp}/src/storefront-web")])
-    first = scan_repos(config, tmp / "inv2", day=DAY, base_dir=tmp, progress=False)
+    first = scan_repos(config, tmp / "inv2", ScanOptions(day=DAY, base_dir=tmp, progress=False))
     calls = []
     monkeypatch.setattr(scan_mod.D, "detect", lambda *a, **k: calls.append(a) or pytest.fail("re-detected"))
-    second = scan_repos(config, tmp / "inv2", day=DAY, base_dir=tmp, progress=False)
+    second = scan_repos(config, tmp / "inv2", ScanOptions(day=DAY, base_dir=tmp, progress=False))
     assert first.repos_ok == second.repos_ok == 1 and not calls
     traits = open_snapshot(second.snapshot_dir).table("repo_traits")
     assert "ecs" in set(traits["value"])
@@ -136,7 +137,7 @@ def test_codecommit_discovery_failure_is_an_error_row(tmp_path, monkeypatch):
         "repositories": [{"name": "r", "team": "t", "path": str(root)}],
         "discover": {"codecommit": {"accounts": ["123456789012"], "regions": ["eu-west-1"]}}})
     # nothing listens on port 9: the discovery fails fast, is recorded, and the scan goes on
-    result = scan_repos(config, tmp_path / "inv", day=DAY, progress=False, endpoint_url="http://127.0.0.1:9")
+    result = scan_repos(config, tmp_path / "inv", ScanOptions(day=DAY, progress=False, endpoint_url="http://127.0.0.1:9"))
     errors = open_snapshot(result.snapshot_dir).table("errors")
     assert result.repos_ok == 1
     assert list(errors["collector"]) == ["codecommit"] and errors["error_class"][0] != ""
@@ -181,7 +182,7 @@ def test_commit_window_is_90_days(tmp_path):
 def test_credentials_in_urls_are_never_stored(tmp_path):
     config = ReposConfig(repositories=[
         RepoEntry(name="x", team="t", url="http://deploy:s3cr3t-token@127.0.0.1:9/x.git")])
-    result = scan_repos(config, tmp_path / "inv", day=DAY, progress=False, base_dir=tmp_path)
+    result = scan_repos(config, tmp_path / "inv", ScanOptions(day=DAY, progress=False, base_dir=tmp_path))
     snap = open_snapshot(result.snapshot_dir)
     assert snap.table("repos")["url"].tolist() == ["http://127.0.0.1:9/x.git"]
     errors = snap.table("errors")

@@ -24,15 +24,17 @@ from audit.analysis.catalog import Catalog, load_catalog
 from audit.analysis.delivery import delivery, deploy_events
 from audit.analysis.drift import drift
 from audit.analysis.frames import Inventory, load_inventory, table, to_table
+from audit.analysis.links import link_repos
 from audit.analysis.patterns import overlap, patterns, similarity, team_drift
 from audit.analysis.resources import resource_teams
 from audit.analysis.scoring import match_items, score_items
 from audit.analysis.units import build_units
 from audit.config import Survey, load_surveys
+from audit.options import AnalyzeOptions
 from audit.store.snapshots import Snapshot, open_duckdb, open_snapshot, previous_snapshot, write_analysis
 
 log = logging.getLogger(__name__)
-ANALYSIS_TABLES = ("units", "patterns", "overlap", "similarity", "team_drift", "baseline", "delivery", "ranking",
+ANALYSIS_TABLES = ("repo_links", "unmatched_sources", "units", "patterns", "overlap", "similarity", "team_drift", "baseline", "delivery", "ranking",
                    "drift")
 
 
@@ -48,10 +50,21 @@ def history_window_days(snapshot: Snapshot | None) -> float | None:
     return float(days) if isinstance(days, int | float) and days > 0 else None
 
 
+def links_pipelines(snapshot: Snapshot) -> bool:
+    """repos.yaml `discover.from_pipelines` as the scan recorded it (manifest `sections.scan`); default on."""
+    try:
+        scan = snapshot.manifest.get("sections", {}).get("scan", {})
+    except Exception:  # noqa: BLE001 - an unreadable manifest keeps the default
+        return True
+    return bool(scan.get("link_pipelines", True)) if isinstance(scan, dict) else True
+
+
 def compute_tables(inv: Inventory, catalog: Catalog, surveys: Mapping[str, Survey],
                    con: duckdb.DuckDBPyConnection, *, top_n: int = 10, seed: int = 7,
-                   window_days: float | None = None, timings: dict | None = None) -> dict[str, pd.DataFrame]:
-    """Units, patterns, overlap, similarity, team drift, baseline, delivery and ranking (no drift table)."""
+                   window_days: float | None = None, link_pipelines: bool = True,
+                   timings: dict | None = None) -> dict[str, pd.DataFrame]:
+    """Repository links, units, patterns, overlap, similarity, team drift, baseline, delivery and ranking
+    (no drift table)."""
     timings = {} if timings is None else timings
     t0 = time.perf_counter()
 
@@ -61,9 +74,12 @@ def compute_tables(inv: Inventory, catalog: Catalog, surveys: Mapping[str, Surve
         timings[name] = now - t0
         t0 = now
 
+    repo_links, unmatched = link_repos(inv, enabled=link_pipelines)
+    inv = {**inv, "repo_links": repo_links}
+    lap("links")
     units = build_units(inv)
     lap("units")
-    out = {"units": units, "patterns": patterns(units), "overlap": overlap(units),
+    out = {"repo_links": repo_links, "unmatched_sources": unmatched, "units": units, "patterns": patterns(units), "overlap": overlap(units),
            "similarity": similarity(units), "team_drift": team_drift(units)}
     lap("patterns")
     out["baseline"] = baseline(inv, units)
@@ -82,16 +98,21 @@ def compute_tables(inv: Inventory, catalog: Catalog, surveys: Mapping[str, Surve
     return out
 
 
-def analyze(snapshot: Snapshot, catalog_path: Path, surveys: dict[str, Survey], *, top_n: int = 10, seed: int = 7,
-            previous: Snapshot | None | Literal["auto"] = "auto", timings: dict | None = None
-            ) -> dict[str, pd.DataFrame]:
-    """Compute every analysis table of `snapshot`, write them to <snapshot>/analysis/, return them."""
+def analyze(snapshot: Snapshot, catalog_path: Path, surveys: Mapping[str, Survey],
+            options: AnalyzeOptions = AnalyzeOptions(), *, previous: Snapshot | None | Literal["auto"] = "auto",
+            timings: dict | None = None) -> dict[str, pd.DataFrame]:
+    """Compute every analysis table of `snapshot`, write them to <snapshot>/analysis/, return them.
+
+    Drift compares with `previous`: by default the snapshot before this one, None for none.
+    """
+    top_n, seed = options.top_n, options.seed
     catalog = load_catalog(catalog_path)
     inv = load_inventory(snapshot)
     con = open_duckdb(snapshot)
     try:
         out = compute_tables(inv, catalog, surveys, con, top_n=top_n, seed=seed,
-                             window_days=history_window_days(snapshot), timings=timings)
+                             window_days=history_window_days(snapshot), link_pipelines=links_pipelines(snapshot),
+                             timings=timings)
     finally:
         con.close()
     if previous == "auto":
@@ -115,15 +136,16 @@ def drift_since(previous: Snapshot | None, accounts: pd.DataFrame, current: Mapp
         con = open_duckdb(previous)
         try:
             prev = compute_tables(load_inventory(previous), catalog, surveys, con, top_n=top_n, seed=seed,
-                                  window_days=history_window_days(previous))
+                                  window_days=history_window_days(previous),
+                                  link_pipelines=links_pipelines(previous))
         finally:
             con.close()
         prev_units, prev_ranking = prev["units"], prev["ranking"]
     return drift(accounts, current["units"], current["ranking"], previous.table("accounts"), prev_units, prev_ranking)
 
 
-def analyze_command(snapshot: Path, catalog: Path, survey_dir: Path | None = None, top_n: int = 10,
-                    seed: int = 7) -> dict[str, pd.DataFrame]:
+def analyze_command(snapshot: Path, catalog: Path, options: AnalyzeOptions = AnalyzeOptions(),
+                    survey_dir: Path | None = None) -> dict[str, pd.DataFrame]:
     """CLI wrapper: open the snapshot, load the surveys (default: survey/ beside the catalog), analyse."""
     from audit.logs import console
 
@@ -133,7 +155,8 @@ def analyze_command(snapshot: Path, catalog: Path, survey_dir: Path | None = Non
         survey_dir = candidate if candidate.is_dir() else None
     surveys = load_surveys(survey_dir) if survey_dir else {}
     started = time.perf_counter()
-    out = analyze(snap, Path(catalog), surveys, top_n=top_n, seed=seed)
+    out = analyze(snap, Path(catalog), surveys, options)
+    top_n = options.top_n
     elapsed = time.perf_counter() - started
     summary = RichTable(title=f"Top work items, snapshot {snap.date}")
     for col in ("rank", "item", "clients", "units", "h/yr", "effort d", "ROI", f"top-{top_n}"):

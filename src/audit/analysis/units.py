@@ -2,7 +2,7 @@
 
 A unit is the thing a team ships. Joins (rules in docs/analysis.md):
 
-    pipeline -> repository   repos.pipeline_links holds the pipeline ARN, else the source action's
+    pipeline -> repository   repo_links.pipeline_links holds the pipeline ARN, else the source action's
                              repository id (org/name) ends in the repos.yaml name
     pipeline -> stack        pipelines.deploy_stack_names (CloudFormation deploy actions)
     pipeline -> resource     ECS / Beanstalk / S3 / CodeDeploy deploy actions name their target
@@ -49,7 +49,9 @@ class _Repos:
         self.team: dict[str, str | None] = dict(zip(repos["repo"], repos["team"], strict=True))
         self.url = dict(zip(repos["repo"], repos["url"], strict=True))
         self.clients = {r: as_list(c) for r, c in zip(repos["repo"], repos["clients"], strict=True)}
-        self.by_arn = {arn: r for r, links in zip(repos["repo"], repos["pipeline_links"], strict=True)
+        linked = table(inv, "repo_links")  # analysis.links, when it ran: pipeline ARNs and their clients
+        self.clients.update({r: as_list(c) for r, c in zip(linked["repo"], linked["clients"], strict=True)})
+        self.by_arn = {arn: r for r, links in zip(linked["repo"], linked["pipeline_links"], strict=True)
                        for arn in as_list(links)}
         self.by_name = {str(r).lower(): r for r in repos["repo"]}
         self.traits: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))

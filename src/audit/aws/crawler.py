@@ -22,13 +22,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from audit.aws.collectors import select
+from audit.aws.collectors import REGISTRY, select
 from audit.aws.managed import fill_managed_by, fill_rollback_alarms
 from audit.aws.session import GLOBAL, AwsSettings, Target, context_for, drop_context, forget_account
 from audit.aws.tasks import run_collector, start_account
 from audit.config import AccountsConfig, Client, load_accounts
 from audit.errors import ConfigError
 from audit.logs import console
+from audit.options import CrawlOptions
 from audit.store.snapshots import SnapshotWriter
 
 REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
@@ -120,20 +121,23 @@ class _Reporter:
             self.progress.stop()
 
 
-def crawl(config: AccountsConfig, out: Path, *, day: str | None = None, profile: str | None = None,
-          endpoint_url: str | None = None, workers: int | None = None, accounts_only: list[str] | None = None,
-          regions: list[str] | None = None, services: list[str] | None = None, resume: bool = False,
-          history_days: int | None = None, executor: Executor | None = None, progress: bool = True,
-          history_until: datetime | None = None) -> CrawlResult:
+def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOptions(), *,
+          executor: Executor | None = None) -> CrawlResult:
     """Crawl every selected account into OUT/snapshots/<day>/ (see module doc).
 
     History (executions, builds, deployments) covers `history_days` back from now, or up to
     `history_until` when a crawl must show the past as it was (the demo's last-week snapshot).
+    Any Executor runs the tasks (a Dask cluster's too); by default a thread pool of `workers`.
     """
+    o = options
+    profile, resume, history_until = o.profile, o.resume, o.history_until
+    accounts_only = list(o.accounts_only) if o.accounts_only else None
+    regions = list(o.regions) if o.regions else None
+    services = list(o.services) if o.services else None
     d = config.defaults
-    day = day or datetime.now(UTC).date().isoformat()
-    workers = workers or d.max_workers
-    settings = AwsSettings(profile=profile, endpoint_url=endpoint_url or config.endpoint_url,
+    day = o.day or datetime.now(UTC).date().isoformat()
+    workers = o.workers or d.max_workers
+    settings = AwsSettings(profile=profile, endpoint_url=o.endpoint_url or config.endpoint_url,
                            retry_mode=d.retry.mode, max_attempts=d.retry.max_attempts,
                            connect_timeout=d.retry.connect_timeout, read_timeout=d.retry.read_timeout,
                            max_pool_connections=workers, session_name=d.session_name)
@@ -146,14 +150,14 @@ def crawl(config: AccountsConfig, out: Path, *, day: str | None = None, profile:
     clients = _filter_accounts(clients, accounts_only)
     collectors = select(services)
     region_override = _check_regions(regions)
-    history = history_days or d.history_days
+    history = o.history_days or d.history_days
     since = (history_until or datetime.now(UTC)) - timedelta(days=history)
     context_for(settings, day)  # a bad --profile is a ConfigError now, before anything is written
     writer = SnapshotWriter(Path(out), day, resume=resume)
     started = datetime.now(UTC).isoformat(timespec="seconds")
     done_before = writer.done_accounts
     todo = deque(c for c in clients if c.account_id not in done_before)
-    reporter = _Reporter(len(todo), progress)
+    reporter = _Reporter(len(todo), o.progress)
     own_executor = executor is None
     pool = executor or ThreadPoolExecutor(max_workers=workers, thread_name_prefix="crawl")
     regional = [c for c in collectors if c.scope == "regional"]
@@ -239,19 +243,15 @@ def crawl(config: AccountsConfig, out: Path, *, day: str | None = None, profile:
     return result
 
 
-def crawl_command(accounts_file: Path, out: Path = Path("inventory"), profile: str | None = None,
-                  endpoint_url: str | None = None, workers: int | None = None,
-                  accounts_only: list[str] | None = None, regions: list[str] | None = None,
-                  services: list[str] | None = None, resume: bool = False, day: str | None = None,
-                  history_days: int | None = None, list_services: bool = False) -> CrawlResult | None:
+def crawl_command(accounts_file: Path, out: Path, options: CrawlOptions = CrawlOptions(),
+                  list_services: bool = False) -> CrawlResult | None:
     """`cicd-audit crawl`: exit 0 when the crawl finished (errors are data), ConfigError -> exit 2."""
     if list_services:
-        from audit.aws.collectors import REGISTRY
-
         for name, c in REGISTRY.items():
             print(f"{name:<16} {c.scope:<9} {', '.join(c.tables)}")
         return None
-    select(services)  # validate before touching anything
+    select(list(options.services) if options.services else None)  # validate before touching anything
+    day = options.day
     if day:
         try:
             if datetime.strptime(day, "%Y-%m-%d").date().isoformat() != day:  # 2026-1-5 parses too
@@ -259,9 +259,7 @@ def crawl_command(accounts_file: Path, out: Path = Path("inventory"), profile: s
         except ValueError:
             raise ConfigError(f"expected YYYY-MM-DD, got {day!r}", field="--date") from None
     config = load_accounts(accounts_file)
-    result = crawl(config, out, day=day, profile=profile, endpoint_url=endpoint_url, workers=workers,
-                   accounts_only=accounts_only, regions=regions, services=services, resume=resume,
-                   history_days=history_days)
+    result = crawl(config, out, options)
     console.print(f"crawl: {result.snapshot_dir} — accounts ok {result.accounts_ok}, partial "
                   f"{result.accounts_partial}, failed {result.accounts_failed}; {result.errors} errors, "
                   f"{result.calls} calls", highlight=False, markup=False)

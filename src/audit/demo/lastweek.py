@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
+from audit import pipeline
 from audit.demo.fleet import Fleet
 from audit.demo.model import ClientSpec
 from audit.demo.seed import Clients, act_as
+from audit.options import CrawlOptions, ScanOptions
+from audit.pipeline import Inputs
 
 
 @dataclass(frozen=True)
@@ -64,21 +67,16 @@ def add_approval_gate(fleet: Fleet, *, skip: str | None = None) -> str | None:
     return None
 
 
-def record_last_week(fleet: Fleet, inventory: Path, day: str, *, progress: bool = True) -> WeekOfChange:
-    """Crawl and scan the fleet as last week's snapshot, then apply this week's changes to it."""
-    from audit.aws.crawler import crawl
-    from audit.config import load_accounts, load_repos, load_surveys
-    from audit.repos.scan import scan_repos
-
+def record_last_week(fleet: Fleet, inputs: Inputs, inventory: Path, day: str, *,
+                     progress: bool = True) -> WeekOfChange:
+    """Crawl and scan the fleet as last week's snapshot (the weekly pipeline's own verbs, with last
+    week's date, without this week's client and with history up to then), then apply this week's changes."""
     last_week = week_before(day)
-    accounts = load_accounts(fleet.accounts_file)
     onboarded = newest_client(fleet)
-    only = [c.account_id for c in accounts.clients if onboarded is None or c.name != onboarded.name]
+    only = tuple(c.account_id for c in inputs.accounts.clients if onboarded is None or c.name != onboarded.name)
     end_of_last_week = datetime.combine(date.fromisoformat(last_week) + timedelta(days=1), time(), UTC)
-    crawl(accounts, inventory, day=last_week, endpoint_url=fleet.endpoint_url, accounts_only=only,
-          progress=progress, history_until=end_of_last_week)
-    if fleet.repos_file is not None:
-        scan_repos(load_repos(fleet.repos_file), inventory, day=last_week, base_dir=fleet.out,
-                   surveys=load_surveys(fleet.survey_dir), progress=progress)
+    pipeline.crawl(inputs, inventory, CrawlOptions(day=last_week, endpoint_url=fleet.endpoint_url, accounts_only=only,
+                                                   history_until=end_of_last_week, progress=progress))
+    pipeline.scan(inputs, inventory, ScanOptions(day=last_week, base_dir=fleet.out, progress=progress))
     gated = add_approval_gate(fleet, skip=onboarded.name if onboarded else None)
     return WeekOfChange(last_week, onboarded.name if onboarded else None, gated)

@@ -1,6 +1,7 @@
-"""The weekly report: papermill notebooks, the offline HTML export, the backlog export, the weekly run.
+"""The weekly report: papermill notebooks, the offline HTML export, the backlog export.
 
-    weekly.py    run_weekly / weekly_command / demo_command: the whole job
+It only reads snapshots and their analysis tables (the weekly run itself is audit.pipeline).
+
     runner.py    papermill, in this process, one kernel for the four notebooks; atomic reports/<date>/
     export.py    nbconvert with a small offline template: report.html, plotly.js inlined once
     backlog.py   backlog.csv (Jira), backlog.md (wiki), ranking.csv
@@ -17,7 +18,7 @@ from typing import Any
 
 _EXPORTS = {
     "NotebookError": "audit.report.runner", "build_report": "audit.report.runner",
-    "export_report": "audit.report.export", "run_demo": "audit.report.weekly", "run_weekly": "audit.report.weekly",
+    "export_report": "audit.report.export",
     "verify_offline": "audit.report.export", "write_backlog": "audit.report.backlog",
 }
 __all__ = sorted(_EXPORTS)

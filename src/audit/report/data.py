@@ -65,6 +65,15 @@ class ReportData:
             counts = {k: crawl.get(f"accounts_{k}", 0) for k in ("ok", "partial", "failed")}
         return {k: int(counts.get(k, 0)) for k in ("ok", "partial", "failed")}
 
+    def repos(self) -> pd.DataFrame:
+        """The scanned repositories with the clients the analysis linked (repo_links), else repos.yaml's."""
+        repos, linked = self.table("repos"), self.table("repo_links")
+        if len(repos) and len(linked):
+            clients = dict(zip(linked["repo"], linked["clients"], strict=True))
+            repos = repos.assign(clients=[clients.get(r, c) for r, c in zip(repos["repo"], repos["clients"],
+                                                                            strict=True)])
+        return repos
+
     def repo_status(self) -> dict[str, int]:
         repos = self.table("repos")
         counts = repos["status"].fillna("unknown").value_counts().to_dict() if len(repos) else {}

@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from audit.errors import AuditError
+from audit.options import KERNEL, ReportOptions
 
 log = logging.getLogger(__name__)
 
 NOTEBOOKS = ("01_refresh_inventory", "02_deployment_patterns", "03_rank_work_items", "04_lead_meeting_report")
 REPORT_NOTEBOOK = NOTEBOOKS[-1]
-KERNEL = "python3"
 CELL_TIMEOUT = 1800  # seconds per cell: a hung cell fails the run instead of blocking the weekly job
 
 
@@ -203,26 +203,26 @@ def _swap_in(staging: Path, final: Path) -> None:
         os.replace(staging, final)
 
 
-def build_report(inventory_dir: Path, out: Path, *, snapshot_date: str, config_dir: Path | None = None,
-                 top_n: int = 10, export_all: bool = False, source_dir: Path | None = None,
-                 kernel_name: str = KERNEL, shared_kernel: bool = True,
-                 timings: RunTimings | None = None, progress: bool = False) -> Path:
+def build_report(inventory_dir: Path, out: Path, options: ReportOptions, *,
+                 timings: RunTimings | None = None) -> Path:
     """Notebooks + report.html + backlog into out/<date>/, atomically; returns the report.html path."""
     from audit.report.backlog import write_backlog
     from audit.report.data import load
     from audit.report.export import export_report
 
+    o = options
+    snapshot_date, top_n, export_all = o.snapshot_date, o.top_n, o.export_all
     timings = timings or RunTimings()
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     final = out / snapshot_date
     staging = Path(tempfile.mkdtemp(prefix=f".tmp-{snapshot_date}-", dir=out))
     params = {"snapshot_date": snapshot_date, "inventory_dir": str(Path(inventory_dir).resolve()),
-              "config_dir": str(Path(config_dir or inventory_dir).resolve()), "output_dir": str(final),
+              "config_dir": str(Path(o.config_dir or inventory_dir).resolve()), "output_dir": str(final),
               "top_n": int(top_n), "export_all": bool(export_all)}
     try:
-        run_notebooks(params, staging, source_dir=source_dir, kernel_name=kernel_name,
-                      shared_kernel=shared_kernel, timings=timings, progress=progress)
+        run_notebooks(params, staging, source_dir=o.notebooks_dir, kernel_name=o.kernel_name,
+                      shared_kernel=o.shared_kernel, timings=timings, progress=o.progress)
         t0 = time.perf_counter()
         export_report(staging / f"{REPORT_NOTEBOOK}.ipynb", staging / "report.html",
                       title=f"CI/CD audit — {snapshot_date}", snapshot_date=snapshot_date)

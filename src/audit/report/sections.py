@@ -6,8 +6,6 @@ a `FigureView`), so notebooks hold no logic and the same sections are tested wit
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 from IPython.display import HTML
 
@@ -31,14 +29,8 @@ from audit.report.tables import (
 )
 
 
-def refresh_inventory(config_dir: str, inventory_dir: str, snapshot_date: str = "", *, refresh: bool = False,
-                      endpoint_url: str = "", profile: str = "", top_n: int = 10) -> ReportData:
-    """Crawl and scan again when `refresh` (notebook use); the weekly runner has already done it."""
-    if refresh:
-        from audit.report.weekly import refresh_inventory as _refresh
-
-        _refresh(Path(config_dir), Path(inventory_dir), day=snapshot_date or None,
-                 endpoint_url=endpoint_url or None, profile=profile or None)
+def load_inventory(inventory_dir: str, snapshot_date: str = "", *, top_n: int = 10) -> ReportData:
+    """The snapshot as crawled and scanned, analysed or not (notebook 01 shows its coverage and errors)."""
     return load(inventory_dir, snapshot_date, top_n=top_n, require_analysis=False)
 
 
@@ -263,7 +255,7 @@ def account_coverage(data: ReportData) -> HTML:
 
 
 def repo_coverage(data: ReportData) -> HTML:
-    df = data.table("repos")
+    df = data.repos()
     df = df.sort_values(["team", "repo"], kind="stable") if len(df) else df
     return html_table(df, {"team": "team", "repo": "repository", "status": "status", "clients": "clients",
                            "commits_90d": "commits (90 d)", "skipped_count": "files skipped"},
@@ -281,6 +273,9 @@ def errors(data: ReportData) -> HTML:
 
 
 def unmatched_sources(data: ReportData) -> HTML:
+    """Pipeline sources that match no scanned repository (found by the analysis)."""
+    if not data.analysed:
+        return html(paragraph("Not analysed yet: the analysis (cicd-audit analyze) links pipeline sources to repositories."))
     return html_table(data.table("unmatched_sources"),
                       {"client": "client", "pipeline_name": "pipeline", "source_provider": "provider",
                        "source_repository": "repository", "source_branch": "branch"},

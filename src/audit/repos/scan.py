@@ -3,7 +3,7 @@
 One repository = list its files, detect traits (detectors.py), read git signals (activity.py).
 Repositories run in parallel; a failing one becomes an `errors` row and the scan goes on. The
 tables are written with `write_snapshot(..., section="scan")`, which merges them into the day's
-crawl snapshot. Remote repositories are read from the bare clone cache (sources.py); a detection
+snapshot, before or after the crawl (linking pipelines to repositories is analysis: analysis/links.py). Remote repositories are read from the bare clone cache (sources.py); a detection
 result is cached per (tree, rule table) so an unchanged repository is not probed again.
 """
 
@@ -15,17 +15,17 @@ import logging
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from audit.config import RepoEntry, ReposConfig, Survey, load_repos, load_surveys
 from audit.logs import console, redact
+from audit.options import GIT_TIMEOUT, ScanOptions
 from audit.repos import activity
 from audit.repos import detectors as D
 from audit.repos import rules as R
-from audit.repos.links import link_pipelines
 from audit.repos.sources import (
     GitError,
     GitTree,
@@ -36,7 +36,7 @@ from audit.repos.sources import (
     resolve_rev,
     sync_clone,
 )
-from audit.store.snapshots import complete_snapshots, snapshots_dir, write_snapshot
+from audit.store.snapshots import snapshots_dir, write_snapshot
 
 log = logging.getLogger(__name__)
 MAX_NOTE_ROWS = 20
@@ -112,12 +112,12 @@ def _cached_detect(git_dir: Path, tree: GitTree, tree_oid: str) -> D.Detection:
 
 
 def scan_one(entry: RepoEntry, *, base_dir: Path, cache_dir: Path, surveys: dict[str, Survey],
-             now: datetime) -> RepoScan:
+             now: datetime, git_timeout: float = GIT_TIMEOUT) -> RepoScan:
     """Scan one repository; every failure is caught and returned as errors rows."""
     location = _location(entry, base_dir)
     row: dict[str, Any] = {"repo": entry.name, "team": entry.team, "url": public_url(entry.url or entry.path or ""),
                            "clients": list(entry.clients), "status": "failed", "file_count": 0,
-                           "skipped_count": 0, "pipeline_links": []}
+                           "skipped_count": 0}
     out = RepoScan(row)
     step = "open"
     try:
@@ -126,7 +126,7 @@ def scan_one(entry: RepoEntry, *, base_dir: Path, cache_dir: Path, surveys: dict
         if entry.url:
             step = "clone"
             fresh = not (cache_path(cache_dir, location) / "HEAD").exists()
-            git_dir, _ = sync_clone(location, cache_dir)
+            git_dir, _ = sync_clone(location, cache_dir, timeout=git_timeout)
         elif not Path(location).is_dir():
             out.errors.append(_error(entry, "open", "not-found", "FileNotFoundError", f"no directory {location}"))
             return out
@@ -186,57 +186,37 @@ def _history(entry: RepoEntry, git_dir: Path, head: str, survey: Survey | None, 
     out.repo.update(release_tags=len(kinds), follows_sprint_calendar=activity.follows_calendar(kinds))
 
 
-def _pipelines(out: Path, day: str) -> list[dict[str, Any]]:
-    """Pipelines of the day's snapshot, else of the latest complete one (empty when none)."""
-    snaps = complete_snapshots(out)
-    same = [s for s in snaps if s.date == day]
-    snap = same[0] if same else (snaps[-1] if snaps else None)
-    if snap is None or not (snap.path / "pipelines.parquet").exists():
-        return []
-    return snap.table("pipelines").to_dict("records")
+def scan_repos(config: ReposConfig, out: Path, options: ScanOptions = ScanOptions(), *,
+               surveys: dict[str, Survey] | None = None) -> ScanResult:
+    """Scan every repository of repos.yaml (plus discovered CodeCommit ones) into the day's snapshot.
 
-
-def scan_repos(config: ReposConfig, out: Path, *, day: str | None = None, workers: int | None = None,
-               cache_dir: Path | None = None, base_dir: Path | None = None, progress: bool = True,
-               surveys: dict[str, Survey] | None = None, endpoint_url: str | None = None,
-               profile: str | None = None) -> ScanResult:
-    """Scan every repository of repos.yaml (plus discovered CodeCommit ones) into the day's snapshot."""
+    `surveys` (team -> sprint calendar) decide which release tags are sprint-end.
+    """
     started = datetime.now(UTC)
-    day = day or started.date().isoformat()
-    base_dir = Path(base_dir or Path.cwd())
-    cache_dir = Path(cache_dir) if cache_dir else base_dir / config.cache_dir
+    day = options.day or started.date().isoformat()
+    base_dir = Path(options.base_dir or Path.cwd())
+    cache_dir = Path(options.cache_dir) if options.cache_dir else base_dir / config.cache_dir
     entries = list(config.repositories)
     errors: list[dict[str, Any]] = []
     if config.discover.codecommit is not None:
         from audit.repos.codecommit import discover
 
         found, cc_errors = discover(config.discover.codecommit, known={e.name for e in entries}, day=day,
-                                    endpoint_url=endpoint_url, profile=profile)
+                                    endpoint_url=options.endpoint_url, profile=options.profile)
         entries += found
         errors += cc_errors
-    results = _run(entries, workers or config.workers, progress, base_dir=base_dir, cache_dir=cache_dir,
-                   surveys=surveys or {}, now=started)
-    links: dict[str, list[str]] = {}
-    unmatched: list[dict[str, Any]] = []
-    client_of: dict[str, str] = {}
-    if config.discover.from_pipelines:
-        pipelines = _pipelines(Path(out), day)
-        links, unmatched = link_pipelines(pipelines, entries)
-        client_of = {p.get("arn") or p.get("name") or "": p.get("client") for p in pipelines}
+    results = _run(entries, options.workers or config.workers, options.progress, base_dir=base_dir,
+                   cache_dir=cache_dir, surveys=surveys or {}, now=started, git_timeout=options.git_timeout)
     tables: dict[str, list[dict[str, Any]]] = {"repos": [], "repo_traits": [], "repo_activity": [],
-                                                "unmatched_sources": unmatched, "errors": errors}
+                                                "errors": errors}
     for res in results:
-        res.repo["pipeline_links"] = links.get(res.repo["repo"], [])
-        # clients: from repos.yaml, plus those whose pipelines build this repository
-        deployed = {client_of.get(arn) for arn in res.repo["pipeline_links"]} - {None, ""}
-        res.repo["clients"] = sorted(set(res.repo["clients"]) | deployed)
         tables["repos"].append(res.repo)
         tables["repo_traits"] += res.traits
         tables["repo_activity"] += res.activity
         tables["errors"] += res.errors
     failed = sum(r.repo["status"] == "failed" for r in results)
     manifest = {"started": started.isoformat(timespec="seconds"), "repos": len(results), "repos_failed": failed,
-                "rules_version": RULES_VERSION}
+                "rules_version": RULES_VERSION, "link_pipelines": config.discover.from_pipelines}
     snapshots_dir(out).mkdir(parents=True, exist_ok=True)
     path = write_snapshot(out, day, tables, manifest, section="scan")
     return ScanResult(path, len(results) - failed, failed, len(tables["errors"]))
@@ -275,14 +255,14 @@ def _run(entries: list[RepoEntry], workers: int, progress: bool, **kw: Any) -> l
 # ---- CLI wrappers --------------------------------------------------------------------------------
 
 
-def scan_command(repos_file: Path, out: Path, workers: int | None = None, cache_dir: Path | None = None,
-                 day: str | None = None, survey_dir: Path | None = None) -> ScanResult:
+def scan_command(repos_file: Path, out: Path, options: ScanOptions = ScanOptions(),
+                 survey_dir: Path | None = None) -> ScanResult:
+    """`cicd-audit scan`: relative paths of repos.yaml resolve beside it, surveys default to survey/ there."""
     config = load_repos(repos_file)
     base = Path(repos_file).resolve().parent
     survey_dir = survey_dir or (base / "survey" if (base / "survey").is_dir() else None)
     surveys = load_surveys(survey_dir) if survey_dir else {}
-    result = scan_repos(config, Path(out), day=day, workers=workers, cache_dir=cache_dir, base_dir=base,
-                        surveys=surveys)
+    result = scan_repos(config, Path(out), replace(options, base_dir=base), surveys=surveys)
     console.print(f"scanned {result.repos_ok + result.repos_failed} repositories: {result.repos_ok} ok, "
                   f"{result.repos_failed} failed, {result.errors} error rows -> {result.snapshot_dir}",
                   highlight=False, soft_wrap=True)

@@ -20,9 +20,9 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from audit.options import GIT_TIMEOUT
 from audit.repos.detectors import MAX_FILE_BYTES, READ_BYTES, FileEntry
 
-GIT_TIMEOUT = float(os.environ.get("CICD_AUDIT_GIT_TIMEOUT", "300"))
 MAX_WALK_FILES = 200_000
 READ_CHUNK = 64
 MAX_WALK_DEPTH = 64

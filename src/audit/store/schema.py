@@ -283,11 +283,12 @@ _TABLE_LIST: list[Table] = [
     # ---- scan ----------------------------------------------------------------------------------
     Table("repos", "One row per team repository scanned.", (
         _c("repo", STR, "repository name (repos.yaml name)"), _c("team", STR),
-        _c("url", STR, "git URL or local path"), _c("clients", STRS, "clients it is deployed to, when known"),
+        _c("url", STR, "git URL or local path"),
+        _c("clients", STRS, "clients repos.yaml names (repo_links adds those whose pipelines build it)"),
         _c("default_branch", STR), _c("head_commit", STR),
         _c("last_commit_at", TS), _c("commits_90d", INT), _c("authors_90d", INT),
         _c("file_count", INT), _c("skipped_count", INT, "files skipped as hostile/huge/binary"),
-        _c("status", STR, "ok | empty | failed"), _c("pipeline_links", STRS, "pipeline ARNs whose source is this repo"),
+        _c("status", STR, "ok | empty | failed"),
         _c("release_tags", INT, "tags in the repository"),
         _c("follows_sprint_calendar", BOOL, ">= 75% of releases at sprint end (survey calendar); null = unknown"),
     ), "scan"),
@@ -300,11 +301,15 @@ _TABLE_LIST: list[Table] = [
         _c("repo", STR), _c("team", STR), _c("tag", STR), _c("commit", STR),
         _c("tagged_at", TS), _c("release_kind", STR, "sprint-end | hotfix | other"),
     ), "scan"),
-    Table("unmatched_sources", "Pipeline sources with no repository in repos.yaml.", (
+    # ---- analysis (derived, beside the snapshot in analysis/; see docs/analysis.md) -------------
+    Table("repo_links", "Each scanned repository linked to the pipelines whose source it is.", (
+        _c("repo", STR), _c("clients", STRS, "repos.yaml clients plus the clients of the linked pipelines"),
+        _c("pipeline_links", STRS, "pipeline ARNs whose source is this repo"),
+    ), "analysis"),
+    Table("unmatched_sources", "Pipeline sources with no scanned repository.", (
         _c("account_id", STR), _c("client", STR), _c("region", STR), _c("pipeline_name", STR),
         _c("source_provider", STR), _c("source_repository", STR), _c("source_branch", STR),
-    ), "scan"),
-    # ---- analysis (derived, beside the snapshot in analysis/; see docs/analysis.md) -------------
+    ), "analysis"),
     Table("units", "Deployable units joined from both sides, with their pattern fingerprint.", (
         _c("unit_id", STR, "stable id: account/region/kind/name, or repo/<repo>/<client>"),
         _c("account_id", STR), _c("client", STR), _c("region", STR),
