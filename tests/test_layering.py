@@ -32,10 +32,6 @@ DEMO_USERS = {"demo", "cli", "pipeline"}
 
 # (importer, imported) -> why it is still there. Shrinks to empty; delete an entry once it is gone.
 ALLOWED_LAYERING: dict[tuple[str, str], str] = {
-    ("audit.report.weekly", "audit.aws.crawler"): "the weekly run lives in report/; moves to audit.pipeline",
-    ("audit.report.weekly", "audit.repos.scan"): "the weekly run lives in report/; moves to audit.pipeline",
-    ("audit.report.weekly", "audit.demo.fleet"): "`cicd-audit demo` lives in report/; moves to audit.pipeline",
-    ("audit.report.weekly", "audit.demo.lastweek"): "`cicd-audit demo` lives in report/; moves to audit.pipeline",
 }
 # frozenset of the modules in one circle -> why
 ALLOWED_CIRCLES: dict[frozenset[str], str] = {
@@ -45,18 +41,12 @@ ALLOWED_CIRCLES: dict[frozenset[str], str] = {
 # (importer, imported) of an unexplained function-level import -> why
 ALLOWED_LOCAL: dict[tuple[str, str], str] = {
     ("audit.analysis.run", "audit.logs"): "no reason; move to the top",
-    ("audit.aws.crawler", "audit.aws.collectors"): "no reason; move to the top",
     ("audit.aws.crawler", "audit.aws.discover"): "no reason; move to the top",
-    ("audit.cli", "audit.config"): "the CLI imports its commands by strings; the pipeline work imports them directly",
-    ("audit.cli", "audit.logs"): "the CLI imports its commands by strings; the pipeline work imports them directly",
     ("audit.demo.backend_fixes", "audit.demo.model"): "TYPE_CHECKING only, to hide the seed circle",
     ("audit.demo.backend_fixes", "audit.demo.seed"): "TYPE_CHECKING only, to hide the seed circle",
     ("audit.demo.fleet", "audit.demo.gitrepos"): "no reason; move to the top",
     ("audit.demo.fleet", "audit.demo.history"): "no reason; move to the top",
     ("audit.demo.fleet", "audit.logs"): "no reason; move to the top",
-    ("audit.demo.lastweek", "audit.aws.crawler"): "a second copy of the weekly run; calls audit.pipeline instead",
-    ("audit.demo.lastweek", "audit.config"): "a second copy of the weekly run; calls audit.pipeline instead",
-    ("audit.demo.lastweek", "audit.repos.scan"): "a second copy of the weekly run; calls audit.pipeline instead",
     ("audit.demo.seed", "audit.demo.teams"): "hides the seed <-> teams circle; split the toolkit",
     ("audit.demo.teams", "audit.demo.model"): "no reason; move to the top",
     ("audit.report.runner", "audit.logs"): "no reason; move to the top",
@@ -64,14 +54,6 @@ ALLOWED_LOCAL: dict[tuple[str, str], str] = {
     ("audit.report.runner", "audit.report.data"): "no reason; move to the top",
     ("audit.report.runner", "audit.report.export"): "no reason; move to the top",
     ("audit.report.sections", "audit.report.backlog"): "no reason; move to the top",
-    ("audit.report.sections", "audit.report.weekly"): "a report section starts a crawl; the report only reads",
-    ("audit.report.weekly", "audit.analysis.catalog"): "the weekly run lives in report/; moves to audit.pipeline",
-    ("audit.report.weekly", "audit.analysis.run"): "the weekly run lives in report/; moves to audit.pipeline",
-    ("audit.report.weekly", "audit.aws.crawler"): "the weekly run lives in report/; moves to audit.pipeline",
-    ("audit.report.weekly", "audit.demo.fleet"): "the weekly run lives in report/; moves to audit.pipeline",
-    ("audit.report.weekly", "audit.demo.lastweek"): "the weekly run lives in report/; moves to audit.pipeline",
-    ("audit.report.weekly", "audit.logs"): "the weekly run lives in report/; moves to audit.pipeline",
-    ("audit.report.weekly", "audit.repos.scan"): "the weekly run lives in report/; moves to audit.pipeline",
     ("audit.repos.codecommit", "audit.aws.failures"): "CodeCommit listing outside the crawler; becomes a collector",
     ("audit.repos.codecommit", "audit.aws.session"): "CodeCommit listing outside the crawler; becomes a collector",
     ("audit.repos.scan", "audit.repos.codecommit"): "CodeCommit listing outside the crawler; becomes a collector",
