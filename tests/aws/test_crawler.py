@@ -165,8 +165,8 @@ def test_a_manual_function_named_like_a_stack_repository_stays_manual(account, m
                                                 "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
     account.boto("lambda").create_function(FunctionName="svc", Runtime="python3.12", Role=role, Handler="app.handler",
                                            Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18})
-    result = crawl(_config(moto_url, account), tmp_path, day="2026-01-10",
-                   services=["cloudformation", "ecr", "lambda"], progress=False)
+    result = crawl(_config(moto_url, account), tmp_path, CrawlOptions(day="2026-01-10",
+                   services=("cloudformation", "ecr", "lambda"), progress=False))
     snap = open_snapshot(result.snapshot_dir)
     (repo,) = snap.table("ecr_repositories").to_dict("records")
     (fn,) = snap.table("lambda_functions").to_dict("records")
