@@ -18,6 +18,7 @@ from audit._version import __version__
 from audit.analysis.run import analyze_command
 from audit.aws.crawler import crawl_command
 from audit.config import load_config_file
+from audit.config.accounts import endpoint_url_problem
 from audit.errors import AuditError
 from audit.logs import setup_logging
 from audit.options import AnalyzeOptions, CrawlOptions, ScanOptions, WeeklyOptions
@@ -31,9 +32,6 @@ def _csv(value: str | None) -> tuple[str, ...] | None:
 
 def _endpoint_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """Refuse a file:// or hostless endpoint before anything is written (botocore fails mid-crawl)."""
-    # imported here for start-up time: audit.config pulls in the store (pandas, pyarrow, duckdb)
-    from audit.config.accounts import endpoint_url_problem
-
     problem = endpoint_url_problem(value) if value is not None else None
     if problem:
         raise click.BadParameter(problem, ctx=ctx, param=param)
