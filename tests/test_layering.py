@@ -34,21 +34,11 @@ DEMO_USERS = {"demo", "cli", "pipeline"}
 ALLOWED_LAYERING: dict[tuple[str, str], str] = {
 }
 # frozenset of the modules in one circle -> why
-ALLOWED_CIRCLES: dict[frozenset[str], str] = {
-    frozenset({"audit.demo.backend_fixes", "audit.demo.seed", "audit.demo.teams"}):
-        "the seeding toolkit and the team seeders share seed.py; split them",
-}
+ALLOWED_CIRCLES: dict[frozenset[str], str] = {}
 # (importer, imported) of an unexplained function-level import -> why
 ALLOWED_LOCAL: dict[tuple[str, str], str] = {
     ("audit.analysis.run", "audit.logs"): "no reason; move to the top",
     ("audit.aws.crawler", "audit.aws.discover"): "no reason; move to the top",
-    ("audit.demo.backend_fixes", "audit.demo.model"): "TYPE_CHECKING only, to hide the seed circle",
-    ("audit.demo.backend_fixes", "audit.demo.seed"): "TYPE_CHECKING only, to hide the seed circle",
-    ("audit.demo.fleet", "audit.demo.gitrepos"): "no reason; move to the top",
-    ("audit.demo.fleet", "audit.demo.history"): "no reason; move to the top",
-    ("audit.demo.fleet", "audit.logs"): "no reason; move to the top",
-    ("audit.demo.seed", "audit.demo.teams"): "hides the seed <-> teams circle; split the toolkit",
-    ("audit.demo.teams", "audit.demo.model"): "no reason; move to the top",
     ("audit.report.runner", "audit.logs"): "no reason; move to the top",
     ("audit.report.runner", "audit.report.backlog"): "no reason; move to the top",
     ("audit.report.runner", "audit.report.data"): "no reason; move to the top",

@@ -11,13 +11,21 @@ from __future__ import annotations
 
 import zlib
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from moto.core.utils import utcnow
 
-if TYPE_CHECKING:
-    from audit.demo.model import FleetModel
-    from audit.demo.seed import Ctx
+from audit.demo.model import FleetModel
+
+
+class Ctx(Protocol):
+    """Where a fix applies: one fleet account and region (a seeding `seed.Ctx` is one)."""
+
+    @property
+    def acct(self) -> str: ...
+
+    @property
+    def region(self) -> str: ...
 
 
 def ecs_service(ctx: Ctx, cluster: str, service: str, *, launch_type: str, controller: str,

@@ -24,12 +24,16 @@ from typing import Any
 
 from audit.demo import backend_fixes, moto_patches
 from audit.demo.configs import copy_catalog, write_accounts, write_repos, write_surveys
+from audit.demo.gitrepos import generate_repos
+from audit.demo.history import seed_history
 from audit.demo.inject import FaultSpec, InjectStats, parse_faults
 from audit.demo.model import FleetModel, build_model
+from audit.demo.populate import seed_fleet
 from audit.demo.releases import RepoPlan, plan_releases
-from audit.demo.seed import GLOBAL, Seeded, seed_fleet
+from audit.demo.seed import GLOBAL, Seeded
 from audit.demo.server import Faults, FleetServer
 from audit.errors import ConfigError
+from audit.logs import console
 
 log = logging.getLogger(__name__)
 
@@ -194,8 +198,6 @@ def start_fleet(clients: int = 24, *, seed: int = 42, regions: tuple[str, ...] |
     repo_result = None
     repo_thread = None
     if repos:
-        from audit.demo.gitrepos import generate_repos
-
         box: dict[str, Any] = {}
 
         def _gen() -> None:
@@ -221,8 +223,6 @@ def start_fleet(clients: int = 24, *, seed: int = 42, regions: tuple[str, ...] |
                 raise box["error"]
             repo_result = box["result"]
         if history_weeks > 0:
-            from audit.demo.history import seed_history
-
             t = time.perf_counter()
             seed_history(model, seeded, weeks=history_weeks, plans=plans, now=now)
             timings["history"] = time.perf_counter() - t
@@ -255,8 +255,6 @@ def start_fleet(clients: int = 24, *, seed: int = 42, regions: tuple[str, ...] |
 def serve_command(clients: int = 24, regions: list[str] | None = None, port: int = 5000, out: Path = Path("fleet"),
                   seed: int = 42, latency_ms: int = 0, no_repos: bool = False, faults: str | None = None) -> None:
     """`cicd-audit fleet serve`: start, print how to crawl it, serve until Ctrl-C."""
-    from audit.logs import console
-
     regions = regions or ["eu-west-1", "us-east-1"]
     inject = parse_faults(faults) if faults else None  # a bad spec exits 2 before anything starts
     try:

@@ -1,7 +1,7 @@
 """The demo consultancy as plain data: clients, their accounts, teams, variants and baseline.
 
 Everything here is a pure function of (number of clients, seed, regions): no AWS, no clock. The
-seeding code (`seed.py`), the history (`history.py`), the git repositories (`gitrepos.py`) and the
+seeding code (`populate.py`), the history (`history.py`), the git repositories (`gitrepos.py`) and the
 config files all read this one description, so the fleet is the same for the same seed.
 
 The first four clients are fixed so that even a 4-client fleet covers all four teams, both faults,

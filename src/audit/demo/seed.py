@@ -1,4 +1,7 @@
-"""Seed the fleet into the moto server through boto3, counting every row the crawl should find.
+"""The seeding toolkit: create fleet resources in the moto server through boto3, counting every row.
+
+What each account gets is `baseline.py` (onboarding) and `teams.py` (the four teams); `populate.py`
+runs them over the accounts. This module only holds what they share.
 
 One botocore client per (service, region) is shared by all seeding threads (building clients per
 account would cost more CPU than the seeding itself); the target account travels in moto's
@@ -12,12 +15,9 @@ after the stack is created, so the crawler reads what a real account would retur
 
 from __future__ import annotations
 
-import contextlib
 import json
 import threading
 from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +25,7 @@ import boto3
 from botocore.config import Config
 
 from audit.demo import backend_fixes as fix
-from audit.demo.model import AUDIT_ROLE, TOOLING_ACCOUNT, ClientSpec, FleetModel
+from audit.demo.model import ClientSpec, FleetModel
 from audit.store.schema import CFN_TABLES, GLOBAL_TABLES
 
 GLOBAL = "global"
@@ -204,136 +204,8 @@ class Ctx:
                 self.c("iam").tag_role(RoleName=pid, Tags=tag_list(stack_tags))
 
 
-def seed_baseline(ctx: Ctx) -> None:
-    """The onboarding baseline: audit role always, the rest as the client's Baseline says."""
-    spec, b = ctx.spec, ctx.spec.baseline
-    ctx.role(AUDIT_ROLE, {"AWS": f"arn:aws:iam::{TOOLING_ACCOUNT}:root"}, "ops",
-             condition={"StringEquals": {"sts:ExternalId": "consultancy-audit"}},
-             description="Read-only audit role for cicd-audit")
-    if b.github_oidc:
-        iam = ctx.c("iam")
-        arn = iam.create_open_id_connect_provider(
-            Url="https://token.actions.githubusercontent.com", ClientIDList=["sts.amazonaws.com"],
-            ThumbprintList=["6938fd4d98bab03faadb97b34396831e3780aea1"],
-            Tags=tag_list(tags(spec, "ops")))["OpenIDConnectProviderArn"]
-        ctx.out.add("iam_oidc_providers", GLOBAL)
-        ctx.role("github-actions-deploy", {"Federated": arn}, "ops", condition={
-            "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
-            "StringLike": {"token.actions.githubusercontent.com:sub": "repo:consultancy/*:ref:refs/heads/main"}},
-            description="CI deploy role for GitHub Actions (OIDC)")
-    if b.artifacts_bucket:
-        ctx.bucket(artifacts_bucket(spec), "ops")
-    if b.ops_access_role:
-        ctx.role("ConsultancyOpsAccess", {"AWS": f"arn:aws:iam::{TOOLING_ACCOUNT}:root"}, "ops",
-                 description="Cross-account access for the consultancy's on-call engineers")
-    if b.alarms:
-        ctx.alarm("consultancy-root-login", "ops", namespace="CloudTrailMetrics", metric="RootLogin")
-        ctx.alarm("consultancy-pipeline-failed", "ops", namespace="AWS/CodePipeline", metric="FailedExecutions")
-        if "us-east-1" in ctx.model.regions:
-            ctx.alarm("consultancy-billing-estimate", "ops", namespace="AWS/Billing",
-                      metric="EstimatedCharges", region="us-east-1")
-    if b.cdk_bootstrap:
-        ctx.stack("CDKToolkit", cdk_bootstrap_template(spec), "ops")
-        ctx.stack(f"{spec.name}-monitoring", cdk_app_template(spec), "ops")
-    if spec.stackset:
-        seed_stackset(ctx)
 
 
 def artifacts_bucket(spec: ClientSpec) -> str:
     return f"{spec.name}-cicd-artifacts-{spec.account_id}"
 
-
-def cdk_bootstrap_template(spec: ClientSpec) -> dict[str, Any]:
-    qualifier = "hnb659fds"
-    return {
-        "Description": "This stack includes resources needed to deploy AWS CDK apps into this environment",
-        "Parameters": {"Qualifier": {"Type": "String", "Default": qualifier}},
-        "Resources": {
-            "StagingBucket": {"Type": "AWS::S3::Bucket", "Properties": {
-                "BucketName": f"cdk-{qualifier}-assets-{spec.account_id}-{spec.home_region}"}},
-            "CdkBootstrapVersion": {"Type": "AWS::SSM::Parameter", "Properties": {
-                "Name": f"/cdk-bootstrap/{qualifier}/version", "Type": "String", "Value": "21"}},
-        },
-        "Outputs": {"BootstrapVersion": {"Value": "21", "Description": "The version of the bootstrap resources"}},
-    }
-
-
-def cdk_app_template(spec: ClientSpec) -> dict[str, Any]:
-    """A small CDK app stack: CDKMetadata under its usual condition (moto cannot list that type)."""
-    return {
-        "Resources": {
-            "Dashboard9E4231ED": {"Type": "AWS::CloudWatch::Dashboard", "Properties": {
-                "DashboardName": f"{spec.name}-delivery", "DashboardBody": "{\"widgets\": []}"}},
-            "CDKMetadata": {"Type": "AWS::CDK::Metadata", "Properties": {
-                "Analytics": "v2:deflate64:H4sIAAAAAAAA/zPSMzIwMFAyUEwuT83NK0ktSk1RMDXSMzIwMFAyUEwuzsxL"},
-                "Metadata": {"aws:cdk:path": "MonitoringStack/CDKMetadata/Default"},
-                "Condition": "CDKMetadataAvailable"},
-        },
-        "Conditions": {"CDKMetadataAvailable": {"Fn::Equals": [{"Ref": "AWS::Region"}, "cn-northwest-1"]}},
-        "Parameters": {"BootstrapVersion": {"Type": "String", "Default": "21",
-                                            "Description": "Version of the CDK Bootstrap resources"}},
-    }
-
-
-def seed_stackset(ctx: Ctx) -> None:
-    """A self-managed StackSet deploying a break-glass role into the client's own account."""
-    cfn = ctx.c("cloudformation")
-    template = {"Resources": {"BreakGlassRole": {"Type": "AWS::IAM::Role", "Properties": {
-        "RoleName": "ConsultancyBreakGlass",
-        "AssumeRolePolicyDocument": json.loads(trust({"AWS": f"arn:aws:iam::{TOOLING_ACCOUNT}:root"}))}}}}
-    cfn.create_stack_set(StackSetName="consultancy-baseline-roles", TemplateBody=json.dumps(template),
-                         PermissionModel="SELF_MANAGED", Capabilities=["CAPABILITY_NAMED_IAM"],
-                         Description="Baseline roles rolled out by StackSets",
-                         Tags=tag_list(tags(ctx.spec, "ops")))
-    ctx.out.add("stacksets", ctx.region)
-    cfn.create_stack_instances(StackSetName="consultancy-baseline-roles", Accounts=[ctx.acct],
-                               Regions=[ctx.region])
-    ctx.out.add("stacks", ctx.region)
-    ctx.out.add("stack_resources", ctx.region)
-    ctx.out.add("iam_roles", GLOBAL)
-    ctx.c("iam").tag_role(RoleName="ConsultancyBreakGlass", Tags=tag_list(tags(ctx.spec, "ops")))
-    fix.stackset_instance_tags(ctx, "consultancy-baseline-roles", tags(ctx.spec, "ops"))
-
-
-def seed_fleet(endpoint_url: str, model: FleetModel, *, workers: int = 8,
-               seeders: list[Callable[[Ctx], None]] | None = None) -> dict[str, Seeded]:
-    """Seed every client account in parallel; returns what was created per account."""
-    from audit.demo.teams import seed_data, seed_java, seed_ops, seed_web
-
-    clients = Clients(endpoint_url)
-    steps = seeders or [seed_baseline, seed_web, seed_data, seed_java, seed_ops]
-
-    def one(spec: ClientSpec) -> Seeded:
-        act_as(spec.account_id)
-        ctx = Ctx(spec=spec, model=model, clients=clients, out=Seeded(spec.account_id, spec.name))
-        for step in steps:
-            step(ctx)
-        return ctx.out
-
-    warm_up(clients, model)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fleet-seed") as pool:
-        results = list(pool.map(one, model.clients))
-    return {r.account_id: r for r in results}
-
-
-def warm_up(clients: Clients, model: FleetModel) -> None:
-    """Make moto load each service once, before the accounts race for it."""
-    region = model.regions[0]
-    calls: list[tuple[str, Callable[[Any], Any]]] = [
-        ("iam", lambda c: c.list_roles()), ("s3", lambda c: c.list_buckets()),
-        ("cloudformation", lambda c: c.list_stacks()), ("codebuild", lambda c: c.list_projects()),
-        ("codepipeline", lambda c: c.list_pipelines()), ("ecs", lambda c: c.list_clusters()),
-        ("lambda", lambda c: c.list_functions()), ("ecr", lambda c: c.describe_repositories()),
-        ("codedeploy", lambda c: c.list_applications()), ("cloudwatch", lambda c: c.describe_alarms()),
-        ("elasticbeanstalk", lambda c: c.describe_applications()),
-        ("autoscaling", lambda c: c.describe_auto_scaling_groups()),
-        ("ec2", lambda c: c.describe_launch_templates()), ("cloudfront", lambda c: c.list_distributions()),
-        ("apigateway", lambda c: c.get_rest_apis()), ("apigatewayv2", lambda c: c.get_apis()),
-        ("codecommit", lambda c: c.get_repository(repositoryName="warm-up")),
-    ]
-
-    # Sequential: loading is CPU-bound under the GIL, so threads only add contention.
-    act_as(TOOLING_ACCOUNT)
-    for service, call in calls:
-        with contextlib.suppress(Exception):  # warming only; errors are expected (e.g. missing repo)
-            call(clients(service, region))

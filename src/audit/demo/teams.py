@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from audit.demo import backend_fixes as fix
-from audit.demo.model import ORG, UNMATCHED_REPO, XSS, ClientSpec
+from audit.demo.model import ORG, UNMATCHED_REPO, XSS, XSS_NAME, ClientSpec
 from audit.demo.seed import GLOBAL, Ctx, PipelineSeed, artifacts_bucket, tag_list, tags
 
 NODE_IMAGE = "aws/codebuild/standard:7.0"
@@ -368,7 +368,6 @@ def seed_ops(ctx: Ctx) -> None:
     if not ctx.spec.ops:
         return
     spec = ctx.spec
-    from audit.demo.model import XSS_NAME
 
     site = ctx.bucket(f"{spec.name}-www-{spec.account_id}", "ops", website=True)
     origin = f"{site}.s3-website-{ctx.region}.amazonaws.com"
