@@ -2,7 +2,7 @@
 
 Rooms are the first name under `audit` (`audit.analysis.units` lives in `analysis`). The contract:
 
-    store      imports only the ground floor (errors, logs, _version, calendar, names, yamlfile)
+    store      imports only the ground floor (errors, logs, _version, sprints, names, yamlfile)
     analysis   imports no aws, repos, demo, report, pipeline or cli
     report     imports no aws, repos, demo, pipeline or cli
     demo       is imported only by the CLI, the pipeline and demo itself (and tests)
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src"
-GROUND = {"errors", "logs", "_version", "calendar", "names", "yamlfile"}
+GROUND = {"errors", "logs", "_version", "sprints", "names", "yamlfile"}
 FORBIDDEN = {
     "analysis": {"aws", "repos", "demo", "report", "pipeline", "cli"},
     "report": {"aws", "repos", "demo", "pipeline", "cli"},

@@ -49,10 +49,12 @@ def test_sprint_window_without_release_weekday():
     from audit.config import SprintCalendar, Survey
 
     s = {"t": Survey(team="t", sprint=SprintCalendar(length_days=14, anchor="2026-01-05"))}
-    times = pd.Series(pd.to_datetime(["2026-01-16", "2026-01-17", "2026-01-18", "2026-01-19"], utc=True))
-    flags = sprint_end_flags(times, pd.Series(["t", "t", "t", "other"]), s)
-    # last 3 days of the sprint (Jan 16-18) are sprint-end; a team without a calendar is unknown
-    assert flags.tolist()[:3] == [True, True, True] and pd.isna(flags[3])
+    times = pd.Series(pd.to_datetime(["2026-01-15", "2026-01-16", "2026-01-17", "2026-01-18", "2026-01-19",
+                                      "2026-01-20", "2026-01-21", "2026-01-19"], utc=True))
+    flags = sprint_end_flags(times, pd.Series(["t"] * 7 + ["other"]), s)
+    # the last 3 days of the sprint (Jan 16-18) and the first 2 of the next (Jan 19-20) are sprint-end;
+    # a team without a calendar is unknown
+    assert flags.tolist()[:7] == [False, True, True, True, True, True, False] and pd.isna(flags[7])
 
 
 def test_rollback_restores_and_tag_time_gives_lead_time():

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-import pytest
-
 from audit.config import SprintCalendar
-from audit.repos.activity import follows_calendar, release_kind, sprint_end_distance
+from audit.repos.activity import follows_calendar, release_kind
 
 CAL = SprintCalendar(length_days=14, anchor=date(2026, 1, 5))  # Mon; sprints end on Sundays Jan 18, Feb 1
 
@@ -16,17 +14,12 @@ def _at(day: str) -> datetime:
     return datetime.fromisoformat(day + "T12:00:00").replace(tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("day", "distance"), [("2026-01-18", 0), ("2026-01-19", 1), ("2026-01-16", 2),
-                                               ("2026-01-11", 7), ("2025-12-21", 0)])
-def test_distance_to_sprint_end(day, distance):
-    assert sprint_end_distance(date.fromisoformat(day), CAL) == distance
-
-
 def test_release_kinds():
     assert release_kind("v1.2.0", _at("2026-01-17"), CAL) == "sprint-end"
     assert release_kind("v1.2.1", _at("2026-01-10"), CAL) == "hotfix"  # off-cycle
     assert release_kind("hotfix-login", _at("2026-01-18"), CAL) == "hotfix"  # named as one
     assert release_kind("v1.2.0", _at("2026-01-10"), None) == "other"  # no calendar: unknown
+    assert release_kind("v1.3.0", _at("2026-01-20"), CAL) == "sprint-end"  # day 2 of the next sprint
     thursday = SprintCalendar(length_days=14, anchor=date(2026, 1, 5), release_weekday="thu")
     assert release_kind("v2", _at("2026-01-15"), thursday) == "sprint-end"  # release day, last week
     assert release_kind("v2", _at("2026-01-08"), thursday) == "hotfix"  # a thursday in week one

@@ -9,6 +9,7 @@ builds outside any pipeline whose project belongs to a unit's stack. Metrics (DO
     time_to_restore_hours   failed deploy -> next succeeded deploy of the same unit, mean
     lead_time_hours         source revision (commit) time -> succeeded deploy end, mean, where known
     sprint_end_share        succeeded deploys in the team's sprint release window / all succeeded
+                            (the window: `audit.sprints`, the same rule as release tags)
 
 Missing data is null ("unknown"): a unit with no history source, an account whose crawl failed or
 whose history collector errored, a team without a sprint calendar. Never a fake zero.
@@ -23,10 +24,10 @@ import pandas as pd
 
 from audit.analysis.frames import Inventory, as_list, conform, objectify, table
 from audit.config import Survey
+from audit.sprints import is_sprint_end
 
 OK, FAILED = "Succeeded", "Failed"
 HISTORY_COLLECTORS = ("codepipeline", "codedeploy", "codebuild")
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _EVENT_COLS = ["unit_id", "account_id", "client", "team", "time", "ok", "revision_time", "deploy"]
 
 
@@ -133,27 +134,14 @@ def deploy_events(inv: Inventory, units: pd.DataFrame) -> pd.DataFrame:
 
 
 def sprint_end_flags(times: pd.Series, teams: pd.Series, surveys: Mapping[str, Survey]) -> pd.Series:
-    """True if a deploy falls in its team's sprint release window, False if off-cycle, NA if no calendar.
-
-    Window: with `release_weekday`, that weekday or the day after within the sprint's final 7 days;
-    without it, the sprint's final 3 days.
-    """
+    """True if a deploy falls in its team's sprint release window (`audit.sprints`), False if off-cycle,
+    NA if the team has no calendar."""
     out = pd.Series(pd.NA, index=times.index, dtype="boolean")
-    days = times.dt.tz_convert("UTC").dt.tz_localize(None).dt.normalize()
+    days = times.dt.tz_convert("UTC").dt.date
     for team, survey in surveys.items():
         mask = (teams == team).to_numpy()
-        if not mask.any():
-            continue
-        cal = survey.sprint
-        d = days[mask]
-        idx = ((d - pd.Timestamp(cal.anchor)).dt.days % cal.length_days).to_numpy()
-        if cal.release_weekday:
-            wd = WEEKDAYS.index(cal.release_weekday)
-            weekday = d.dt.weekday.to_numpy()
-            flag = (idx >= cal.length_days - 7) & ((weekday == wd) | (weekday == (wd + 1) % 7))
-        else:
-            flag = idx >= cal.length_days - 3
-        out[mask] = flag
+        if mask.any():
+            out[mask] = [is_sprint_end(day, survey.sprint) for day in days[mask]]
     return out
 
 

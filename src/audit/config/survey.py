@@ -11,13 +11,14 @@ from pydantic import Field
 
 from audit.config.base import Model, Name, load_model
 from audit.errors import ConfigError
+from audit.sprints import Weekday
 from audit.yamlfile import load_yaml
 
 
 class SprintCalendar(Model):
     length_days: int = Field(14, ge=1, le=56)
     anchor: date = Field(description="first day of any sprint; sprints repeat every length_days")
-    release_weekday: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] | None = None
+    release_weekday: Weekday | None = None  # sprint-end vs off-cycle: audit.sprints
 
 
 class ManualStep(Model):

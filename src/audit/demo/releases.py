@@ -16,8 +16,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from audit.demo.configs import SPRINTS
 from audit.demo.model import ALL_REPOS, REPO_TEAM, UNMATCHED_REPO, FleetModel
+from audit.sprints import WEEKDAYS
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Chance that a sprint has a hotfix, per team (matches the surveys' hotfixes_per_month roughly).
 HOTFIX_RATE = {"web": 0.9, "data": 0.5, "java": 0.7, "ops": 0.25}
 # Days of a (Monday-anchored) sprint a hotfix may land on: Wed, Thu, Fri of week 1, Mon of week 2.

@@ -1,25 +1,24 @@
 """Delivery signals from git history: recent commits and authors, release tags and their kind.
 
-A release tag is classified against the team's sprint calendar (survey `sprint:`): a tag within
-SPRINT_END_SLACK_DAYS of a sprint's last day (or on the team's release weekday in the sprint's
-last week) is a `sprint-end` release; a tag named like a hotfix, or cut off-cycle, is a
-`hotfix`; without a calendar the kind is `other` (unknown, not guessed).
+A release tag is classified against the team's sprint calendar (survey `sprint:`) by the one rule
+of `audit.sprints` (the analysis classifies deploys with it too): a tag in a sprint's release
+window is a `sprint-end` release; a tag named like a hotfix, or cut off-cycle, is a `hotfix`;
+without a calendar the kind is `other` (unknown, not guessed).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from audit.config import SprintCalendar
 from audit.repos.sources import git
+from audit.sprints import is_sprint_end
 
-SPRINT_END_SLACK_DAYS = 2
 FOLLOWS_CALENDAR_SHARE = 0.75
 HOTFIX_NAME = re.compile(r"(?i)hot-?fix|patch-|emergency")
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @dataclass(frozen=True)
@@ -57,25 +56,12 @@ def tags(git_dir: Path) -> list[tuple[str, str, datetime | None]]:
     return out
 
 
-def sprint_end_distance(day: date, calendar: SprintCalendar) -> int:
-    """Days between `day` and the nearest last day of a sprint."""
-    pos = (day - calendar.anchor).days % calendar.length_days
-    return min(abs(pos - (calendar.length_days - 1)), pos + 1)
-
-
 def release_kind(tag: str, tagged_at: datetime | None, calendar: SprintCalendar | None) -> str:
     if HOTFIX_NAME.search(tag):
         return "hotfix"
     if calendar is None or tagged_at is None:
         return "other"
-    day = tagged_at.date()
-    if sprint_end_distance(day, calendar) <= SPRINT_END_SLACK_DAYS:
-        return "sprint-end"
-    if calendar.release_weekday and WEEKDAYS[day.weekday()] == calendar.release_weekday:
-        pos = (day - calendar.anchor).days % calendar.length_days
-        if pos >= calendar.length_days - 7:
-            return "sprint-end"
-    return "hotfix"
+    return "sprint-end" if is_sprint_end(tagged_at.astimezone(UTC).date(), calendar) else "hotfix"
 
 
 def follows_calendar(kinds: list[str]) -> bool | None:
