@@ -17,8 +17,8 @@ from pathlib import Path
 
 import yaml
 
-from audit.repos.rules import FAMILIES
 from audit.repos.scan import detect_path
+from audit.store.schema import TRAIT_FAMILIES as FAMILIES
 
 
 def rebuild(corpus_repo: Path, into: Path) -> Path:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import subprocess
 from datetime import UTC, datetime, timedelta
 
-from audit.demo.repo_files import FAMILIES, TRAITS
+from audit.demo.repo_files import TRAITS
+from audit.store.schema import TRAIT_FAMILIES as FAMILIES
 
 VOCABULARY = {
     "languages": "python javascript typescript java kotlin go csharp ruby php rust scala",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from audit.demo import repo_files
-from audit.repos.rules import FAMILIES
 from audit.repos.scan import detect_path
+from audit.store.schema import TRAIT_FAMILIES as FAMILIES
 
 from .conftest import make_repo
 

@@ -6,6 +6,7 @@ import pytest
 
 from audit.repos import rules as R
 from audit.repos.scan import detect_path
+from audit.store.schema import TRAIT_FAMILIES
 
 SAM = """AWSTemplateFormatVersion: '2010-09-09'
 Transform: AWS::Serverless-2016-10-31
@@ -181,6 +182,7 @@ def test_sam_template_is_not_also_plain_cloudformation(repo_factory):
 
 
 def test_rule_table_uses_only_the_vocabulary():
+    assert tuple(R.VOCABULARY) == TRAIT_FAMILIES
     for rule in R.RULES:
         assert rule.value in R.VOCABULARY[rule.family], rule
     for family, value, _ in R.PROGRAM_RULES:

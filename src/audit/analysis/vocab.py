@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from audit.names import REGION_IN_TEXT
+
 SOURCE = {
     "codestarsourceconnection": "github", "github": "github", "codecommit": "codecommit", "s3": "s3",
     "ecr": "ecr", "bitbucket": "bitbucket", "gitlab": "gitlab",
@@ -93,8 +95,6 @@ def family(artifact: str, target: str) -> str:
 
 
 _ACCOUNT = re.compile(r"\d{12}")
-_REGION = re.compile(r"(?<![a-z])(?:us|eu|ap|sa|ca|me|af|il|mx)(?:-gov)?-"
-                     r"(?:north|south|east|west|central|northeast|southeast|northwest|southwest)-\d(?!\d)")
 _HASHY = re.compile(r"(?<![a-z0-9])[0-9a-f]{8,}(?![a-z0-9])|(?<![a-z0-9])\d+")
 
 
@@ -108,7 +108,7 @@ def normalise_name(name: str | None, client: str | None = None, account_id: str 
     if text(account_id):
         out = out.replace(account_id, "{account}")
     out = _ACCOUNT.sub("{account}", out)
-    out = _REGION.sub("{region}", out)
+    out = REGION_IN_TEXT.sub("{region}", out)
     if text(client):
         low = client.lower()
         variants = {low, low.replace("-", ""), low.replace("-", "_"), low.split("-")[0]}

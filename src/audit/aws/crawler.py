@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import sys
 import time
 from collections import deque
@@ -29,10 +28,9 @@ from audit.aws.tasks import run_collector, start_account
 from audit.config import AccountsConfig, Client, load_accounts
 from audit.errors import ConfigError
 from audit.logs import console
+from audit.names import REGION
 from audit.options import CrawlOptions
 from audit.store.snapshots import SnapshotWriter
-
-REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 
 
 @dataclass

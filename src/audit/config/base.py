@@ -12,12 +12,13 @@ from typing import Annotated, Any, TypeVar
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
 from audit.errors import ConfigError
+from audit.names import REGION_PATTERN
 from audit.yamlfile import LocatedYaml, dotted, load_yaml
 
 # field types several kinds share
 AccountId = Annotated[str, StringConstraints(pattern=r"^\d{12}$")]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\- ]*$")]
-Region = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")]
+Region = Annotated[str, StringConstraints(pattern=REGION_PATTERN)]
 
 
 class Model(BaseModel):

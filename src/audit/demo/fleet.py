@@ -11,7 +11,6 @@ starting a fleet resets moto's state.
 from __future__ import annotations
 
 import logging
-import re
 import signal
 import threading
 import time
@@ -34,6 +33,7 @@ from audit.demo.seed import GLOBAL, Seeded
 from audit.demo.server import Faults, FleetServer
 from audit.errors import ConfigError
 from audit.logs import console
+from audit.names import REGION
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,6 @@ SERVICE_TABLES = {
     "codebuild": ("codebuild_projects", "codebuild_builds"),
 }
 
-_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")  # as audit.config.Region
 _running_lock = threading.Lock()
 _running: list[Fleet] = []
 
@@ -181,7 +180,7 @@ def start_fleet(clients: int = 24, *, seed: int = 42, regions: tuple[str, ...] |
                 latency_ms: float = 0, out: Path, port: int = 0, repos: bool = True,
                 history_weeks: int = 12, workers: int = 8) -> Fleet:
     """Start moto on 127.0.0.1, seed the fleet, write its configs (and repos) to `out`."""
-    bad = [r for r in regions if not _REGION.match(r)]
+    bad = [r for r in regions if not REGION.match(r)]
     if bad:
         raise ValueError(f"not an AWS region name: {', '.join(bad)} (expected e.g. eu-west-1)")
     with _running_lock:

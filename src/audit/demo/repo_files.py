@@ -7,8 +7,6 @@ labelled by the corpus conventions (e.g. a Beanstalk `Procfile` is not Heroku; S
 
 from __future__ import annotations
 
-FAMILIES = ("languages", "build_tools", "ci_systems", "iac_tools", "packaging", "deploy_targets")
-
 _NODE_WORKFLOW = """name: ci
 on:
   pull_request:

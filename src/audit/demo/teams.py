@@ -15,6 +15,7 @@ from typing import Any
 from audit.demo import backend_fixes as fix
 from audit.demo.model import ORG, UNMATCHED_REPO, XSS, XSS_NAME, ClientSpec
 from audit.demo.seed import GLOBAL, Ctx, PipelineSeed, artifacts_bucket, tag_list, tags
+from audit.names import looks_secret
 
 NODE_IMAGE = "aws/codebuild/standard:7.0"
 AL2_IMAGE = "aws/codebuild/amazonlinux2-x86_64-standard:5.0"
@@ -69,13 +70,9 @@ def build_project(ctx: Ctx, name: str, team: str, role_arn: str, *, image: str, 
         serviceRole=role_arn, tags=tag_list(tags(ctx.spec, team), "key", "value"))
     ctx.out.add("codebuild_projects", ctx.region)
     for var in env:
-        if var.get("type") == "PLAINTEXT" and _secretish(var["name"]):
+        if var.get("type") == "PLAINTEXT" and looks_secret(var["name"]):
             ctx.out.secret(var["value"], "codebuild_projects", ctx.region, name, var["name"])
     return name
-
-
-def _secretish(name: str) -> bool:
-    return any(w in name.upper() for w in ("PASSWORD", "SECRET", "TOKEN", "KEY"))
 
 
 def ecr_repository(ctx: Ctx, name: str, team: str, *, scan: bool) -> str:

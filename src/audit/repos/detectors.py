@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from audit.repos import rules as R
+from audit.store.schema import TRAIT_FAMILIES
 
 MAX_FILE_BYTES = 1_000_000
 READ_BYTES = 256 * 1024  # readers return at most this much of a file: probes look at the head only
@@ -65,7 +66,7 @@ class Detection:
 
     def as_dict(self) -> dict:
         """The scan-path JSON shape: six sorted lists plus `family:value` -> evidence paths."""
-        out: dict = {f: sorted(v for (fam, v) in self.traits if fam == f) for f in R.FAMILIES}
+        out: dict = {f: sorted(v for (fam, v) in self.traits if fam == f) for f in TRAIT_FAMILIES}
         out["evidence"] = {f"{fam}:{v}": paths for (fam, v), paths in sorted(self.traits.items())}
         return out
 

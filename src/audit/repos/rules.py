@@ -16,8 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-FAMILIES = ("languages", "build_tools", "ci_systems", "iac_tools", "packaging", "deploy_targets")
-
+# One vocabulary per family of store.schema.TRAIT_FAMILIES (same order; tests/repos check it).
 VOCABULARY: dict[str, tuple[str, ...]] = {
     "languages": ("python", "javascript", "typescript", "java", "kotlin", "go", "csharp", "ruby", "php",
                   "rust", "scala"),

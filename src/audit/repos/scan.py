@@ -36,6 +36,7 @@ from audit.repos.sources import (
     resolve_rev,
     sync_clone,
 )
+from audit.store.schema import TRAIT_FAMILIES
 from audit.store.snapshots import snapshots_dir, write_snapshot
 
 log = logging.getLogger(__name__)
@@ -282,7 +283,7 @@ def scan_path_command(path: Path, as_json: bool = False) -> None:
     table = Table(title=str(path))
     for col in ("family", "value", "evidence"):
         table.add_column(col)
-    for fam in R.FAMILIES:
+    for fam in TRAIT_FAMILIES:
         for value in found[fam]:
             table.add_row(fam, value, ", ".join(found["evidence"][f"{fam}:{value}"][:3]))
     Console().print(table)

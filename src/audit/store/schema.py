@@ -20,6 +20,8 @@ import pyarrow as pa
 STR, INT, FLOAT, BOOL = pa.string(), pa.int64(), pa.float64(), pa.bool_()
 TS = pa.timestamp("us", tz="UTC")
 STRS = pa.list_(pa.string())
+# The families of `repo_traits`: what the scanner detects, the demo plants and the analysis reads.
+TRAIT_FAMILIES = ("languages", "build_tools", "ci_systems", "iac_tools", "packaging", "deploy_targets")
 
 
 @dataclass(frozen=True)
@@ -294,7 +296,7 @@ _TABLE_LIST: list[Table] = [
     ), "scan"),
     Table("repo_traits", "What a repository is built with and how it ships, one row per trait value.", (
         _c("repo", STR), _c("team", STR),
-        _c("family", STR, "languages | build_tools | ci_systems | iac_tools | packaging | deploy_targets"),
+        _c("family", STR, " | ".join(TRAIT_FAMILIES)),
         _c("value", STR, "vocabulary value"), _c("evidence", STRS, "repo-relative paths that prove it"),
     ), "scan"),
     Table("repo_activity", "Release tags and their dates per repository.", (

@@ -22,7 +22,7 @@ def test_functions_keep_env_names_only(account) -> None:
 
 
 def test_secret_name_heuristic() -> None:
-    from audit.aws.collectors.base import looks_secret
+    from audit.names import looks_secret
 
     for name in ("DB_PASSWORD", "GITHUB_TOKEN", "apiKey", "AWS_SECRET_ACCESS_KEY", "private-key", "NPM_AUTH"):
         assert looks_secret(name), name

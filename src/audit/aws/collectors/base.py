@@ -11,13 +11,13 @@ their own (tags, history, a batch API an endpoint lacks) go through `ctx.soft`, 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
 from audit.aws.failures import AWS_ERRORS, classify, error_row
+from audit.names import looks_secret
 from audit.store.schema import RESOURCE_TYPES
 
 Rows = dict[str, list[dict[str, Any]]]
@@ -104,17 +104,6 @@ def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 
 
 # ---- pure helpers ----------------------------------------------------------------------------------
-
-_SECRET_WORDS = ("PASSWORD", "PASSWD", "PWD", "SECRET", "TOKEN", "KEY", "CREDENTIAL", "CREDENTIALS",
-                 "AUTH", "PRIVATE", "APIKEY", "CERT", "PASSPHRASE", "SIGNATURE", "DSN")
-
-
-def looks_secret(name: str) -> bool:
-    """A variable/key name that suggests it holds a secret (PASSWORD, DB_SECRET, GITHUB_TOKEN, apiKey...)."""
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
-    words = [w for w in re.split(r"[^A-Za-z0-9]+", spaced.upper()) if w]
-    return any(w in _SECRET_WORDS or w.endswith(("PASSWORD", "SECRET", "TOKEN", "APIKEY")) for w in words)
-
 
 def tags_json(tags: Mapping[str, Any] | Iterable[Mapping[str, Any]] | None,
               key: str = "Key", value: str = "Value") -> str:

@@ -10,7 +10,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from audit.aws.collectors.base import Collector, Ctx, Rows, looks_secret, pages, resource_row
+from audit.aws.collectors.base import Collector, Ctx, Rows, pages, resource_row
+from audit.names import looks_secret
 
 SOURCE_REPO_KEYS = ("FullRepositoryId", "RepositoryName", "Repo", "S3Bucket")
 
