@@ -1,12 +1,20 @@
-"""The exceptions cicd-audit raises on purpose.
+"""The exceptions cicd-audit raises on purpose: all of them, in one tree (a test keeps it so).
 
-    AuditError                 base; the CLI prints its message, never a traceback
+    AuditError                 base; the CLI prints its message, never a traceback: exit code 1
     ├── ConfigError            bad user input (config, catalog, CLI value): exit code 2
-    ├── CollectionError        one AWS call failed; carries account, region, service, error class
-    └── SnapshotError          a snapshot is missing, incomplete or unreadable
+    ├── CollectionError        one AWS call failed; carries account, region, service, error class: 1
+    ├── GitError               a git command failed (clone, fetch, a missing branch); carries kind: 1
+    ├── SnapshotError          a snapshot is missing, incomplete or unreadable: exit code 1
+    ├── NotebookError          a report notebook failed; names notebook, cell, exception: exit code 1
+    └── ExportError            the exported report.html would not open offline: exit code 1
+
+Inside a crawl or scan, CollectionError and GitError become `errors` rows (partial failure is data);
+they reach the CLI only where nothing else can go on.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 
 class AuditError(Exception):
@@ -40,6 +48,32 @@ class CollectionError(AuditError):
         super().__init__(message)
 
 
+class GitError(AuditError):
+    """A git command failed; `kind` is an errors.error_class (unreachable | timeout | not-found | other)."""
+
+    def __init__(self, message: str, kind: str = "other") -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
 class SnapshotError(AuditError):
     """A snapshot cannot be found or read."""
+
+
+class NotebookError(AuditError):
+    """A notebook failed: names the notebook, the cell and the exception."""
+
+    def __init__(self, notebook: str, cell: int | None, source: str, ename: str, evalue: str,
+                 kept: Path | None = None) -> None:
+        self.notebook, self.cell, self.ename, self.evalue, self.kept = notebook, cell, ename, evalue, kept
+        first = next((line.strip() for line in source.splitlines() if line.strip()), "")
+        where = f"cell {cell}" + (f" (`{first[:80]}`)" if first else "") if cell is not None else "setup"
+        msg = f"notebook {notebook}.ipynb failed in {where}: {ename}: {evalue}"
+        if kept:
+            msg += f" (executed notebook kept in {kept})"
+        super().__init__(msg)
+
+
+class ExportError(AuditError):
+    """The exported report would not open offline (or nbconvert failed)."""
 

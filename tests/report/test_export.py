@@ -7,7 +7,8 @@ import re
 import nbformat
 import pytest
 
-from audit.report.export import ExportError, verify_offline
+from audit.errors import ExportError
+from audit.report.export import verify_offline
 
 from .handmade import XSS
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from audit.errors import AuditError
+from audit.errors import AuditError, NotebookError
 from audit.options import ReportOptions
-from audit.report.runner import NOTEBOOKS, NotebookError, build_report, ensure_kernel, notebooks_dir
+from audit.report.runner import NOTEBOOKS, build_report, ensure_kernel, notebooks_dir
 
 from .conftest import DAY
 

@@ -6,8 +6,9 @@ import time
 
 import pytest
 
+from audit.errors import GitError
 from audit.repos.detectors import detect
-from audit.repos.sources import GitError, GitTree, LocalTree, resolve_rev, sync_clone
+from audit.repos.sources import GitTree, LocalTree, resolve_rev, sync_clone
 
 from .conftest import add_commit, make_repo, run_git
 

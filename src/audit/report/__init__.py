@@ -17,7 +17,7 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "NotebookError": "audit.report.runner", "build_report": "audit.report.runner",
+    "NotebookError": "audit.errors", "build_report": "audit.report.runner",
     "export_report": "audit.report.export",
     "verify_offline": "audit.report.export", "write_backlog": "audit.report.backlog",
 }

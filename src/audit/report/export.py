@@ -15,7 +15,7 @@ from nbconvert import HTMLExporter
 from plotly.offline import get_plotlyjs
 
 from audit._version import __version__
-from audit.errors import AuditError
+from audit.errors import ExportError
 
 TEMPLATES = Path(__file__).parent / "templates"
 PLOTLY_BANNER = re.compile(r"\* plotly\.js v\d")
@@ -70,10 +70,6 @@ pre.error { background: #fde8e1; }
 footer { margin-top: 3rem; color: var(--muted); font-size: 0.85rem; }
 @media print { h2 { page-break-before: always; } .item { page-break-inside: avoid; } }
 """
-
-
-class ExportError(AuditError):
-    """The exported report would not open offline (or nbconvert failed)."""
 
 
 def verify_offline(page: str) -> None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from audit.errors import AuditError
+from audit.errors import AuditError, NotebookError
 from audit.options import KERNEL, ReportOptions
 
 log = logging.getLogger(__name__)
@@ -28,20 +28,6 @@ log = logging.getLogger(__name__)
 NOTEBOOKS = ("01_refresh_inventory", "02_deployment_patterns", "03_rank_work_items", "04_lead_meeting_report")
 REPORT_NOTEBOOK = NOTEBOOKS[-1]
 CELL_TIMEOUT = 1800  # seconds per cell: a hung cell fails the run instead of blocking the weekly job
-
-
-class NotebookError(AuditError):
-    """A notebook failed: names the notebook, the cell and the exception (exit code 1)."""
-
-    def __init__(self, notebook: str, cell: int | None, source: str, ename: str, evalue: str,
-                 kept: Path | None = None) -> None:
-        self.notebook, self.cell, self.ename, self.evalue, self.kept = notebook, cell, ename, evalue, kept
-        first = next((line.strip() for line in source.splitlines() if line.strip()), "")
-        where = f"cell {cell}" + (f" (`{first[:80]}`)" if first else "") if cell is not None else "setup"
-        msg = f"notebook {notebook}.ipynb failed in {where}: {ename}: {evalue}"
-        if kept:
-            msg += f" (executed notebook kept in {kept})"
-        super().__init__(msg)
 
 
 @dataclass

@@ -20,6 +20,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from audit.errors import GitError
 from audit.options import GIT_TIMEOUT
 from audit.repos.detectors import MAX_FILE_BYTES, READ_BYTES, FileEntry
 
@@ -28,14 +29,6 @@ READ_CHUNK = 64
 MAX_WALK_DEPTH = 64
 # Served-side settings a local file:// "server" needs for partial clones (GitHub has them on).
 UPLOAD_PACK = "git -c uploadpack.allowFilter=true -c uploadpack.allowAnySHA1InWant=true upload-pack"
-
-
-class GitError(Exception):
-    """A git command failed; `kind` is an errors.error_class (unreachable | timeout | other)."""
-
-    def __init__(self, message: str, kind: str = "other") -> None:
-        super().__init__(message)
-        self.kind = kind
 
 
 def git_env() -> dict[str, str]:
