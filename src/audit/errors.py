@@ -3,6 +3,9 @@
     AuditError                 base; the CLI prints its message, never a traceback: exit code 1
     ├── ConfigError            bad user input (config, catalog, CLI value): exit code 2
     ├── CollectionError        one AWS call failed; carries account, region, service, error class: 1
+    ├── ReadOnlyViolation      an operation no collector declares; refused before it was sent: 1
+    ├── PreflightError         base credentials or endpoint unusable before the crawl: exit code 2
+    ├── AccountsFailed         the crawl finished, some accounts failed (exit 3) or all did (exit 4)
     ├── GitError               a git command failed (clone, fetch, a missing branch); carries kind: 1
     ├── SnapshotError          a snapshot is missing, incomplete or unreadable: exit code 1
     ├── NotebookError          a report notebook failed; names notebook, cell, exception: exit code 1
@@ -45,6 +48,35 @@ class CollectionError(AuditError):
                  operation: str = "", error_class: str = "other") -> None:
         self.account_id, self.region, self.service = account_id, region, service
         self.operation, self.error_class = operation, error_class
+        super().__init__(message)
+
+
+class ReadOnlyViolation(AuditError):
+    """The crawler tried an operation outside the declared set; refused before anything was sent."""
+
+    def __init__(self, service: str, operation: str) -> None:
+        self.service, self.operation = service, operation
+        super().__init__(f"refused {service}:{operation}: not an operation any collector declares "
+                         "(cicd-audit only makes the reads it declares)")
+
+
+class PreflightError(AuditError):
+    """The base credentials or the endpoint do not work; nothing was crawled or written."""
+
+    exit_code = 2
+
+
+# Exit codes of a crawl that finished (0: every account crawled; errors inside accounts are data).
+EXIT_SOME_ACCOUNTS_FAILED = 3
+EXIT_ALL_ACCOUNTS_FAILED = 4
+
+
+class AccountsFailed(AuditError):
+    """The crawl finished and wrote its snapshot, but some (exit 3) or all (exit 4) accounts failed."""
+
+    def __init__(self, message: str, *, failed: int, total: int) -> None:
+        self.failed, self.total = failed, total
+        self.exit_code = EXIT_ALL_ACCOUNTS_FAILED if failed >= total else EXIT_SOME_ACCOUNTS_FAILED
         super().__init__(message)
 
 

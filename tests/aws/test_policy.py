@@ -1,4 +1,4 @@
-"""The audit role's policy is generated from the collectors and only ever grants reads."""
+"""The audit role's policy is generated from the declared operations and only ever grants reads."""
 
 from __future__ import annotations
 
@@ -6,22 +6,35 @@ import json
 from pathlib import Path
 
 from audit.aws.collectors import REGISTRY
-from audit.aws.policy import audit_role_policy
+from audit.aws.guard import ACCOUNT_OPERATIONS, BASE_OPERATIONS
+from audit.aws.policy import audit_role_policy, iam_action
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "audit-role-policy.json"
 
 
-def test_policy_covers_every_declared_action_and_only_reads() -> None:
+def test_policy_grants_the_iam_action_of_every_declared_operation_and_only_reads() -> None:
     policy = audit_role_policy()
-    (statement,) = policy["Statement"]
-    actions = set(statement["Action"])
-    for collector in REGISTRY.values():
-        assert set(collector.actions) <= actions, collector.name
-    assert "ec2:DescribeRegions" in actions
+    everything, gateway = policy["Statement"]
+    actions = set(everything["Action"])
+    declared = {op for c in REGISTRY.values() for op in c.operations} | set(ACCOUNT_OPERATIONS)
+    assert actions == {iam_action(op) for op in declared} - {"apigateway:GET"}
+    assert {"ec2:DescribeRegions", "s3:ListAllMyBuckets", "s3:ListBucket"} <= actions
+    assert not {iam_action(op) for op in BASE_OPERATIONS} & actions  # base credentials, not the audit role
     for action in actions:
         op = action.split(":", 1)[1]
-        assert op.startswith(("List", "Describe", "Get", "BatchGet")) or op == "GET", action
-    assert statement["Effect"] == "Allow" and statement["Resource"] == "*"
+        assert op.startswith(("List", "Describe", "Get", "BatchGet")), action
+    assert everything["Effect"] == "Allow" and everything["Resource"] == "*"
+    # API Gateway reads are authorised by verb and path: only the paths the collectors GET, so the
+    # role cannot read /apikeys (GetApiKeys includeValues returns the keys)
+    assert gateway["Action"] == ["apigateway:GET"]
+    assert gateway["Resource"] == ["arn:aws:apigateway:*::/apis", "arn:aws:apigateway:*::/restapis"]
+
+
+def test_iam_names_that_differ_from_the_operation() -> None:
+    assert iam_action(("s3", "ListBuckets")) == "s3:ListAllMyBuckets"
+    assert iam_action(("s3", "HeadBucket")) == "s3:ListBucket"
+    assert iam_action(("apigatewayv2", "GetApis")) == "apigateway:GET"
+    assert iam_action(("elasticbeanstalk", "DescribeEnvironments")) == "elasticbeanstalk:DescribeEnvironments"
 
 
 def test_documented_policy_is_current() -> None:

@@ -9,7 +9,7 @@ from audit.options import CrawlOptions
 
 def test_exports() -> None:
     assert audit.aws.__all__ == ["REGISTRY", "AwsContext", "AwsSettings", "CrawlResult", "ReadOnlyViolation",
-                                 "Target", "audit_role_policy", "crawl", "crawl_command", "is_read_only"]
+                                 "Target", "audit_role_policy", "crawl", "crawl_command", "is_allowed"]
     for name in audit.aws.__all__:
         assert hasattr(audit.aws, name), name
 

@@ -73,10 +73,10 @@ def test_credentials_are_refreshable_and_cached(account) -> None:
 
 def test_not_implemented_answers_are_not_retried(account) -> None:
     account.aws.assume(account.target)
-    cp = account.aws.client(account.target, "eu-west-1", "codepipeline")
+    cd = account.aws.client(account.target, "eu-west-1", "codedeploy")
     before = account.aws.counter.total
-    with pytest.raises(ClientError):
-        cp.get_pipeline_state(name="nope")
+    with pytest.raises(ClientError):  # moto lacks BatchGetDeploymentGroups (HTTP 500, HTML)
+        cd.batch_get_deployment_groups(applicationName="nope", deploymentGroupNames=["nope"])
     assert account.aws.counter.total - before == 1
 
 

@@ -163,6 +163,7 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
     max_in_flight = max(2, workers)  # memory scales with workers, not with accounts
     futures: dict[Future, tuple[str, _Account]] = {}
     in_flight: dict[str, _Account] = {}
+    called: dict[str, set[str]] = {c.name: set() for c in collectors}  # operations each collector called
 
     def launch() -> None:
         while todo and len(in_flight) < max_in_flight:
@@ -170,7 +171,7 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
             target = Target(c.account_id, c.name, c.role_arn(d), c.external_id or d.external_id)
             acct = in_flight[c.account_id] = _Account(c, target, pending=1)
             wanted = region_override or config.regions_for(c)
-            futures[pool.submit(start_account, settings, day, target, wanted)] = ("start", acct)
+            futures[pool.submit(start_account, settings, day, target, wanted)] = (("start", ""), acct)
 
     def finish(acct: _Account) -> None:
         fill_managed_by(acct.rows)
@@ -194,7 +195,7 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
         while futures:
             finished, _ = wait(list(futures), return_when=FIRST_COMPLETED)
             for fut in finished:
-                kind, acct = futures.pop(fut)
+                (kind, name), acct = futures.pop(fut)
                 result = fut.result()
                 acct.pending -= 1
                 acct.calls += result["calls"]
@@ -206,10 +207,11 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
                         (r, c.name) for c in regional for r in acct.regions]
                     for region, name in tasks:
                         f = pool.submit(run_collector, settings, day, acct.target, region, name, since, history_until)
-                        futures[f] = ("collect", acct)
+                        futures[f] = (("collect", name), acct)
                     acct.pending += len(tasks)
                 else:
                     acct.add(result["rows"])
+                    called[name].update(result["operations"])
                 if acct.pending == 0:
                     finish(acct)
             launch()
@@ -235,6 +237,7 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
         "history_days": history,
         "filters": {"accounts_only": accounts_only, "regions": regions, "services": services},
         "collectors": [c.name for c in collectors], "endpoint_url": settings.endpoint_url,
+        "operations": {name: sorted(ops) for name, ops in called.items()},
         "profile": profile,
     }
     result.snapshot_dir = writer.publish(manifest, section="crawl")

@@ -1,54 +1,87 @@
-"""The read-only guard: a botocore `before-call` hook that refuses every non-read operation.
+"""The read-only guard: a botocore `before-call` hook that allows exactly the declared operations.
 
-It runs before the request is built or signed, so a refused call never leaves the process.
-The allow-list is by operation name prefix (List, Describe, Get, BatchGet, Search, Lookup) plus
-sts AssumeRole/GetCallerIdentity; a few Get* operations that hand out secret material are refused
-too, because the audit never needs a secret value.
+The allowed set is the union of the botocore (service, operation) pairs the registered collectors
+declare (`Collector.operations`) and the few calls the crawl itself makes (`BASE_OPERATIONS`).
+Anything else raises `ReadOnlyViolation` in `before-call`, before the request is built, signed or
+sent. The audit role's IAM policy is the same set under IAM names (audit.aws.policy), so guard,
+policy and code cannot drift apart. Reads that return secrets, presigned URLs or raw data
+(GetFunctionConfiguration, GetObject, GetLogEvents, ...) are simply never declared.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
-from audit.errors import AuditError
+from audit.aws.collectors import REGISTRY
+from audit.aws.collectors.base import Operation
+from audit.errors import ReadOnlyViolation
 
-READ_PREFIXES = ("List", "Describe", "Get", "BatchGet", "Search", "Lookup")
-ALLOWED_EXTRA = {("sts", "AssumeRole"), ("sts", "GetCallerIdentity")}
-# Reads that return secrets or mint credentials: never needed, never allowed.
-REFUSED_READS = {
-    ("secretsmanager", "GetSecretValue"), ("secretsmanager", "BatchGetSecretValue"),
-    ("ssm", "GetParameter"), ("ssm", "GetParameters"), ("ssm", "GetParametersByPath"),
-    ("ssm", "GetParameterHistory"),  # its history holds the values
-    ("ec2", "GetPasswordData"), ("ecr", "GetAuthorizationToken"), ("sts", "GetSessionToken"),
-    ("sts", "GetFederationToken"), ("codeartifact", "GetAuthorizationToken"),
-    ("ecr-public", "GetAuthorizationToken"), ("sso", "GetRoleCredentials"),
-    ("redshift", "GetClusterCredentials"), ("redshift", "GetClusterCredentialsWithIAM"),
-    ("redshift-serverless", "GetCredentials"), ("lightsail", "GetInstanceAccessDetails"),
-    ("cognito-identity", "GetCredentialsForIdentity"), ("cognito-identity", "GetOpenIdToken"),
-    ("cognito-identity", "GetOpenIdTokenForDeveloperIdentity"),
-    ("lambda", "GetFunction"),  # its Code.Location is a pre-signed URL to the package
+# Calls made outside the collectors with the base credentials or the Organizations management
+# role (not the audit role), and why.
+BASE_OPERATIONS: dict[Operation, str] = {
+    ("sts", "AssumeRole"): "into each client account (session.py)",
+    ("sts", "GetCallerIdentity"): "preflight: the base credentials work (session.py)",
+    ("organizations", "ListAccounts"): "discover: organizations (discover.py)",
+    ("organizations", "ListAccountsForParent"): "discover: organizations, by OU (discover.py)",
+    ("organizations", "ListOrganizationalUnitsForParent"): "discover: organizations, by OU (discover.py)",
+    ("organizations", "ListTagsForResource"): "discover: organizations, account tags (discover.py)",
+}
+# Calls made outside the collectors inside a client account (the audit role grants them), and why.
+ACCOUNT_OPERATIONS: dict[Operation, str] = {
+    ("ec2", "DescribeRegions"): "`regions: all` (session.py)",
+    ("codecommit", "ListRepositories"): "repos.yaml discover.codecommit (repos/codecommit.py)",
+    ("codecommit", "GetRepository"): "repos.yaml discover.codecommit (repos/codecommit.py)",
 }
 
 
-class ReadOnlyViolation(AuditError):
-    """The crawler tried an operation that is not a read; refused before anything was sent."""
+def account_operations() -> frozenset[Operation]:
+    """What the audit role in a client account must allow: the registry's operations plus ACCOUNT_OPERATIONS."""
+    return frozenset(ACCOUNT_OPERATIONS) | {op for c in REGISTRY.values() for op in c.operations}
 
 
-def is_read_only(service: str, operation: str) -> bool:
+@cache
+def allowed_operations() -> frozenset[Operation]:
+    """Every (botocore service, operation) the crawler may call."""
+    return account_operations() | frozenset(BASE_OPERATIONS)
+
+
+def is_allowed(service: str, operation: str) -> bool:
     """True for operations the audit may call (`service` is the botocore service name)."""
-    if (service, operation) in REFUSED_READS:
-        return False
-    if (service, operation) in ALLOWED_EXTRA:
-        return True
-    return operation.startswith(READ_PREFIXES)
+    return (service, operation) in allowed_operations()
 
 
-def refuse_writes(model: Any, **_: Any) -> None:
-    """`before-call` handler: raise for any operation outside the allow-list."""
+_current = threading.local()
+
+
+def last_operation() -> str:
+    """The operation this thread last asked botocore for (names a failure that carries none)."""
+    return getattr(_current, "operation", "")
+
+
+@contextmanager
+def recording_calls() -> Iterator[set[Operation]]:
+    """Collect the (service, operation) pairs this thread calls inside the block (refused ones too)."""
+    previous = getattr(_current, "called", None)
+    _current.called = called = set()
+    try:
+        yield called
+    finally:
+        _current.called = previous
+
+
+def refuse_undeclared(model: Any, **_: Any) -> None:
+    """`before-call` handler: raise for any operation outside the allowed set."""
     service = model.service_model.service_name
-    if not is_read_only(service, model.name):
-        raise ReadOnlyViolation(f"refused {service}:{model.name}: cicd-audit only reads client accounts")
+    _current.operation = model.name
+    called = getattr(_current, "called", None)
+    if called is not None:
+        called.add((service, model.name))
+    if not is_allowed(service, model.name):
+        raise ReadOnlyViolation(service, model.name)
 
 
 class CallCounter:
@@ -70,7 +103,7 @@ class CallCounter:
 
 def install(client: Any, counter: CallCounter | None = None) -> Any:
     """Register the guard (and the call counter) on one client and return it."""
-    client.meta.events.register_first("before-call", refuse_writes, unique_id="cicd-audit-read-only")
+    client.meta.events.register_first("before-call", refuse_undeclared, unique_id="cicd-audit-read-only")
     if counter is not None:
         client.meta.events.register("before-send", counter.on_send, unique_id="cicd-audit-count")
     return client

@@ -1,7 +1,11 @@
-"""The IAM policy of the read-only audit role, generated from what the collectors declare.
+"""The IAM policy of the read-only audit role, generated from the operations the collectors declare.
 
-Every action a collector may call is listed in its registry entry, so the role grants exactly
-what the crawl uses (plus ec2:DescribeRegions for `regions: all`) and nothing that writes.
+The guard (audit.aws.guard) allows exactly the declared botocore operations; this module names
+the same set in IAM terms, so the role grants exactly what the crawl uses and nothing that writes.
+An IAM action is `<service>:<Operation>` except where IAM names differ (IAM_ACTIONS, IAM_PREFIXES).
+API Gateway authorises management reads by HTTP verb (`apigateway:GET`) on resource paths, so its
+statement is limited to the paths the declared operations read (API_GATEWAY_PATHS): the role does
+not grant GET /apikeys (GetApiKeys with includeValues returns key values).
 `python -m audit.aws.policy > docs/audit-role-policy.json` regenerates the documented copy.
 """
 
@@ -10,25 +14,50 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from audit.aws.collectors import REGISTRY
-from audit.aws.guard import is_read_only
+from audit.aws.collectors.base import Operation
+from audit.aws.guard import account_operations
 
-EXTRA_ACTIONS = ("ec2:DescribeRegions",)
-# IAM names that differ from the botocore operation they authorise (still reads)
-IAM_ONLY_READS = {"s3:ListAllMyBuckets", "apigateway:GET"}
+# botocore service name -> IAM service prefix, where they differ
+IAM_PREFIXES = {"apigatewayv2": "apigateway"}
+# operations authorised by an IAM action of another name
+# (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html)
+IAM_ACTIONS: dict[Operation, str] = {
+    ("s3", "ListBuckets"): "s3:ListAllMyBuckets",
+    ("s3", "HeadBucket"): "s3:ListBucket",
+}
+# API Gateway: the resource path each declared read GETs
+# (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-control-access-using-iam-policies-to-create-and-manage-api.html)
+API_GATEWAY_PATHS: dict[Operation, str] = {
+    ("apigateway", "GetRestApis"): "/restapis",
+    ("apigatewayv2", "GetApis"): "/apis",
+}
+
+
+def iam_action(op: Operation) -> str:
+    """The IAM action that authorises one botocore (service, operation)."""
+    service, name = op
+    if IAM_PREFIXES.get(service, service) == "apigateway":
+        return "apigateway:GET"
+    return IAM_ACTIONS.get(op) or f"{IAM_PREFIXES.get(service, service)}:{name}"
 
 
 def audit_role_policy() -> dict[str, Any]:
-    """An IAM policy document (dict) granting every action the registered collectors declare."""
-    actions = sorted({a for c in REGISTRY.values() for a in c.actions} | set(EXTRA_ACTIONS))
-    for action in actions:
-        prefix, op = action.split(":", 1)
-        if not (is_read_only(prefix, op) or action in IAM_ONLY_READS):
-            raise ValueError(f"collector declares a non-read action: {action}")
-    return {
-        "Version": "2012-10-17",
-        "Statement": [{"Sid": "CicdAuditReadOnly", "Effect": "Allow", "Action": actions, "Resource": "*"}],
-    }
+    """An IAM policy document (dict) granting the IAM action of every declared operation."""
+    ops = account_operations()
+    gateway = sorted(op for op in ops if iam_action(op) == "apigateway:GET")
+    unknown = [op for op in gateway if op not in API_GATEWAY_PATHS]
+    if unknown:
+        raise ValueError(f"API Gateway operation(s) without a resource path in API_GATEWAY_PATHS: {unknown}")
+    statements: list[dict[str, Any]] = [{
+        "Sid": "CicdAuditReadOnly", "Effect": "Allow",
+        "Action": sorted({iam_action(op) for op in ops} - {"apigateway:GET"}), "Resource": "*",
+    }]
+    if gateway:
+        statements.append({
+            "Sid": "CicdAuditApiGatewayReads", "Effect": "Allow", "Action": ["apigateway:GET"],
+            "Resource": sorted({f"arn:aws:apigateway:*::{API_GATEWAY_PATHS[op]}" for op in gateway}),
+        })
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ from typing import Any
 from audit.aws.collectors import REGISTRY
 from audit.aws.collectors.base import Ctx
 from audit.aws.failures import AWS_ERRORS, classify, error_row
+from audit.aws.guard import recording_calls
 from audit.aws.session import GLOBAL, AwsSettings, Target, context_for
 from audit.errors import AuditError
 from audit.logs import redact
@@ -58,7 +59,7 @@ def run_collector(settings: AwsSettings, day: str, target: Target, region: str, 
               lambda service: aws.client(target, region, service), since, until)
     rows: dict[str, list[dict[str, Any]]] = {}
     try:
-        with aws.acting_as(target):
+        with aws.acting_as(target), recording_calls() as called:
             rows = REGISTRY[name].collect(ctx)
     except AWS_ERRORS as exc:
         ctx.error(exc)
@@ -66,4 +67,5 @@ def run_collector(settings: AwsSettings, day: str, target: Target, region: str, 
         log.warning("collector %s failed in %s/%s: %s", name, target.account_id, region, redact(repr(exc)))
         ctx.errors.append(error_row(exc, account_id=target.account_id, client=target.client, region=region,
                                     collector=name, operation="collect", error_class="other"))
-    return {"rows": rows, "errors": ctx.errors, "calls": aws.counter.thread_count() - before}
+    return {"rows": rows, "errors": ctx.errors, "calls": aws.counter.thread_count() - before,
+            "operations": sorted(f"{service}:{op}" for service, op in called)}

@@ -25,7 +25,7 @@ def test_every_collector_module_has_a_test() -> None:
 def test_collectors_fill_declared_tables_only() -> None:
     for c in REGISTRY.values():
         assert set(c.tables) <= set(TABLES), c.name
-        assert c.actions, c.name
+        assert c.operations, c.name
 
 
 def test_select_validates_names() -> None:

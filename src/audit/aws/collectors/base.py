@@ -14,13 +14,18 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any, Literal
+
+import botocore.session
+from botocore import xform_name
 
 from audit.aws.failures import AWS_ERRORS, classify, error_row
 from audit.names import looks_secret
 from audit.store.schema import RESOURCE_TYPES
 
 Rows = dict[str, list[dict[str, Any]]]
+Operation = tuple[str, str]  # (botocore service name, operation name), e.g. ("s3", "ListBuckets")
 
 
 @dataclass
@@ -67,15 +72,17 @@ class Ctx:
 
 @dataclass(frozen=True)
 class Collector:
-    """A registry entry: name, the tables it fills, the IAM actions it needs, its function.
+    """A registry entry: name, the tables it fills, the operations it calls, its function.
 
+    `operations` are botocore (service, operation) pairs: the read-only guard allows exactly these
+    (audit.aws.guard) and the audit role's policy grants their IAM actions (audit.aws.policy).
     `scope` (global: run once per account, region 'global') follows from its tables' declarations
     in store/schema.py; a collector cannot mix global and regional resource tables."""
 
     name: str
     collect: Callable[[Ctx], Rows]
     tables: tuple[str, ...]
-    actions: tuple[str, ...]
+    operations: tuple[Operation, ...]
     scope: Literal["regional", "global"] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -83,6 +90,11 @@ class Collector:
         if len(scopes) > 1:
             raise ValueError(f"collector {self.name}: mixes global and regional tables {self.tables}")
         object.__setattr__(self, "scope", scopes.pop())
+
+
+def operations(service: str, *names: str) -> tuple[Operation, ...]:
+    """(service, name) pairs for a Collector's declaration: operations("ecr", "ListImages", ...)."""
+    return tuple((service, name) for name in names)
 
 
 # ---- paging and batching ---------------------------------------------------------------------------
@@ -203,15 +215,23 @@ class ResourceSpec:
     tags_from: Literal["arn", "name"] = "arn"
 
     @property
-    def actions(self) -> tuple[str, ...]:
-        if self.service in ("apigateway", "apigatewayv2"):
-            return ("apigateway:GET",)  # API Gateway authorises management reads by HTTP verb
-        ops = [self.list_op, self.detail_op, self.tags_op]
-        return tuple(f"{self.service}:{_camel(op)}" for op in ops if op)
+    def operations(self) -> tuple[Operation, ...]:
+        return tuple((self.service, api_name(self.service, op))
+                     for op in (self.list_op, self.detail_op, self.tags_op) if op)
 
 
-def _camel(op: str) -> str:
-    return "".join(p.capitalize() for p in op.split("_"))
+@cache
+def _api_names(service: str) -> dict[str, str]:
+    model = botocore.session.get_session().get_service_model(service)
+    return {xform_name(op): op for op in model.operation_names}
+
+
+def api_name(service: str, method: str) -> str:
+    """The API operation behind a client method name (botocore's own mapping): list_open_id_... -> ..."""
+    try:
+        return _api_names(service)[method]
+    except KeyError:
+        raise ValueError(f"{service} has no operation {method}") from None
 
 
 def get_spec(spec: ResourceSpec, ctx: Ctx) -> list[dict[str, Any]]:
@@ -232,7 +252,7 @@ def get_spec(spec: ResourceSpec, ctx: Ctx) -> list[dict[str, Any]]:
         tag_op = getattr(client, spec.tags_op)
         for item in items:
             ident = spec.arn(item, ctx) if spec.tags_from == "arn" else item[spec.name_key]
-            item["__tags"] = ctx.soft(_camel(spec.tags_op), lambda i=ident: tag_op(**{spec.tags_param: i})
+            item["__tags"] = ctx.soft(api_name(spec.service, spec.tags_op), lambda i=ident: tag_op(**{spec.tags_param: i})
                                       .get(spec.tags_key), default=None)
     return items
 
@@ -255,11 +275,11 @@ def spec_collector(name: str, *specs: ResourceSpec) -> Collector:
             try:
                 out.setdefault(spec.table, []).extend(transform_spec(spec, get_spec(spec, ctx), ctx))
             except AWS_ERRORS as exc:
-                ctx.error(exc, _camel(spec.list_op))
+                ctx.error(exc, api_name(spec.service, spec.list_op))
         return out
 
-    actions = tuple(sorted({a for s in specs for a in s.actions}))
-    return Collector(name, collect, tuple(dict.fromkeys(s.table for s in specs)), actions)
+    ops = tuple(dict.fromkeys(op for s in specs for op in s.operations))
+    return Collector(name, collect, tuple(dict.fromkeys(s.table for s in specs)), ops)
 
 
 def region_arn(service: str, resource: str, *, account: bool = True) -> Callable[[Mapping[str, Any], Ctx], str]:

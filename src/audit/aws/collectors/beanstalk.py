@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from audit.aws.collectors.base import Collector, Ctx, Rows, pages, resource_row, secret_findings
+from audit.aws.collectors.base import Collector, Ctx, Rows, operations, pages, resource_row, secret_findings
 from audit.aws.failures import AWS_ERRORS
 
 ENV_NAMESPACE = "aws:elasticbeanstalk:application:environment"
@@ -69,6 +69,6 @@ def collect(ctx: Ctx) -> Rows:
 
 COLLECTOR = Collector(
     "beanstalk", collect, ("beanstalk_applications", "beanstalk_environments", "findings"),
-    ("elasticbeanstalk:DescribeApplications", "elasticbeanstalk:DescribeEnvironments",
-     "elasticbeanstalk:ListTagsForResource", "elasticbeanstalk:DescribeConfigurationSettings"),
+    operations("elasticbeanstalk", "DescribeApplications", "DescribeEnvironments", "ListTagsForResource",
+               "DescribeConfigurationSettings"),
 )

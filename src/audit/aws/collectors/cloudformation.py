@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from audit.aws.collectors.base import Collector, Ctx, Rows, pages, resource_row
+from audit.aws.collectors.base import Collector, Ctx, Rows, operations, pages, resource_row
 
 
 def get_stacks(ctx: Ctx) -> dict[str, Any]:
@@ -84,6 +84,6 @@ def collect(ctx: Ctx) -> Rows:
 
 COLLECTOR = Collector(
     "cloudformation", collect, ("stacks", "stack_resources", "stacksets"),
-    ("cloudformation:DescribeStacks", "cloudformation:ListStackResources", "cloudformation:GetTemplate",
-     "cloudformation:ListStackSets", "cloudformation:DescribeStackSet", "cloudformation:ListStackInstances"),
+    operations("cloudformation", "DescribeStacks", "ListStackResources", "GetTemplate", "ListStackSets",
+               "DescribeStackSet", "ListStackInstances"),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from audit.aws.collectors.base import Collector, Ctx, Rows, resource_row
+from audit.aws.collectors.base import Collector, Ctx, Rows, operations, resource_row
 
 
 def origin_kind(domain: str) -> str:
@@ -48,4 +48,4 @@ def collect(ctx: Ctx) -> Rows:
 
 
 COLLECTOR = Collector("cloudfront", collect, ("cloudfront_distributions",),
-                      ("cloudfront:ListDistributions", "cloudfront:ListTagsForResource"))
+                      operations("cloudfront", "ListDistributions", "ListTagsForResource"))

@@ -10,7 +10,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from audit.aws.collectors.base import Collector, Ctx, Rows, chunks, pages, resource_row, secret_findings
+from audit.aws.collectors.base import (
+    Collector,
+    Ctx,
+    Rows,
+    chunks,
+    operations,
+    pages,
+    resource_row,
+    secret_findings,
+)
 
 
 def get_projects(ctx: Ctx) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -77,6 +86,5 @@ def collect(ctx: Ctx) -> Rows:
 
 COLLECTOR = Collector(
     "codebuild", collect, ("codebuild_projects", "codebuild_builds", "findings"),
-    ("codebuild:ListProjects", "codebuild:BatchGetProjects", "codebuild:ListBuilds",
-     "codebuild:BatchGetBuilds"),
+    operations("codebuild", "ListProjects", "BatchGetProjects", "ListBuilds", "BatchGetBuilds"),
 )

@@ -12,7 +12,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from audit.aws.collectors.base import Collector, Ctx, Rows, chunks, pages, resource_row
+from audit.aws.collectors.base import Collector, Ctx, Rows, chunks, operations, pages, resource_row
 from audit.aws.failures import classify
 
 
@@ -135,8 +135,7 @@ def collect(ctx: Ctx) -> Rows:
 
 COLLECTOR = Collector(
     "codedeploy", collect, ("codedeploy_applications", "codedeploy_groups", "codedeploy_deployments"),
-    ("codedeploy:ListApplications", "codedeploy:BatchGetApplications", "codedeploy:GetApplication",
-     "codedeploy:ListDeploymentGroups", "codedeploy:BatchGetDeploymentGroups", "codedeploy:GetDeploymentGroup",
-     "codedeploy:ListDeployments", "codedeploy:BatchGetDeployments", "codedeploy:GetDeployment",
-     "codedeploy:ListTagsForResource"),
+    operations("codedeploy", "ListApplications", "BatchGetApplications", "GetApplication", "ListDeploymentGroups",
+               "BatchGetDeploymentGroups", "GetDeploymentGroup", "ListDeployments", "BatchGetDeployments",
+               "GetDeployment", "ListTagsForResource"),
 )

@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from audit.aws.collectors.base import Collector, Ctx, Rows, pages, resource_row
+from audit.aws.collectors.base import Collector, Ctx, Rows, operations, pages, resource_row
 from audit.names import looks_secret
 
 SOURCE_REPO_KEYS = ("FullRepositoryId", "RepositoryName", "Repo", "S3Bucket")
@@ -132,6 +132,5 @@ def collect(ctx: Ctx) -> Rows:
 
 COLLECTOR = Collector(
     "codepipeline", collect, ("pipelines", "pipeline_actions", "pipeline_executions"),
-    ("codepipeline:ListPipelines", "codepipeline:GetPipeline", "codepipeline:ListTagsForResource",
-     "codepipeline:ListPipelineExecutions"),
+    operations("codepipeline", "ListPipelines", "GetPipeline", "ListTagsForResource", "ListPipelineExecutions"),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from audit.aws.collectors.base import Collector, Ctx, Rows, pages, resource_row
+from audit.aws.collectors.base import Collector, Ctx, Rows, operations, pages, resource_row
 
 
 def get_repositories(ctx: Ctx) -> list[dict[str, Any]]:
@@ -33,4 +33,4 @@ def collect(ctx: Ctx) -> Rows:
 
 
 COLLECTOR = Collector("ecr", collect, ("ecr_repositories",),
-                      ("ecr:DescribeRepositories", "ecr:ListImages", "ecr:ListTagsForResource"))
+                      operations("ecr", "DescribeRepositories", "ListImages", "ListTagsForResource"))

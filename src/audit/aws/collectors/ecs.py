@@ -12,6 +12,7 @@ from audit.aws.collectors.base import (
     Rows,
     chunks,
     image_registry,
+    operations,
     pages,
     resource_row,
     secret_findings,
@@ -70,6 +71,6 @@ def collect(ctx: Ctx) -> Rows:
 
 COLLECTOR = Collector(
     "ecs", collect, ("ecs_clusters", "ecs_services", "findings"),
-    ("ecs:ListClusters", "ecs:DescribeClusters", "ecs:ListServices", "ecs:DescribeServices",
-     "ecs:DescribeTaskDefinition"),
+    operations("ecs", "ListClusters", "DescribeClusters", "ListServices", "DescribeServices",
+               "DescribeTaskDefinition"),
 )

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
-from audit.aws.collectors.base import Collector, Ctx, Rows, finding, pages, resource_row
+from audit.aws.collectors.base import Collector, Ctx, Rows, finding, operations, pages, resource_row
 
 SERVICE_KINDS = {"codebuild.amazonaws.com": "codebuild", "codepipeline.amazonaws.com": "codepipeline",
                  "codedeploy.amazonaws.com": "codedeploy", "cloudformation.amazonaws.com": "cloudformation"}
@@ -125,6 +125,6 @@ def collect(ctx: Ctx) -> Rows:
 
 COLLECTOR = Collector(
     "iam", collect, ("iam_roles", "iam_oidc_providers", "iam_users", "findings"),
-    ("iam:GetAccountAuthorizationDetails", "iam:ListOpenIDConnectProviders", "iam:GetOpenIDConnectProvider",
-     "iam:ListAccessKeys"),
+    operations("iam", "GetAccountAuthorizationDetails", "ListOpenIDConnectProviders", "GetOpenIDConnectProvider",
+               "ListAccessKeys"),
 )

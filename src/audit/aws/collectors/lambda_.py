@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from audit.aws.collectors.base import Collector, Ctx, Rows, pages, resource_row, secret_findings
+from audit.aws.collectors.base import Collector, Ctx, Rows, operations, pages, resource_row, secret_findings
 
 
 def get_functions(ctx: Ctx) -> list[dict[str, Any]]:
@@ -53,4 +53,4 @@ def collect(ctx: Ctx) -> Rows:
 
 
 COLLECTOR = Collector("lambda", collect, ("lambda_functions", "findings"),
-                      ("lambda:ListFunctions", "lambda:ListTags"))
+                      operations("lambda", "ListFunctions", "ListTags"))

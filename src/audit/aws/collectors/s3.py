@@ -11,7 +11,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from audit.aws.collectors.base import Collector, Ctx, Rows, resource_row
+from audit.aws.collectors.base import Collector, Ctx, Rows, operations, resource_row
 
 ABSENT = {"NoSuchWebsiteConfiguration", "NoSuchTagSet", "NoSuchTagSetError"}
 
@@ -51,4 +51,7 @@ def collect(ctx: Ctx) -> Rows:
 
 
 COLLECTOR = Collector("s3", collect, ("s3_buckets",),
-                      ("s3:ListAllMyBuckets", "s3:GetBucketLocation", "s3:GetBucketWebsite", "s3:GetBucketTagging"))
+                      # HeadBucket: botocore's S3 region redirector sends it on this client when a
+                      # wrong-region answer names no region (botocore.utils.S3RegionRedirectorv2)
+                      operations("s3", "ListBuckets", "GetBucketLocation", "GetBucketWebsite", "GetBucketTagging",
+                                 "HeadBucket"))
