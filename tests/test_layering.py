@@ -52,13 +52,6 @@ ALLOWED_LAYERING: dict[tuple[str, str], str] = {
 ALLOWED_CIRCLES: dict[frozenset[str], str] = {}
 # (importer, imported) of an unexplained function-level import -> why
 ALLOWED_LOCAL: dict[tuple[str, str], str] = {
-    ("audit.analysis.run", "audit.logs"): "no reason; move to the top",
-    ("audit.aws.crawler", "audit.aws.discover"): "no reason; move to the top",
-    ("audit.report.runner", "audit.logs"): "no reason; move to the top",
-    ("audit.report.runner", "audit.report.backlog"): "no reason; move to the top",
-    ("audit.report.runner", "audit.report.data"): "no reason; move to the top",
-    ("audit.report.runner", "audit.report.export"): "no reason; move to the top",
-    ("audit.report.sections", "audit.report.backlog"): "no reason; move to the top",
     ("audit.repos.codecommit", "audit.aws.failures"): "CodeCommit listing outside the crawler; becomes a collector",
     ("audit.repos.codecommit", "audit.aws.session"): "CodeCommit listing outside the crawler; becomes a collector",
     ("audit.repos.scan", "audit.repos.codecommit"): "CodeCommit listing outside the crawler; becomes a collector",

@@ -30,6 +30,7 @@ from audit.analysis.resources import resource_teams
 from audit.analysis.scoring import match_items, score_items
 from audit.analysis.units import build_units
 from audit.config import Survey, load_surveys
+from audit.logs import console
 from audit.options import AnalyzeOptions
 from audit.store.snapshots import Snapshot, open_duckdb, open_snapshot, previous_snapshot, write_analysis
 
@@ -147,8 +148,6 @@ def drift_since(previous: Snapshot | None, accounts: pd.DataFrame, current: Mapp
 def analyze_command(snapshot: Path, catalog: Path, options: AnalyzeOptions = AnalyzeOptions(),
                     survey_dir: Path | None = None) -> dict[str, pd.DataFrame]:
     """CLI wrapper: open the snapshot, load the surveys (default: survey/ beside the catalog), analyse."""
-    from audit.logs import console
-
     snap = open_snapshot(snapshot)
     if survey_dir is None:
         candidate = Path(catalog).parent / "survey"

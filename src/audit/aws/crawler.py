@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from audit.aws.collectors import REGISTRY, select
+from audit.aws.discover import discovered_clients
 from audit.aws.managed import fill_managed_by, fill_rollback_alarms
 from audit.aws.session import GLOBAL, AwsSettings, Target, context_for, drop_context, forget_account
 from audit.aws.tasks import run_collector, start_account
@@ -139,12 +140,7 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
                            retry_mode=d.retry.mode, max_attempts=d.retry.max_attempts,
                            connect_timeout=d.retry.connect_timeout, read_timeout=d.retry.read_timeout,
                            max_pool_connections=workers, session_name=d.session_name)
-    if config.discover is not None:
-        from audit.aws.discover import discovered_clients
-
-        clients = discovered_clients(config, settings)
-    else:
-        clients = list(config.clients)
+    clients = discovered_clients(config, settings) if config.discover is not None else list(config.clients)
     clients = _filter_accounts(clients, accounts_only)
     collectors = select(services)
     region_override = _check_regions(regions)

@@ -21,7 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from audit.errors import AuditError, NotebookError
+from audit.logs import console
 from audit.options import KERNEL, ReportOptions
+from audit.report.backlog import write_backlog
+from audit.report.data import load
 
 log = logging.getLogger(__name__)
 
@@ -169,8 +172,6 @@ def run_notebooks(parameters: Mapping[str, Any], out_dir: Path, *, source_dir: P
             timings.notebooks[name] = time.perf_counter() - t0
             done.append(dst)
             if progress:
-                from audit.logs import console
-
                 console.print(f"notebook {name}: ok ({timings.notebooks[name]:.1f}s)", highlight=False)
     finally:
         if kernel:
@@ -192,8 +193,7 @@ def _swap_in(staging: Path, final: Path) -> None:
 def build_report(inventory_dir: Path, out: Path, options: ReportOptions, *,
                  timings: RunTimings | None = None) -> Path:
     """Notebooks + report.html + backlog into out/<date>/, atomically; returns the report.html path."""
-    from audit.report.backlog import write_backlog
-    from audit.report.data import load
+    # start-up time: nbconvert loads only when a report is exported, not for every CLI command
     from audit.report.export import export_report
 
     o = options

@@ -10,6 +10,7 @@ import pandas as pd
 from IPython.display import HTML
 
 from audit.report import figures as fg
+from audit.report.backlog import backlog_rows
 from audit.report.data import ReportData, load
 from audit.report.tables import (
     as_list,
@@ -284,8 +285,6 @@ def unmatched_sources(data: ReportData) -> HTML:
 
 def backlog_preview(data: ReportData, export_all: bool = False) -> HTML:
     """The rows backlog.csv will hold (top N plus their prerequisites, or everything)."""
-    from audit.report.backlog import backlog_rows
-
     rows = pd.DataFrame(backlog_rows(data.ranking(), data.top_n, export_all=export_all))
     return html_table(rows, {"Issue Id": "id", "Summary": "summary", "Priority": "priority",
                              "Story Points": "points", "Depends on": "depends on"},
