@@ -67,6 +67,7 @@ class Item(Model):
 
 class Catalog(Model):
     version: int = 1
+    rule_time_limit_seconds: float = Field(30, gt=0, le=3600, description="each applies_to rule's time limit")
     items: list[Item] = Field(min_length=1)
     _file: str | None = PrivateAttr(None)
     _lines: dict[str, int] = PrivateAttr(default_factory=dict)
