@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from audit.analysis.catalog import load_catalog
 from audit.analysis.run import compute_tables
 from audit.analysis.scoring import dependency_order, rank_stability
-from audit.store.snapshots import open_duckdb
 
 from .inventory import surveys
 
@@ -45,8 +45,7 @@ items:
 def ranking(tmp_path, snapshot, inv):
     path = tmp_path / "catalog.yaml"
     path.write_text(CATALOG)
-    con = open_duckdb(snapshot)
-    out = compute_tables(inv, load_catalog(path), surveys(), con, top_n=2, seed=7, window_days=28)
+    out = compute_tables(inv, load_catalog(path), surveys(), top_n=2, seed=7, window_days=28)
     return out["ranking"].set_index("item_id")
 
 
@@ -114,10 +113,8 @@ def test_rule_failing_at_analysis_time_names_item(tmp_path, snapshot, inv):
 
     path = tmp_path / "catalog.yaml"
     path.write_text(CATALOG.replace("arn AS unit_id FROM iam_users", "unit_id FROM units WHERE CAST(target AS INTEGER) = 1"))
-    con = open_duckdb(snapshot)
-    con.execute("CREATE OR REPLACE VIEW units AS SELECT 'a' AS account_id, 'u' AS unit_id, 'ecs' AS target, "
-                "'pipeline' AS kind")
+    units = pd.DataFrame({"account_id": ["a"], "unit_id": ["u"], "target": ["ecs"], "kind": ["pipeline"]})
     with pytest.raises(ConfigError) as exc:
-        match_items(load_catalog(path, check_sql=False), con)
-    assert "item 'i-none'" in str(exc.value) and exc.value.exit_code == 2
+        match_items(load_catalog(path, check_sql=False), {**inv, "units": units})
+    assert "item 'i-none'" in str(exc.value) and "SQL failed" in str(exc.value) and exc.value.exit_code == 2
     assert Path(str(path)).name in str(exc.value)

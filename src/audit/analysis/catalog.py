@@ -6,6 +6,6 @@ uses without a snapshot); running the rules against a snapshot lives here and in
 
 from __future__ import annotations
 
-from audit.config.catalog import UNIT_KEY, Catalog, Item, check_rule, empty_connection, load_catalog, rule_sql
+from audit.config.catalog import UNIT_KEY, Catalog, Item, check_rule, load_catalog, rule_of, rule_sql
 
-__all__ = ["UNIT_KEY", "Catalog", "Item", "check_rule", "empty_connection", "load_catalog", "rule_sql"]
+__all__ = ["UNIT_KEY", "Catalog", "Item", "check_rule", "load_catalog", "rule_of", "rule_sql"]

@@ -1,10 +1,11 @@
 """`cicd-audit analyze`: every analysis table of a snapshot, written beside it in one atomic swap.
 
     analyze(snapshot, catalog_path, surveys)   -> {table: DataFrame}, written to <snapshot>/analysis/
-    compute_tables(inv, catalog, surveys, con) -> the same tables from in-memory frames (no drift)
+    compute_tables(inv, catalog, surveys)      -> the same tables from in-memory frames (no drift)
 
-The catalog is validated (and every rule dry-run) before anything is computed, so a bad catalog
-exits with code 2 and leaves an earlier analysis untouched.
+The catalog is validated (and every rule dry-run) before anything is computed, and the rules run in
+the sandbox (`audit.store.sandbox`) before anything is written, so a bad catalog or a rule that
+breaks a limit exits with code 2 and leaves an earlier analysis untouched.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-import duckdb
 import pandas as pd
 from rich.table import Table as RichTable
 
@@ -32,7 +32,7 @@ from audit.analysis.units import build_units
 from audit.config import Survey, load_surveys
 from audit.logs import console
 from audit.options import AnalyzeOptions
-from audit.store.snapshots import Snapshot, open_duckdb, open_snapshot, previous_snapshot, write_analysis
+from audit.store.snapshots import Snapshot, open_snapshot, previous_snapshot, write_analysis
 
 log = logging.getLogger(__name__)
 ANALYSIS_TABLES = ("repo_links", "unmatched_sources", "units", "patterns", "overlap", "similarity", "team_drift", "baseline", "delivery", "ranking",
@@ -60,8 +60,7 @@ def links_pipelines(snapshot: Snapshot) -> bool:
     return bool(scan.get("link_pipelines", True)) if isinstance(scan, dict) else True
 
 
-def compute_tables(inv: Inventory, catalog: Catalog, surveys: Mapping[str, Survey],
-                   con: duckdb.DuckDBPyConnection, *, top_n: int = 10, seed: int = 7,
+def compute_tables(inv: Inventory, catalog: Catalog, surveys: Mapping[str, Survey], *, top_n: int = 10, seed: int = 7,
                    window_days: float | None = None, link_pipelines: bool = True,
                    timings: dict | None = None) -> dict[str, pd.DataFrame]:
     """Repository links, units, patterns, overlap, similarity, team drift, baseline, delivery and ranking
@@ -87,11 +86,7 @@ def compute_tables(inv: Inventory, catalog: Catalog, surveys: Mapping[str, Surve
     lap("baseline")
     out["delivery"] = delivery(inv, units, surveys, window_days=window_days, events=deploy_events(inv, units))
     lap("delivery")
-    con.register("_analysis_units", to_table("units", units))
-    con.register("_analysis_delivery", to_table("delivery", out["delivery"]))
-    con.execute('CREATE OR REPLACE VIEW "units" AS SELECT * FROM "_analysis_units"')
-    con.execute('CREATE OR REPLACE VIEW "delivery" AS SELECT * FROM "_analysis_delivery"')
-    hits = match_items(catalog, con)
+    hits = match_items(catalog, {**inv, "units": units, "delivery": out["delivery"]})
     lap("rules")
     out["ranking"] = score_items(catalog, hits, units, out["delivery"], table(inv, "accounts"), surveys,
                                  top_n=top_n, seed=seed, resource_teams=resource_teams(inv))
@@ -109,13 +104,8 @@ def analyze(snapshot: Snapshot, catalog_path: Path, surveys: Mapping[str, Survey
     top_n, seed = options.top_n, options.seed
     catalog = load_catalog(catalog_path)
     inv = load_inventory(snapshot)
-    con = open_duckdb(snapshot)
-    try:
-        out = compute_tables(inv, catalog, surveys, con, top_n=top_n, seed=seed,
-                             window_days=history_window_days(snapshot), link_pipelines=links_pipelines(snapshot),
-                             timings=timings)
-    finally:
-        con.close()
+    out = compute_tables(inv, catalog, surveys, top_n=top_n, seed=seed, window_days=history_window_days(snapshot),
+                         link_pipelines=links_pipelines(snapshot), timings=timings)
     if previous == "auto":
         previous = previous_snapshot(snapshot.path.parent.parent, before=snapshot)
     out["drift"] = drift_since(previous, table(inv, "accounts"), out, catalog, surveys, top_n=top_n, seed=seed)
@@ -134,13 +124,8 @@ def drift_since(previous: Snapshot | None, accounts: pd.DataFrame, current: Mapp
         prev_units, prev_ranking = previous.table("units"), previous.table("ranking")
     else:
         log.info("previous snapshot %s has no analysis; recomputing it", previous.date)
-        con = open_duckdb(previous)
-        try:
-            prev = compute_tables(load_inventory(previous), catalog, surveys, con, top_n=top_n, seed=seed,
-                                  window_days=history_window_days(previous),
-                                  link_pipelines=links_pipelines(previous))
-        finally:
-            con.close()
+        prev = compute_tables(load_inventory(previous), catalog, surveys, top_n=top_n, seed=seed,
+                              window_days=history_window_days(previous), link_pipelines=links_pipelines(previous))
         prev_units, prev_ranking = prev["units"], prev["ranking"]
     return drift(accounts, current["units"], current["ranking"], previous.table("accounts"), prev_units, prev_ranking)
 

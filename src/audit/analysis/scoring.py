@@ -22,35 +22,35 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import duckdb
 import numpy as np
 import pandas as pd
 
-from audit.analysis.catalog import Catalog, Item, rule_sql
-from audit.analysis.frames import as_list, conform
+from audit.analysis.catalog import Catalog, Item, rule_of
+from audit.analysis.frames import as_list, conform, table, to_table
 from audit.config import Survey
-from audit.errors import ConfigError
+from audit.store.sandbox import RULE_TABLES, Sandbox, check_static
 
 HOURS_PER_DAY = 8.0
 NOISE = 0.3
 
 
-def match_items(catalog: Catalog, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """(item_id, account_id, unit_id) for every unit each item's rule returns."""
-    frames = []
-    for item in catalog.items:
-        sql = rule_sql(item)
-        try:
-            got = con.execute(f"SELECT DISTINCT CAST(account_id AS VARCHAR) AS account_id, "
-                              f"CAST(unit_id AS VARCHAR) AS unit_id FROM ({sql}) AS rule").df()
-        except duckdb.Error as exc:
-            msg = str(exc).strip().splitlines()[0]
-            raise ConfigError(f"item {item.id!r}: applies_to SQL failed: {msg}", file=catalog.file,
-                              line=catalog.line_of(item.id), field="applies_to") from None
-        frames.append(got.dropna(subset=["unit_id"]).assign(item_id=item.id))
-    if not frames:
+def match_items(catalog: Catalog, frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """(item_id, account_id, unit_id) for every unit each item's rule returns, each rule in the sandbox.
+
+    `frames` holds the snapshot's crawl and scan tables plus `units` and `delivery`; only the tables
+    some rule reads are copied into the sandbox. The static checks run again here: `analyze` may be
+    given a catalog nobody validated.
+    """
+    rules = [rule_of(item, catalog) for item in catalog.items]
+    needed = set().union(*(check_static(rule) for rule in rules)) & set(RULE_TABLES)
+    inputs = {name: to_table(name, table(frames, name, strings=False)) for name in sorted(needed)}
+    found = []
+    with Sandbox(inputs, seconds=catalog.rule_time_limit_seconds) as sandbox:
+        for rule in rules:
+            found.append(sandbox.hits(rule).dropna(subset=["unit_id"]).assign(item_id=rule.item_id))
+    if not found:
         return pd.DataFrame(columns=["item_id", "account_id", "unit_id"])
-    return pd.concat(frames, ignore_index=True)[["item_id", "account_id", "unit_id"]]
+    return pd.concat(found, ignore_index=True)[["item_id", "account_id", "unit_id"]]
 
 
 def _covered(hits: pd.DataFrame, units: pd.DataFrame, accounts: pd.DataFrame,

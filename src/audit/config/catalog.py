@@ -3,9 +3,10 @@
 Teams add items without touching code, so every mistake must be caught before scoring, with the
 file, line and item id: unknown keys and payoff fields, negative effort, unknown or cyclic
 `depends_on`, and `applies_to` SQL that does not run or does not return the unit key columns
-(`account_id`, `unit_id`). `load_catalog` checks the SQL against empty views of every declared
-table, so `cicd-audit validate inventory/catalog.yaml` needs no snapshot (only the store's schema).
-Running the rules on a snapshot is the analysis' job (`audit.analysis.scoring`).
+(`account_id`, `unit_id`). `load_catalog` checks the SQL statically and dry-runs it in the rule
+sandbox (`audit.store.sandbox`) against empty copies of the tables a rule may read, so
+`cicd-audit validate inventory/catalog.yaml` needs no snapshot. Running the rules on a snapshot is
+the analysis' job (`audit.analysis.scoring`), in the same sandbox.
 """
 
 from __future__ import annotations
@@ -14,12 +15,11 @@ import os
 import re
 from typing import Annotated, Literal
 
-import duckdb
 from pydantic import Field, PrivateAttr, StringConstraints, model_validator
 
 from audit.config.base import Located, Model, validate_model
 from audit.errors import ConfigError
-from audit.store.schema import TABLES, to_arrow
+from audit.store.sandbox import Rule, Sandbox, check_static
 from audit.yamlfile import LocatedYaml, load_yaml
 
 ItemId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$")]
@@ -146,15 +146,6 @@ def _with_item_id(exc: ConfigError, doc: LocatedYaml) -> ConfigError:
     return ConfigError(f"{label}: {message}", file=exc.file, line=exc.line, field=exc.field)
 
 
-def empty_connection() -> duckdb.DuckDBPyConnection:
-    """DuckDB with an empty view of every declared table (crawl, scan and analysis)."""
-    con = duckdb.connect()
-    for name in TABLES:
-        con.register(f"_empty_{name}", to_arrow(name, []))
-        con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM "_empty_{name}"')
-    return con
-
-
 def rule_sql(item: Item) -> str:
     """The item's rule as one SELECT statement (a single trailing semicolon is allowed).
 
@@ -163,29 +154,19 @@ def rule_sql(item: Item) -> str:
     return item.applies_to.strip().rstrip(";").strip() + "\n"
 
 
-def check_rule(item: Item, con: duckdb.DuckDBPyConnection, file: str | None = None,
-               line: int | None = None) -> None:
-    """Run the rule with LIMIT 0: it must be one SELECT that works and returns the unit key columns."""
-    sql = rule_sql(item)
-    where = {"file": file, "line": line, "field": "applies_to"}
-    try:
-        statements = duckdb.extract_statements(sql)
-    except duckdb.Error as exc:
-        raise ConfigError(f"item {item.id!r}: applies_to SQL does not parse: {_first_line(exc)}", **where) from None
-    if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
-        raise ConfigError(f"item {item.id!r}: applies_to must be exactly one SELECT statement", **where)
-    try:
-        cols = [d[0] for d in con.execute(f"SELECT * FROM ({sql}) AS rule LIMIT 0").description]
-    except duckdb.Error as exc:
-        raise ConfigError(f"item {item.id!r}: applies_to SQL failed: {_first_line(exc)}", **where) from None
+def rule_of(item: Item, catalog: Catalog) -> Rule:
+    """The item's rule with where it was written (file, line), as the sandbox runs it."""
+    return Rule(item.id, rule_sql(item), catalog.file, catalog.line_of(item.id))
+
+
+def check_rule(rule: Rule, sandbox: Sandbox) -> None:
+    """Static checks, then a LIMIT 0 run in the sandbox: it must work and return the unit key columns."""
+    check_static(rule)
+    cols = sandbox.columns(rule)
     missing = [k for k in UNIT_KEY if k not in cols]
     if missing:
-        raise ConfigError(f"item {item.id!r}: applies_to returns no unit key column(s) {missing} "
-                          f"(it returns {cols}); select account_id and unit_id", **where)
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise rule.error(f"returns no unit key column(s) {missing} (it returns {cols}); "
+                         "select account_id and unit_id")
 
 
 def load_catalog(path: str | os.PathLike, *, check_sql: bool = True) -> Catalog:
@@ -198,10 +179,7 @@ def load_catalog(path: str | os.PathLike, *, check_sql: bool = True) -> Catalog:
     catalog._file = doc.file
     catalog._lines = {it.id: doc.line_of(("items", i, "applies_to")) for i, it in enumerate(catalog.items)}
     if check_sql:
-        con = empty_connection()
-        try:
+        with Sandbox.empty(seconds=catalog.rule_time_limit_seconds) as sandbox:
             for item in catalog.items:
-                check_rule(item, con, doc.file, catalog.line_of(item.id))
-        finally:
-            con.close()
+                check_rule(rule_of(item, catalog), sandbox)
     return catalog
