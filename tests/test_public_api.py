@@ -12,8 +12,8 @@ def test_package_exports() -> None:
 
 def test_store_exports() -> None:
     assert audit.store.__all__ == [
-        "TABLES", "Column", "Snapshot", "SnapshotWriter", "Table", "complete_snapshots", "empty_frame",
-        "latest_snapshot", "open_duckdb", "open_snapshot", "previous_snapshot", "read_manifest", "to_arrow",
+        "TABLES", "Column", "Publication", "Snapshot", "SnapshotWriter", "Table", "complete_snapshots",
+        "empty_frame", "last_good_snapshot", "latest_snapshot", "open_duckdb", "open_snapshot", "previous_snapshot", "read_manifest", "to_arrow",
         "write_analysis", "write_snapshot"]
     for name in audit.store.__all__:
         assert hasattr(audit.store, name), name

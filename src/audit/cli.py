@@ -68,6 +68,8 @@ def cli(ctx: click.Context, verbose: int) -> None:
 @click.option("--date", "day", help="Snapshot date YYYY-MM-DD [default: today, UTC].")
 @click.option("--history-days", type=click.IntRange(1, 365), help="Days of executions/builds/deployments.")
 @click.option("--list-services", is_flag=True, help="Print the collector names and exit.")
+@click.option("--replace", is_flag=True,
+              help="Replace today's snapshot even when some accounts failed (never with an all-failed crawl).")
 def crawl(accounts_file: Path, out: Path, list_services: bool, accounts_only: str | None, regions: str | None,
           services: str | None, **opts: Any) -> None:
     """Crawl every client account (AssumeRole, read-only) into a dated snapshot."""
@@ -120,6 +122,8 @@ def analyze(snapshot: Path, catalog: Path, survey_dir: Path | None, top_n: int, 
 @click.option("--top-n", type=click.IntRange(1, 500), default=10, show_default=True)
 @click.option("--all", "export_all", is_flag=True, help="Export every work item, not only the top N.")
 @click.option("--skip-crawl", is_flag=True, help="Reuse today's snapshot instead of crawling again.")
+@click.option("--replace", is_flag=True,
+              help="Replace today's snapshot even when some accounts failed (never with an all-failed crawl).")
 def weekly(config_dir: Path, out: Path, **opts: Any) -> None:
     """The whole weekly run: crawl, scan, analyze, notebooks, report.html and backlog."""
     options = WeeklyOptions.for_day(pipeline.today(), config_dir=config_dir.resolve(), **opts)

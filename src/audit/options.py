@@ -36,6 +36,7 @@ class CrawlOptions:
     history_days: int | None = None  # days of executions/builds/deployments; None = accounts.yaml
     history_until: datetime | None = None  # history ends here instead of now (the demo's last week)
     progress: bool = True
+    replace: bool = False  # a crawl in which some accounts failed may replace the day's snapshot
 
 
 @dataclass(frozen=True)
@@ -97,11 +98,12 @@ class WeeklyOptions:
     @classmethod
     def for_day(cls, day: str, *, config_dir: Path | None = None, profile: str | None = None,
                 endpoint_url: str | None = None, top_n: int = 10, export_all: bool = False,
-                skip_crawl: bool = False, progress: bool = True, notebooks_dir: Path | None = None
-                ) -> WeeklyOptions:
+                skip_crawl: bool = False, progress: bool = True, notebooks_dir: Path | None = None,
+                replace: bool = False) -> WeeklyOptions:
         """The options of `cicd-audit weekly`: each knob given once, copied into the verbs that use it."""
         return cls(
-            crawl=CrawlOptions(day=day, profile=profile, endpoint_url=endpoint_url, progress=progress),
+            crawl=CrawlOptions(day=day, profile=profile, endpoint_url=endpoint_url, progress=progress,
+                               replace=replace),
             scan=ScanOptions(day=day, base_dir=config_dir, progress=progress, endpoint_url=endpoint_url,
                              profile=profile),
             analyze=AnalyzeOptions(top_n=top_n),

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from audit.errors import SnapshotError
-from audit.store import TABLES, SnapshotWriter, write_snapshot
+from audit.store import TABLES, SnapshotWriter, atomic, write_snapshot
 from audit.store import snapshots as store
 from audit.store.snapshots import complete_snapshots, latest_snapshot, open_duckdb, previous_snapshot
 
@@ -225,14 +225,14 @@ def test_streaming_writer_resumes_and_publishes_only_done_accounts(tmp_path: Pat
     assert resumed.done_accounts == {"111111111111"}
     resumed.write_account("333333333333", {"accounts": [{"account_id": "333333333333", "status": "partial"}],
                                            "pipelines": _rows("pipelines", 1)})
-    path = resumed.publish({"accounts_ok": 1}, section="crawl")
+    path = resumed.publish({"accounts_ok": 1}, section="crawl").path
     snap = latest_snapshot(tmp_path)
     assert snap.path == path and not resumed.staging.exists()
     assert sorted(snap.table("accounts")["account_id"]) == ["111111111111", "333333333333"]
     assert len(snap.table("pipelines")) == 3
     assert len(snap.table("ecs_services")) == 0 and "ecs_services" in snap.tables()  # declared, empty
     manifest = json.loads((path / "manifest.json").read_text())
-    assert manifest["sections"]["crawl"] == {"accounts_ok": 1}
+    assert manifest["sections"]["crawl"] == {"accounts_ok": 1, "outcome": "ok"}
 
 
 def test_redone_account_drops_parts_of_its_killed_attempt(tmp_path: Path) -> None:
@@ -245,7 +245,7 @@ def test_redone_account_drops_parts_of_its_killed_attempt(tmp_path: Path) -> Non
     assert resumed.done_accounts == set()
     # this time the pipelines collector failed: no pipelines table for the account
     resumed.write_account("222222222222", {"accounts": [{"account_id": "222222222222", "status": "partial"}]})
-    path = resumed.publish({}, section="crawl")
+    path = resumed.publish({}, section="crawl").path
     snap = complete_snapshots(tmp_path)[-1]
     assert snap.path == path
     assert list(snap.table("accounts")["status"]) == ["partial"]
@@ -267,10 +267,10 @@ def test_replacing_a_snapshot_is_one_atomic_exchange(tmp_path: Path, monkeypatch
     (elsewhere it falls back to renaming, whose crash window the next test covers)."""
     write_snapshot(tmp_path, "2026-11-20", {"accounts": _rows("accounts", 2)})
     day = tmp_path / "snapshots" / "2026-11-20"
-    exchange = store._exchange(day, day)  # swapping a path with itself: a no-op probe of support
+    exchange = atomic.exchange(day, day)  # swapping a path with itself: a no-op probe of support
     renames = []
     real_rename = os.rename
-    monkeypatch.setattr(store.os, "rename", lambda a, b: (renames.append((a, b)), real_rename(a, b)))
+    monkeypatch.setattr(atomic.os, "rename", lambda a, b: (renames.append((a, b)), real_rename(a, b)))
     write_snapshot(tmp_path, "2026-11-20", {"accounts": _rows("accounts", 5)})
     assert (renames == []) is exchange
     assert len(latest_snapshot(tmp_path).table("accounts")) == 5
@@ -284,7 +284,7 @@ def test_snapshot_moved_aside_by_a_dead_writer_is_recovered(tmp_path: Path, monk
     day = tmp_path / "snapshots" / "2026-11-20"
     os.rename(day, day.with_name(".old-2026-11-20-deadbeef"))
     assert complete_snapshots(tmp_path) == []
-    monkeypatch.setattr(store, "_exchange", lambda a, b: False)
+    monkeypatch.setattr(atomic, "exchange", lambda a, b: False)
     write_snapshot(tmp_path, "2026-11-20", {"repos": _rows("repos", 1)}, {}, section="scan")
     snap = latest_snapshot(tmp_path)
     assert len(snap.table("accounts")) == 2 and len(snap.table("repos")) == 1

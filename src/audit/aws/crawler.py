@@ -42,6 +42,8 @@ class CrawlResult:
     accounts_failed: int = 0
     errors: int = 0
     calls: int = 0
+    outcome: str = "ok"  # audit.store.outcome: ok | partial | all-failed | empty
+    kept: str | None = None  # why the day's existing snapshot was kept instead of this crawl
 
 
 @dataclass
@@ -127,6 +129,7 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
     History (executions, builds, deployments) covers `history_days` back from now, or up to
     `history_until` when a crawl must show the past as it was (the demo's last-week snapshot).
     Any Executor runs the tasks (a Dask cluster's too); by default a thread pool of `workers`.
+    The store decides whether the crawl replaces the day's snapshot (`replace` forces a partial one).
     """
     o = options
     profile, resume, history_until = o.profile, o.resume, o.history_until
@@ -236,7 +239,8 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
         "operations": {name: sorted(ops) for name, ops in called.items()},
         "profile": profile,
     }
-    result.snapshot_dir = writer.publish(manifest, section="crawl")
+    published = writer.publish(manifest, section="crawl", replace=o.replace)
+    result.snapshot_dir, result.outcome, result.kept = published.path, published.outcome, published.kept
     return result
 
 
@@ -260,4 +264,8 @@ def crawl_command(accounts_file: Path, out: Path, options: CrawlOptions = CrawlO
     console.print(f"crawl: {result.snapshot_dir} — accounts ok {result.accounts_ok}, partial "
                   f"{result.accounts_partial}, failed {result.accounts_failed}; {result.errors} errors, "
                   f"{result.calls} calls", highlight=False, markup=False)
+    if result.kept:
+        console.print(f"crawl: not published: {result.kept}; this crawl stays in "
+                      f"{Path(out) / 'snapshots' / ('.staging-' + result.snapshot_dir.name)}", highlight=False,
+                      markup=False, soft_wrap=True)
     return result

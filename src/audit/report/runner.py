@@ -2,8 +2,10 @@
 
 All four notebooks share one kernel (the expensive part of papermill is starting a kernel and
 importing pandas/plotly into it), each notebook's parameters cell re-binds every input. The
-report is built in a temporary directory beside the final one and renamed into place at the end,
-so a failing notebook leaves every earlier report untouched; the failed run is kept in
+report is built in a temporary directory beside the final one and swapped into place at the end
+with the snapshot store's primitives (`audit.store.atomic`: one atomic exchange, a report a killed
+writer moved aside is restored, day-old leftovers are removed), so a failing notebook leaves
+every earlier report untouched and a reader always finds the old or the new report; the failed run is kept in
 `.failed-<date>/` for inspection and the error names the notebook, the cell and the exception.
 """
 
@@ -25,6 +27,7 @@ from audit.logs import console
 from audit.options import KERNEL, ReportOptions
 from audit.report.backlog import write_backlog
 from audit.report.data import load
+from audit.store.atomic import TMP_PREFIX, clean_stale, exclusive, recover, swap_in
 
 log = logging.getLogger(__name__)
 
@@ -179,15 +182,21 @@ def run_notebooks(parameters: Mapping[str, Any], out_dir: Path, *, source_dir: P
     return done
 
 
-def _swap_in(staging: Path, final: Path) -> None:
-    """Rename staging to final; an existing report of the same date is replaced only after success."""
-    if final.exists():
-        old = final.with_name(f".old-{final.name}-{os.getpid()}")
-        os.replace(final, old)
-        os.replace(staging, final)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(staging, final)
+REPORT_MARKER = "report.html"  # a moved-aside report directory with it is whole
+
+
+def _tidy(final: Path) -> None:
+    """Restore a report a killed writer moved aside; remove day-old `.tmp-*`/`.old-*` leftovers."""
+    with exclusive(final.parent):
+        recover(final, REPORT_MARKER)
+        clean_stale(final.parent)
+
+
+def _publish(staging: Path, final: Path) -> None:
+    """Swap the finished report in like a snapshot: one atomic exchange, then the old one goes."""
+    with exclusive(final.parent):
+        recover(final, REPORT_MARKER)
+        swap_in(staging, final)
 
 
 def build_report(inventory_dir: Path, out: Path, options: ReportOptions, *,
@@ -202,7 +211,8 @@ def build_report(inventory_dir: Path, out: Path, options: ReportOptions, *,
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     final = out / snapshot_date
-    staging = Path(tempfile.mkdtemp(prefix=f".tmp-{snapshot_date}-", dir=out))
+    _tidy(final)
+    staging = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{snapshot_date}-", dir=out))
     params = {"snapshot_date": snapshot_date, "inventory_dir": str(Path(inventory_dir).resolve()),
               "config_dir": str(Path(o.config_dir or inventory_dir).resolve()), "output_dir": str(final),
               "top_n": int(top_n), "export_all": bool(export_all)}
@@ -227,6 +237,6 @@ def build_report(inventory_dir: Path, out: Path, options: ReportOptions, *,
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    _swap_in(staging, final)
+    _publish(staging, final)
     shutil.rmtree(out / f".failed-{snapshot_date}", ignore_errors=True)
     return final / "report.html"

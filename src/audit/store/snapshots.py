@@ -8,25 +8,20 @@ Layout under a root (default `inventory/`):
     snapshots/.staging-<YYYY-MM-DD>/          a crawl in progress: per-account parts, resumable
 
 A snapshot directory only ever appears by renaming a fully written staging directory (an atomic
-exchange when it replaces the same day's snapshot), so a reader never sees half a snapshot, nor
-none while one is replaced; a killed writer leaves a staging directory that readers ignore
-and `SnapshotWriter(resume=True)` continues. Writers take an exclusive lock on `snapshots/` while
+exchange when it replaces the same day's snapshot; the primitives are in `audit.store.atomic`), so
+a reader never sees half a snapshot, nor none while one is replaced; a killed writer leaves a
+staging directory that readers ignore and `SnapshotWriter(resume=True)` continues, and the
+`.tmp-*`/`.old-*` leftovers of killed writes are removed by the next write once a day old. Writers take an exclusive lock on `snapshots/` while
 they merge and swap, so a crawl and a scan publishing the same day at once both keep their part.
 """
 
 from __future__ import annotations
 
-import ctypes
-import errno
-import fcntl
-import functools
 import json
 import os
 import shutil
 import tempfile
-import uuid
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -39,6 +34,8 @@ import pyarrow.parquet as pq
 
 from audit._version import __version__
 from audit.errors import SnapshotError
+from audit.store.atomic import clean_stale, exclusive, fsync_file, recover, swap_in
+from audit.store.outcome import GOOD, crawl_outcome, is_complete, refusal, snapshot_outcome
 from audit.store.schema import TABLES, to_arrow
 
 MANIFEST = "manifest.json"
@@ -63,82 +60,6 @@ def _write_parquet(path: Path, table: pa.Table) -> None:
     pq.write_table(table, path, compression="zstd")
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Atomically swap two existing paths (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
-    libc = _libc()
-    if libc is None:
-        return False
-    if libc.renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
-        return True
-    err = ctypes.get_errno()
-    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):  # filesystem or kernel without exchange
-        return False
-    raise OSError(err, os.strerror(err), str(a))
-
-
-_AT_FDCWD, _RENAME_EXCHANGE = -100, 2
-
-
-@functools.cache
-def _libc() -> Any:
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-        return libc
-    except (OSError, AttributeError):
-        return None
-
-
-def _swap_in(staging: Path, final: Path) -> None:
-    """Make `staging` visible as `final`.
-
-    Replacing an existing snapshot is one atomic exchange where the OS offers it, so readers see
-    the old or the new snapshot and never neither. Elsewhere the old one is renamed aside first;
-    a crash between the two renames leaves it as `.old-<day>-*`, which `_recover` restores.
-    """
-    _fsync_dir(staging)
-    if final.exists() and _exchange(staging, final):
-        _fsync_dir(final.parent)
-        shutil.rmtree(staging, ignore_errors=True)  # now holds the old snapshot
-        return
-    old = None
-    if final.exists():
-        old = final.with_name(f".old-{final.name}-{uuid.uuid4().hex[:8]}")
-        os.rename(final, old)
-    os.rename(staging, final)
-    _fsync_dir(final.parent)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def _recover(final: Path) -> None:
-    """Bring back a snapshot moved aside by a writer that died between its two renames."""
-    if final.exists():
-        return
-    aside = [p for p in sorted(final.parent.glob(f".old-{final.name}-*")) if (p / MANIFEST).exists()]
-    if aside:
-        os.rename(aside[-1], final)
-
-
-@contextmanager
-def _exclusive(directory: Path) -> Iterator[None]:
-    """Hold an exclusive lock on `directory` (released when the process dies, too)."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
-
-
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -161,30 +82,45 @@ def write_snapshot(root: str | os.PathLike, day: date | str, tables: Mapping[str
     `source` column instead of replaced. `section` names the manifest part this write owns
     ("crawl", "scan"); its `manifest` keys go there.
     """
+    return _write(root, day, tables, manifest, section, replace=None)[0]
+
+
+def _write(root: str | os.PathLike, day: date | str, tables: Mapping[str, Rows], manifest: Mapping[str, Any] | None,
+           section: str | None, *, replace: bool | None) -> tuple[Path, str | None]:
+    """`write_snapshot`, plus (unless `replace` is None) the outcome check: (directory, why it was kept)."""
     day = _date_str(day)
     final = snapshots_dir(root) / day
     final.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".tmp-{day}-", dir=final.parent))
     try:
-        with _exclusive(final.parent):
-            _merge_into(staging, final, day, tables, manifest, section)
+        with exclusive(final.parent):
+            kept = _merge_into(staging, final, day, tables, manifest, section, replace)
+            clean_stale(final.parent)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return final
+    if kept:
+        shutil.rmtree(staging, ignore_errors=True)
+    return final, kept
 
 
 def _merge_into(staging: Path, final: Path, day: str, tables: Mapping[str, Rows],
-                manifest: Mapping[str, Any] | None, section: str | None) -> None:
-    """Write `tables` to staging, carry over the rest of `final`, write the manifest, swap in."""
-    _recover(final)
+                manifest: Mapping[str, Any] | None, section: str | None, replace: bool | None) -> str | None:
+    """Write `tables` to staging, carry over the rest of `final`, write the manifest, swap in.
+
+    Returns why nothing was swapped in when a crawl must not replace the day's better snapshot."""
+    recover(final, MANIFEST)
     previous = read_manifest(final) if (final / MANIFEST).exists() else {}
+    if replace is not None:
+        kept = refusal(previous, (manifest or {}).get("outcome"), replace=replace)
+        if kept:
+            return kept
     new = {name: _as_arrow(name, rows) for name, rows in tables.items()}
     if "errors" in new and (final / "errors.parquet").exists():
         sources = set(new["errors"].column("source").to_pylist())
-        kept = pq.read_table(final / "errors.parquet")
-        mask = [s not in sources for s in kept.column("source").to_pylist()]
-        new["errors"] = pa.concat_tables([kept.filter(pa.array(mask, pa.bool_())), new["errors"]])
+        kept_errors = pq.read_table(final / "errors.parquet")
+        mask = [s not in sources for s in kept_errors.column("source").to_pylist()]
+        new["errors"] = pa.concat_tables([kept_errors.filter(pa.array(mask, pa.bool_())), new["errors"]])
     for name, table in new.items():
         _write_parquet(staging / f"{name}.parquet", table)
     if final.exists():
@@ -197,7 +133,8 @@ def _merge_into(staging: Path, final: Path, day: str, tables: Mapping[str, Rows]
             else:
                 _link_or_copy(item, target)
     _write_manifest(staging, day, previous, dict(manifest or {}), section)
-    _swap_in(staging, final)
+    swap_in(staging, final)
+    return None
 
 
 def _link_or_copy(src: str | os.PathLike, dst: str | os.PathLike) -> None:
@@ -225,14 +162,17 @@ def _write_manifest(directory: Path, day: str, previous: dict, given: dict, sect
         counts[path.stem] = rows
         if path.stem == "errors":
             errors = rows
+    manifest.pop("outcome", None)
+    outcome = snapshot_outcome(manifest)
+    if outcome:
+        manifest["outcome"] = outcome  # the crawl's, copied up: see audit.store.outcome
     manifest.update(
         snapshot=day, tool_version=__version__, finished=_now(), counts=counts, errors_count=errors,
-        complete=True,
+        complete=is_complete(manifest),
     )
     path = directory / MANIFEST
     path.write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n")
-    with open(path, "rb") as fh:
-        os.fsync(fh.fileno())
+    fsync_file(path)
 
 
 def write_analysis(snapshot_dir: str | os.PathLike, tables: Mapping[str, Rows]) -> Path:
@@ -242,9 +182,10 @@ def write_analysis(snapshot_dir: str | os.PathLike, tables: Mapping[str, Rows]) 
     try:
         for name, rows in tables.items():
             _write_parquet(staging / f"{name}.parquet", _as_arrow(name, rows))
-        with _exclusive(Path(snapshot_dir).parent):  # a same-day write_snapshot carries analysis/ over
-            _recover(final)
-            _swap_in(staging, final)
+        with exclusive(Path(snapshot_dir).parent):  # a same-day write_snapshot carries analysis/ over
+            recover(final)
+            swap_in(staging, final)
+            clean_stale(Path(snapshot_dir))
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -304,8 +245,12 @@ class SnapshotWriter:
         return pa.concat_tables([pq.read_table(p) for p in parts])
 
     def publish(self, manifest: Mapping[str, Any], *, section: str = "crawl",
-                extra: Mapping[str, Rows] | None = None) -> Path:
-        """Concatenate the parts of every declared crawl table and publish the snapshot atomically."""
+                extra: Mapping[str, Rows] | None = None, replace: bool = False) -> Publication:
+        """Concatenate the parts of every declared crawl table and publish the snapshot atomically.
+
+        The crawl's outcome (from the accounts' statuses) goes into the manifest; a crawl that may
+        not replace the day's better snapshot (see `audit.store.outcome.refusal`) is not published
+        and keeps its staging area, so `--resume --replace` can still publish it."""
         done = self.done_accounts
         names = {p.name for p in (self.staging / "parts").glob("*") if p.is_dir()}
         names |= {t.name for t in TABLES.values() if t.source == "crawl"}
@@ -315,9 +260,24 @@ class SnapshotWriter:
             tables[name] = (pa.concat_tables([pq.read_table(p) for p in parts]) if parts
                             else _as_arrow(name, []))
         tables.update(extra or {})
-        path = write_snapshot(self.root, self.day, tables, manifest, section=section)
-        shutil.rmtree(self.staging, ignore_errors=True)
-        return path
+        accounts = tables.get("accounts")
+        statuses = _as_arrow("accounts", accounts).column("status").to_pylist() if accounts is not None else []
+        outcome = crawl_outcome(s or "ok" for s in statuses)  # a row without status was not a failure
+        path, kept = _write(self.root, self.day, tables, {**manifest, "outcome": outcome}, section, replace=replace)
+        if not kept:
+            shutil.rmtree(self.staging, ignore_errors=True)
+        return Publication(path, outcome, published=not kept, kept=kept)
+
+
+@dataclass(frozen=True)
+class Publication:
+    """What `SnapshotWriter.publish` did: the day's snapshot directory, the crawl's outcome, and
+    why the day's existing snapshot was kept instead (None when this crawl was published)."""
+
+    path: Path
+    outcome: str
+    published: bool
+    kept: str | None = None
 
 
 # ---- reading -------------------------------------------------------------------------------------
@@ -336,6 +296,16 @@ class Snapshot:
     @property
     def manifest(self) -> dict[str, Any]:
         return read_manifest(self.path)
+
+    @property
+    def outcome(self) -> str | None:
+        """The crawl's outcome (`ok`, `partial`, `all-failed`, `empty`); None for a scan-only snapshot."""
+        return snapshot_outcome(self.manifest)
+
+    @property
+    def good(self) -> bool:
+        """Whether it holds AWS data worth comparing with (outcome `ok` or `partial`)."""
+        return self.outcome in GOOD
 
     def tables(self) -> list[str]:
         return sorted(p.stem for p in self.path.glob("*.parquet"))
@@ -393,6 +363,14 @@ def previous_snapshot(root: str | os.PathLike, before: str | Snapshot | None = N
     cutoff = (before.date if isinstance(before, Snapshot) else before) or snaps[-1].date
     older = [s for s in snaps if s.date < cutoff]
     return older[-1] if older else None
+
+
+def last_good_snapshot(root: str | os.PathLike, before: str | Snapshot | None = None) -> Snapshot | None:
+    """The newest complete snapshot with good AWS data (see `Snapshot.good`), strictly older than
+    `before` when given: what drift compares with when the previous snapshot is empty or failed."""
+    cutoff = before.date if isinstance(before, Snapshot) else before
+    good = [s for s in complete_snapshots(root) if s.good and (cutoff is None or s.date < cutoff)]
+    return good[-1] if good else None
 
 
 def open_snapshot(root_or_path: str | os.PathLike, day: str | None = None) -> Snapshot:
