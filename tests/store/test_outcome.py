@@ -39,6 +39,8 @@ def test_all_failed_crawl_is_published_but_not_complete(tmp_path: Path) -> None:
     assert manifest["complete"] is False and manifest["outcome"] == "all-failed"
     assert manifest["sections"]["crawl"]["outcome"] == "all-failed"
     assert complete_snapshots(tmp_path) == []
+    assert open_snapshot(published.path).outcome == "all-failed"  # named explicitly, it opens
+    assert open_snapshot(tmp_path, DAY).outcome == "all-failed"
     # a scan of the same day does not make it complete
     write_snapshot(tmp_path, DAY, {"repos": []}, {}, section="scan")
     assert read_manifest(published.path)["complete"] is False and complete_snapshots(tmp_path) == []

@@ -35,7 +35,7 @@ import pyarrow.parquet as pq
 from audit._version import __version__
 from audit.errors import SnapshotError
 from audit.store.atomic import clean_stale, exclusive, fsync_file, recover, swap_in
-from audit.store.outcome import GOOD, crawl_outcome, is_complete, refusal, snapshot_outcome
+from audit.store.outcome import BAD, GOOD, crawl_outcome, is_complete, refusal, snapshot_outcome
 from audit.store.schema import TABLES, to_arrow
 
 MANIFEST = "manifest.json"
@@ -340,6 +340,14 @@ def _is_complete(path: Path) -> bool:
         return False
 
 
+def _is_published(path: Path) -> bool:
+    """Complete, or whole but failed: published by a crawl in which every account failed."""
+    try:
+        return _is_complete(path) or (not path.name.startswith(".") and snapshot_outcome(read_manifest(path)) in BAD)
+    except SnapshotError:
+        return False
+
+
 def complete_snapshots(root: str | os.PathLike) -> list[Snapshot]:
     """Complete snapshots, oldest first; staging and temp directories are never listed."""
     base = snapshots_dir(root)
@@ -374,15 +382,18 @@ def last_good_snapshot(root: str | os.PathLike, before: str | Snapshot | None = 
 
 
 def open_snapshot(root_or_path: str | os.PathLike, day: str | None = None) -> Snapshot:
-    """A snapshot by directory, or by root + date (default latest)."""
+    """A snapshot by directory, or by root + date (default latest).
+
+    Named explicitly (a directory or a date), a snapshot whose crawl read no AWS data opens too:
+    `Snapshot.outcome` says so. The listings (latest, previous, complete_snapshots) skip it."""
     path = Path(root_or_path)
     if (path / MANIFEST).exists():
-        if not _is_complete(path):
+        if not _is_published(path):
             raise SnapshotError(f"{path} is not a complete snapshot")
         return Snapshot(path)
     if day:
         candidate = snapshots_dir(path) / day
-        if not _is_complete(candidate):
+        if not _is_published(candidate):
             raise SnapshotError(f"no complete snapshot for {day} under {snapshots_dir(path)}")
         return Snapshot(candidate)
     return latest_snapshot(path)
