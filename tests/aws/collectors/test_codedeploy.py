@@ -30,21 +30,28 @@ def test_applications_groups_deployments_with_batch_fallback(account) -> None:
     assert [d["deployment_id"] for d in rows["codedeploy_deployments"]] == [dep]
 
 
-def test_batched_falls_back_only_on_not_implemented() -> None:
-    from botocore.exceptions import ClientError
+def test_batched_falls_back_only_on_not_implemented_and_a_failed_batch_costs_that_batch(account) -> None:
+    """Over HTTP: moto does not implement BatchGetDeploymentGroups, so the per-item fallback answers,
+    silently; a batch that fails (an application deleted between List and BatchGet: moto answers
+    ApplicationDoesNotExistException, as AWS does) is an errors row and loses only its own batch."""
 
-    def not_impl(_):
-        raise ClientError({"Error": {"Code": "500", "Message": "<html>500</html>"},
-                           "ResponseMetadata": {"HTTPStatusCode": 500}}, "BatchGetX")
+    cd = account.boto("codedeploy")
+    cd.create_application(applicationName="app", computePlatform="Server")
+    role = f"arn:aws:iam::{account.account_id}:role/cd"
+    for group in ("g1", "g2", "g3"):
+        cd.create_deployment_group(applicationName="app", deploymentGroupName=group, serviceRoleArn=role)
+    ctx = account.ctx("codedeploy")
+    client = ctx.client("codedeploy")
+    found = batched(ctx, ["g1", "g2", "g3"], 2,
+                    lambda p: client.batch_get_deployment_groups(applicationName="app", deploymentGroupNames=p)
+                    ["deploymentGroupsInfo"],
+                    lambda g: client.get_deployment_group(applicationName="app", deploymentGroupName=g)
+                    ["deploymentGroupInfo"], "GetDeploymentGroup")
+    assert [g["deploymentGroupName"] for g in found] == ["g1", "g2", "g3"] and ctx.errors == []
 
-    def denied(_):
-        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"},
-                           "ResponseMetadata": {"HTTPStatusCode": 400}}, "BatchGetX")
-
-    assert batched(["a", "b", "c"], 2, not_impl, lambda i: {"id": i}) == [{"id": "a"}, {"id": "b"}, {"id": "c"}]
-    try:
-        batched(["a"], 2, denied, lambda i: {"id": i})
-    except ClientError as exc:
-        assert exc.response["Error"]["Code"] == "AccessDeniedException"
-    else:
-        raise AssertionError("AccessDenied must not be hidden by the fallback")
+    apps = batched(ctx, ["gone", "app"], 1,
+                   lambda p: client.batch_get_applications(applicationNames=p)["applicationsInfo"],
+                   lambda n: client.get_application(applicationName=n)["application"], "GetApplication")
+    assert [a["applicationName"] for a in apps] == ["app"]
+    assert [(e["operation"], e["error_code"]) for e in ctx.errors] == [("BatchGetApplications",
+                                                                  "ApplicationDoesNotExistException")]

@@ -5,7 +5,8 @@ A collector never loops over accounts or regions and never builds sessions: the 
 `Ctx` for one (account, region). *get* functions only page the API and raise; *transform*
 functions are pure (raw dicts -> rows) and drop secret values. Secondary calls that may fail on
 their own (tags, history, a batch API an endpoint lacks) go through `ctx.soft`, which records an
-`errors` row and returns a default, so a missing permission is visible, never silent.
+`errors` row and returns a default, so a missing permission is visible, never silent. Per-item
+and per-batch calls go through `ctx.each`: one failing item costs that item's rows, not the list's.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import botocore.session
 from botocore import xform_name
@@ -26,6 +27,8 @@ from audit.store.schema import RESOURCE_TYPES
 
 Rows = dict[str, list[dict[str, Any]]]
 Operation = tuple[str, str]  # (botocore service name, operation name), e.g. ("s3", "ListBuckets")
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass
@@ -53,8 +56,21 @@ class Ctx:
         return {"account_id": self.account_id, "client": self.client_name, "region": self.region}
 
     def error(self, exc: BaseException, operation: str = "") -> None:
+        """An errors row; it names the operation that failed (botocore's), else `operation`."""
+        failed = getattr(exc, "operation_name", "") or operation
         self.errors.append(error_row(exc, account_id=self.account_id, client=self.client_name,
-                                     region=self.region, collector=self.collector, operation=operation))
+                                     region=self.region, collector=self.collector, operation=failed))
+
+    def each(self, operation: str, items: Iterable[T], fn: Callable[[T], R]) -> list[R]:
+        """fn(item) for every item (one resource, or one batch of ids): a failure is an errors row
+        and loses only that item's result, never the others'."""
+        out: list[R] = []
+        for item in items:
+            try:
+                out.append(fn(item))
+            except AWS_ERRORS as exc:
+                self.error(exc, operation)
+        return out
 
     def soft(self, operation: str, fn: Callable[..., Any], *args: Any, default: Any = None,
              quiet: tuple[str, ...] = (), **kwargs: Any) -> Any:
@@ -240,13 +256,13 @@ def get_spec(spec: ResourceSpec, ctx: Ctx) -> list[dict[str, Any]]:
     items = pages(client, spec.list_op, spec.result_key, **dict(spec.list_params))
     if spec.detail_op and items:
         ids = [item if isinstance(item, str) else item[spec.id_key or spec.name_key] for item in items]
-        op = getattr(client, spec.detail_op)
-        if spec.batch:
-            items = []
-            for part in chunks(ids, spec.batch):
-                items.extend(op(**{spec.detail_param: list(part)}).get(spec.detail_key, []))
-        else:
-            items = [op(**{spec.detail_param: i})[spec.detail_key] for i in ids]
+        op, name = getattr(client, spec.detail_op), api_name(spec.service, spec.detail_op)
+        if spec.batch:  # one batch failing loses that batch only
+            parts = ctx.each(name, chunks(ids, spec.batch),
+                             lambda part: op(**{spec.detail_param: list(part)}).get(spec.detail_key, []))
+            items = [i for part in parts for i in part]
+        else:  # one item failing loses that item only
+            items = ctx.each(name, ids, lambda i: op(**{spec.detail_param: i})[spec.detail_key])
     items = [dict(i) for i in items]
     if spec.tags_op:
         tag_op = getattr(client, spec.tags_op)

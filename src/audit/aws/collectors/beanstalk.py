@@ -17,8 +17,11 @@ ENV_NAMESPACE = "aws:elasticbeanstalk:application:environment"
 
 def get_beanstalk(ctx: Ctx) -> dict[str, Any]:
     eb = ctx.client("elasticbeanstalk")
-    apps = [dict(a) for a in eb.describe_applications().get("Applications", [])]
-    envs = [dict(e) for e in pages(eb, "describe_environments", "Environments")]
+    # applications and environments are listed apart: one failing keeps the other's rows
+    apps = [dict(a) for a in ctx.soft("DescribeApplications", lambda: eb.describe_applications()
+                                      .get("Applications", []), default=[])]
+    envs = [dict(e) for e in ctx.soft("DescribeEnvironments", pages, eb, "describe_environments", "Environments",
+                                      default=[])]
     for item in (*apps, *envs):
         arn = item.get("ApplicationArn") or item.get("EnvironmentArn")
         item["__tags"] = ctx.soft("ListTagsForResource", lambda a=arn: eb.list_tags_for_resource(

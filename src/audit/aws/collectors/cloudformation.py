@@ -15,7 +15,8 @@ from audit.aws.collectors.base import Collector, Ctx, Rows, operations, pages, r
 
 def get_stacks(ctx: Ctx) -> dict[str, Any]:
     cfn = ctx.client("cloudformation")
-    stacks = [s for s in pages(cfn, "describe_stacks", "Stacks") if s.get("StackStatus") != "DELETE_COMPLETE"]
+    listed = ctx.soft("DescribeStacks", pages, cfn, "describe_stacks", "Stacks", default=[])  # StackSets go on
+    stacks = [s for s in listed if s.get("StackStatus") != "DELETE_COMPLETE"]
     for stack in stacks:
         name = stack["StackName"]
         stack["__resources"] = ctx.soft("ListStackResources", pages, cfn, "list_stack_resources",
@@ -70,8 +71,9 @@ def transform(raw: Mapping[str, Any], ctx: Ctx) -> Rows:
                               "status": r.get("ResourceStatus")})
     for summary in raw["stacksets"]:
         detail = summary.get("__detail") or {}
+        # a StackSet's id is already `name:uuid`: the ARN is .../stackset/<StackSetId> (REAL_AWS_NOTES)
         arn = detail.get("StackSetARN") or (f"arn:aws:cloudformation:{ctx.region}:{ctx.account_id}:stackset/"
-                                            f"{summary['StackSetName']}:{summary.get('StackSetId', '')}")
+                                            f"{summary.get('StackSetId') or summary['StackSetName']}")
         sets.append(resource_row(ctx, arn, summary["StackSetName"], detail.get("Tags"), status=summary.get("Status"),
                                  permission_model=summary.get("PermissionModel") or detail.get("PermissionModel"),
                                  instance_count=len(summary.get("__instances") or [])))

@@ -23,22 +23,23 @@ from audit.aws.collectors.base import (
 
 
 def get_projects(ctx: Ctx) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Projects and builds are independent chains; each batch fails alone."""
     cb = ctx.client("codebuild")
-    names = pages(cb, "list_projects", "projects")
-    projects: list[dict[str, Any]] = []
-    for part in chunks(names, 100):
-        projects.extend(cb.batch_get_projects(names=list(part)).get("projects", []))
+    names = ctx.soft("ListProjects", pages, cb, "list_projects", "projects", default=[])
+    parts = ctx.each("BatchGetProjects", chunks(names, 100),
+                     lambda part: cb.batch_get_projects(names=list(part)).get("projects", []))
     builds = ctx.soft("ListBuilds", _builds, cb, ctx, default=[])
-    return projects, builds
+    return [p for part in parts for p in part], builds
 
 
 def _builds(cb: Any, ctx: Ctx) -> list[dict[str, Any]]:
     """Builds of the window: ListBuilds (every project, newest first) + BatchGetBuilds by 100,
-    stopping once a whole batch is older than the window."""
+    stopping once a whole batch is older than the window. A failed batch loses its builds only."""
     ids = pages(cb, "list_builds", "ids", sortOrder="DESCENDING")
     out = []
     for part in chunks(ids, 100):
-        builds = cb.batch_get_builds(ids=list(part)).get("builds", [])
+        builds = ctx.soft("BatchGetBuilds", lambda p=part: cb.batch_get_builds(ids=list(p)).get("builds", []),
+                          default=[])
         out.extend(b for b in builds if ctx.in_window(b.get("startTime")))
         if builds and all(b.get("startTime") and b["startTime"] < ctx.since for b in builds):
             break

@@ -1,8 +1,8 @@
 """CodeDeploy: applications, deployment groups, deployments of the last N days.
 
-Batch APIs first (BatchGetApplications, BatchGetDeploymentGroups, BatchGetDeployments); when an
-endpoint does not implement one, the per-item Get* call returns the same documents, so the rows
-are identical on real AWS and on emulators that lack the batch call.
+Batch APIs first (BatchGetApplications, BatchGetDeploymentGroups, BatchGetDeployments), one batch
+at a time; when an endpoint does not implement one, the per-item Get* call returns the same
+documents, so the rows are identical on real AWS and on emulators that lack the batch call.
 """
 
 from __future__ import annotations
@@ -13,43 +13,51 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from audit.aws.collectors.base import Collector, Ctx, Rows, chunks, operations, pages, resource_row
-from audit.aws.failures import classify
+from audit.aws.failures import AWS_ERRORS, classify
 
 
-def batched(items: Sequence[str], size: int, batch: Callable[[list[str]], list[dict[str, Any]]],
-            single: Callable[[str], dict[str, Any]]) -> list[dict[str, Any]]:
-    """Fetch documents with a batch call, falling back to one call per item if it is not implemented."""
+def batched(ctx: Ctx, items: Sequence[str], size: int, batch: Callable[[list[str]], list[dict[str, Any]]],
+            single: Callable[[str], dict[str, Any]], single_op: str) -> list[dict[str, Any]]:
+    """Documents by batch call, one batch at a time: a failed batch is an errors row and loses that
+    batch only. When the endpoint does not implement the batch call, the rest go one item per call
+    (`single`, named `single_op`), each failing alone."""
     out: list[dict[str, Any]] = []
-    parts = list(chunks(list(items), size))
-    for i, part in enumerate(parts):
-        try:
-            out.extend(batch(list(part)))
-        except ClientError as exc:
-            if classify(exc)[0] != "not-implemented":
-                raise
-            for rest in parts[i:]:
-                out.extend(single(item) for item in rest)
-            break
+    per_item = False
+    for part in chunks(list(items), size):
+        if not per_item:
+            try:
+                out.extend(batch(list(part)))
+                continue
+            except AWS_ERRORS as exc:
+                if classify(exc)[0] != "not-implemented":
+                    ctx.error(exc)
+                    continue
+                per_item = True
+        out.extend(ctx.each(single_op, part, single))
     return out
 
 
 def get_codedeploy(ctx: Ctx) -> dict[str, Any]:
+    """Applications, their groups (listed per application name, so a failed BatchGetApplications
+    costs the application rows only) and deployments: three independent chains."""
     cd = ctx.client("codedeploy")
-    names = pages(cd, "list_applications", "applications")
-    apps = batched(names, 100, lambda p: cd.batch_get_applications(applicationNames=p)["applicationsInfo"],
-                   lambda n: cd.get_application(applicationName=n)["application"])
-    groups: list[dict[str, Any]] = []
+    names = ctx.soft("ListApplications", pages, cd, "list_applications", "applications", default=[])
+    apps = batched(ctx, names, 100, lambda p: cd.batch_get_applications(applicationNames=p)["applicationsInfo"],
+                   lambda n: cd.get_application(applicationName=n)["application"], "GetApplication")
     for app in apps:
         app_name = app["applicationName"]
         app["__tags"] = ctx.soft("ListTagsForResource", lambda a=app_name: cd.list_tags_for_resource(
             ResourceArn=_app_arn(ctx, a)).get("Tags", []))
-        group_names = pages(cd, "list_deployment_groups", "deploymentGroups", applicationName=app_name)
+    groups: list[dict[str, Any]] = []
+    for app_name in names:
+        group_names = ctx.soft("ListDeploymentGroups", pages, cd, "list_deployment_groups", "deploymentGroups",
+                               applicationName=app_name, default=[])
         found = batched(
-            group_names, 100,
+            ctx, group_names, 100,
             lambda p, a=app_name: cd.batch_get_deployment_groups(applicationName=a, deploymentGroupNames=p)
             ["deploymentGroupsInfo"],
             lambda g, a=app_name: cd.get_deployment_group(applicationName=a, deploymentGroupName=g)
-            ["deploymentGroupInfo"])
+            ["deploymentGroupInfo"], "GetDeploymentGroup")
         for group in found:
             arn = _group_arn(ctx, app_name, group["deploymentGroupName"])
             group["__tags"] = ctx.soft("ListTagsForResource", lambda a=arn: cd.list_tags_for_resource(
@@ -69,8 +77,8 @@ def _deployments(cd: Any, ctx: Ctx) -> list[dict[str, Any]]:
         if classify(exc)[0] != "not-implemented":
             raise
         ids = pages(cd, "list_deployments", "deployments")
-    found = batched(ids, 25, lambda p: cd.batch_get_deployments(deploymentIds=p)["deploymentsInfo"],
-                    lambda d: cd.get_deployment(deploymentId=d)["deploymentInfo"])
+    found = batched(ctx, ids, 25, lambda p: cd.batch_get_deployments(deploymentIds=p)["deploymentsInfo"],
+                    lambda d: cd.get_deployment(deploymentId=d)["deploymentInfo"], "GetDeployment")
     return [d for d in found if d.get("createTime") is None or ctx.in_window(d["createTime"])]
 
 

@@ -17,16 +17,20 @@ SOURCE_REPO_KEYS = ("FullRepositoryId", "RepositoryName", "Repo", "S3Bucket")
 
 
 def get_pipelines(ctx: Ctx) -> list[dict[str, Any]]:
+    """Per listed pipeline: GetPipeline (its pipeline row and actions), tags, executions. Each call
+    fails alone: a pipeline whose GetPipeline fails loses its row and actions, keeps its executions."""
     cp = ctx.client("codepipeline")
     out = []
     for summary in pages(cp, "list_pipelines", "pipelines"):
-        answer = cp.get_pipeline(name=summary["name"])
-        raw = {"pipeline": answer["pipeline"], "metadata": answer.get("metadata", {})}
-        arn = raw["metadata"].get("pipelineArn") or _arn(ctx, summary["name"])
-        raw["tags"] = ctx.soft("ListTagsForResource", lambda a=arn: cp.list_tags_for_resource(resourceArn=a)
-                               .get("tags", []), default=None)
-        raw["executions"] = ctx.soft("ListPipelineExecutions", _executions, cp, summary["name"], ctx,
-                                     default=[])
+        name = summary["name"]
+        answer = ctx.soft("GetPipeline", lambda n=name: cp.get_pipeline(name=n))
+        raw: dict[str, Any] = {"name": name, "pipeline": None, "metadata": {}, "tags": None}
+        if answer is not None:
+            raw["pipeline"], raw["metadata"] = answer["pipeline"], answer.get("metadata", {})
+            arn = raw["metadata"].get("pipelineArn") or _arn(ctx, name)
+            raw["tags"] = ctx.soft("ListTagsForResource", lambda a=arn: cp.list_tags_for_resource(resourceArn=a)
+                                   .get("tags", []), default=None)
+        raw["executions"] = ctx.soft("ListPipelineExecutions", _executions, cp, name, ctx, default=[])
         out.append(raw)
     return out
 
@@ -98,8 +102,10 @@ def normalise(pipeline: Mapping[str, Any]) -> dict[str, Any]:
 def transform(raws: list[Mapping[str, Any]], ctx: Ctx) -> Rows:
     pipelines, actions, executions = [], [], []
     for raw in raws:
-        p, meta = raw["pipeline"], raw["metadata"]
-        name = p["name"]
+        p, meta, name = raw["pipeline"], raw["metadata"], raw["name"]
+        executions.extend(_execution_rows(raw.get("executions", []), name, ctx))
+        if p is None:  # GetPipeline failed: its error row says so; the executions stand on their own
+            continue
         pipelines.append(resource_row(
             ctx, meta.get("pipelineArn") or _arn(ctx, name), name, raw.get("tags"), tag_key="key", tag_value="value",
             pipeline_type=p.get("pipelineType", "V1"), role_arn=p.get("roleArn"),
@@ -113,17 +119,21 @@ def transform(raws: list[Mapping[str, Any]], ctx: Ctx) -> Rows:
                                 "action": action["name"], "category": t["category"], "owner": t["owner"],
                                 "provider": t["provider"],
                                 "configuration": json.dumps(_clean_config(action.get("configuration") or {}))})
-        for e in raw.get("executions", []):
-            revision = (e.get("sourceRevisions") or [{}])[0]
-            trigger = e.get("trigger") or {}
-            done = e.get("status") not in ("InProgress", "Stopping")
-            executions.append({**ctx.where, "pipeline_name": name, "execution_id": e["pipelineExecutionId"],
-                               "status": e.get("status"), "start_time": e.get("startTime"),
-                               "end_time": e.get("lastUpdateTime") if done else None,
-                               "trigger_type": trigger.get("triggerType"),
-                               "trigger_detail": trigger.get("triggerDetail"),
-                               "source_revision": revision.get("revisionId"), "source_revision_time": None})
     return {"pipelines": pipelines, "pipeline_actions": actions, "pipeline_executions": executions}
+
+
+def _execution_rows(summaries: list[Mapping[str, Any]], name: str, ctx: Ctx) -> list[dict[str, Any]]:
+    rows = []
+    for e in summaries:
+        revision = (e.get("sourceRevisions") or [{}])[0]
+        trigger = e.get("trigger") or {}
+        done = e.get("status") not in ("InProgress", "Stopping")
+        rows.append({**ctx.where, "pipeline_name": name, "execution_id": e["pipelineExecutionId"],
+                     "status": e.get("status"), "start_time": e.get("startTime"),
+                     "end_time": e.get("lastUpdateTime") if done else None,
+                     "trigger_type": trigger.get("triggerType"), "trigger_detail": trigger.get("triggerDetail"),
+                     "source_revision": revision.get("revisionId"), "source_revision_time": None})
+    return rows
 
 
 def collect(ctx: Ctx) -> Rows:

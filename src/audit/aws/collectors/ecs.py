@@ -23,16 +23,18 @@ from audit.aws.collectors.base import (
 def get_ecs(ctx: Ctx) -> dict[str, Any]:
     ecs = ctx.client("ecs")
     arns = pages(ecs, "list_clusters", "clusterArns")
-    clusters: list[dict[str, Any]] = []
-    for part in chunks(arns, 100):
-        clusters.extend(ecs.describe_clusters(clusters=list(part), include=["TAGS"]).get("clusters", []))
+    # clusters and services are separate chains from the listing: one failed batch costs its own rows
+    parts = ctx.each("DescribeClusters", chunks(arns, 100), lambda part: ecs.describe_clusters(
+        clusters=list(part), include=["TAGS"]).get("clusters", []))
+    clusters = [c for part in parts for c in part]
     services: list[dict[str, Any]] = []
     task_defs: dict[str, dict[str, Any]] = {}
-    for cluster in clusters:
-        service_arns = pages(ecs, "list_services", "serviceArns", cluster=cluster["clusterArn"])
-        for part in chunks(service_arns, 10):
-            services.extend(ecs.describe_services(cluster=cluster["clusterArn"], services=list(part),
-                                                  include=["TAGS"]).get("services", []))
+    for cluster_arn in arns:
+        service_arns = ctx.soft("ListServices", pages, ecs, "list_services", "serviceArns", cluster=cluster_arn,
+                                default=[])
+        for part in ctx.each("DescribeServices", chunks(service_arns, 10), lambda p, c=cluster_arn: ecs.describe_services(
+                cluster=c, services=list(p), include=["TAGS"]).get("services", [])):
+            services.extend(part)
     for service in services:
         td = service.get("taskDefinition")
         if td and td not in task_defs:

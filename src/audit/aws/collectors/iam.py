@@ -20,14 +20,12 @@ def get_iam(ctx: Ctx) -> dict[str, Any]:
     """Roles and users with their tags in one paginated GetAccountAuthorizationDetails (instead of a
     GetRole/ListUserTags per item); OIDC providers and access keys per item."""
     iam = ctx.client("iam")
-    roles: list[dict[str, Any]] = []
-    users: list[dict[str, Any]] = []
-    for page in iam.get_paginator("get_account_authorization_details").paginate(Filter=["Role", "User"]):
-        roles += [r for r in page.get("RoleDetailList", []) if not r.get("Path", "/").startswith("/aws-service-role/")]
-        users += [dict(u) for u in page.get("UserDetailList", [])]
+    roles, users = ctx.soft("GetAccountAuthorizationDetails", _roles_and_users, iam, default=([], []))
     roles = [{k: v for k, v in r.items() if k not in ("RolePolicyList", "AttachedManagedPolicies")} for r in roles]
     providers = []
-    for p in iam.list_open_id_connect_providers().get("OpenIDConnectProviderList", []):
+    listed = ctx.soft("ListOpenIDConnectProviders", lambda: iam.list_open_id_connect_providers()
+                      .get("OpenIDConnectProviderList", []), default=[])  # roles and users do not depend on it
+    for p in listed:
         arn = p["Arn"]
         detail = ctx.soft("GetOpenIDConnectProvider", lambda a=arn: iam.get_open_id_connect_provider(
             OpenIDConnectProviderArn=a), default={}) or {}
@@ -42,6 +40,15 @@ def get_iam(ctx: Ctx) -> dict[str, Any]:
         for drop in ("UserPolicyList", "AttachedManagedPolicies", "GroupList"):
             u.pop(drop, None)
     return {"roles": roles, "providers": providers, "users": users}
+
+
+def _roles_and_users(iam: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    roles: list[dict[str, Any]] = []
+    users: list[dict[str, Any]] = []
+    for page in iam.get_paginator("get_account_authorization_details").paginate(Filter=["Role", "User"]):
+        roles += [r for r in page.get("RoleDetailList", []) if not r.get("Path", "/").startswith("/aws-service-role/")]
+        users += [dict(u) for u in page.get("UserDetailList", [])]
+    return roles, users
 
 
 def _policy(doc: Any) -> dict[str, Any]:
