@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed
 CONFIG ?= inventory
 REPORTS ?= reports
 CLIENTS ?= 24
+# JupyterLab refuses to run as root without --allow-root; only then is it passed.
+LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .DEFAULT_GOAL := help
 .PHONY: help demo test lint weekly lab bench docs clean
@@ -23,7 +25,8 @@ help:  ## list the targets
 demo: $(STAMP)  ## create the venv, run the whole job on a synthetic fleet, print the report path
 	$(BIN)/cicd-audit demo --clients $(CLIENTS) --out demo-output
 
-test: $(STAMP)  ## run the test suite
+test: $(STAMP)  ## run the test suite (installs chromium for the browser tests when missing, as root)
+	.ci/ensure-chromium
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 lint: $(STAMP)  ## ruff
@@ -34,7 +37,7 @@ weekly: $(STAMP)  ## the weekly run against the accounts in $(CONFIG)/ (see READ
 
 lab: $(STAMP)  ## JupyterLab on the notebooks, bound to 127.0.0.1
 	$(BIN)/python -m pip install --quiet -e '.[lab]'
-	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser --notebook-dir=notebooks
+	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser --notebook-dir=notebooks $(LAB_ROOT)
 
 bench: $(STAMP)  ## run every benchmark (slow; prints ratios against in-run baselines)
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done

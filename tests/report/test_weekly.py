@@ -22,15 +22,21 @@ XSS = "<script>alert(1)</script>"
 
 
 @pytest.fixture(scope="module")
-def fleet_report(fleet_snapshot, tmp_path_factory) -> Path:
-    """The weekly pipeline, skip_crawl, on a private copy of the session fleet's crawled+scanned snapshot."""
+def weekly_inventory(fleet_snapshot, tmp_path_factory) -> Path:
+    """A private copy of the session fleet's crawled+scanned snapshot (analysed by `fleet_report`)."""
     inventory = tmp_path_factory.mktemp("weekly-inventory")
     shutil.copytree(fleet_snapshot.inventory / "snapshots", inventory / "snapshots")
+    return inventory
+
+
+@pytest.fixture(scope="module")
+def fleet_report(fleet_snapshot, weekly_inventory, tmp_path_factory) -> Path:
+    """The weekly pipeline, skip_crawl, on `weekly_inventory`."""
     out = tmp_path_factory.mktemp("weekly-reports")
     inputs = pipeline.Inputs.load(fleet_snapshot.fleet.out)
     options = WeeklyOptions.for_day(fleet_snapshot.snapshot_dir.name, config_dir=inputs.config_dir, top_n=5,
                                     skip_crawl=True, progress=False)
-    return pipeline.weekly(inputs, inventory, out, options)
+    return pipeline.weekly(inputs, weekly_inventory, out, options)
 
 
 def test_weekly_writes_report_backlog_and_notebooks(fleet_report, fleet_snapshot) -> None:
@@ -168,3 +174,34 @@ def test_notebook_01_only_reads_the_snapshot(fleet_snapshot, tmp_path) -> None:
     assert "partial, 1 failed." in html  # the fleet has exactly one account whose role cannot be assumed
     assert all(account in html for account in fleet_snapshot.fleet.account_ids)
     assert "AssumeRole" in html  # the faulted account shows up in the errors table
+
+
+def test_notebook_defaults_find_the_demo_when_the_inventory_has_no_snapshot(fleet_report, weekly_inventory,
+                                                                              fleet_snapshot, tmp_path,
+                                                                              monkeypatch) -> None:
+    """A fresh clone after `make demo`: inventory/snapshots/ is empty, demo-output/inventory has the demo.
+    Notebooks opened by hand (`make lab` runs them in notebooks/) with their default parameters show
+    the demo; once inventory/ has a snapshot of its own, the defaults show that one."""
+    import nbformat
+    import papermill as pm
+
+    from audit.report.data import inventory_root
+    from audit.report.runner import notebooks_dir
+
+    project = tmp_path / "project"
+    shutil.copytree(notebooks_dir(), project / "notebooks")
+    (project / "inventory" / "snapshots").mkdir(parents=True)
+    shutil.copytree(weekly_inventory / "snapshots", project / "demo-output" / "inventory" / "snapshots")
+    for name in ("01_refresh_inventory", "04_lead_meeting_report"):
+        out = tmp_path / f"{name}.ipynb"
+        pm.execute_notebook(str(project / "notebooks" / f"{name}.ipynb"), str(out), kernel_name="python3",
+                            progress_bar=False, cwd=str(project / "notebooks"))
+        html = "".join(o.get("data", {}).get("text/html", "") for c in nbformat.read(str(out), as_version=4).cells
+                       if c.cell_type == "code" for o in c.outputs)
+        assert all(account in html for account in fleet_snapshot.fleet.account_ids), name
+    monkeypatch.chdir(project / "notebooks")
+    assert inventory_root("") == Path("../demo-output/inventory")
+    shutil.copytree(weekly_inventory / "snapshots" / fleet_snapshot.snapshot_dir.name,
+                    project / "inventory" / "snapshots" / fleet_snapshot.snapshot_dir.name)
+    assert inventory_root("") == Path("../inventory")
+    assert inventory_root("/elsewhere") == Path("/elsewhere")

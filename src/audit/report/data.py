@@ -14,7 +14,11 @@ from typing import Any
 import pandas as pd
 
 from audit.errors import SnapshotError
-from audit.store.snapshots import Snapshot, open_snapshot, previous_snapshot
+from audit.store.snapshots import Snapshot, complete_snapshots, open_snapshot, previous_snapshot
+
+# Where a notebook opened by hand (`make lab` runs them in notebooks/) looks when its inventory_dir is
+# empty: the real inventory when it has a snapshot, else the demo's (`make demo`), else the real one.
+DEFAULT_INVENTORIES = (Path("../inventory"), Path("../demo-output/inventory"))
 
 
 @dataclass
@@ -81,10 +85,19 @@ class ReportData:
                 "failed": int(counts.get("failed", 0))}
 
 
-def load(inventory_dir: str | Path, snapshot_date: str = "", *, top_n: int = 10,
+def inventory_root(inventory_dir: str | Path = "") -> Path:
+    """`inventory_dir`, or when empty the first of DEFAULT_INVENTORIES holding a complete snapshot
+    (resolved when the notebook runs, so defaults work before and after `make demo`)."""
+    if str(inventory_dir):
+        return Path(inventory_dir)
+    return next((p for p in DEFAULT_INVENTORIES if complete_snapshots(p)), DEFAULT_INVENTORIES[0])
+
+
+def load(inventory_dir: str | Path = "", snapshot_date: str = "", *, top_n: int = 10,
          require_analysis: bool = True) -> ReportData:
-    """The snapshot of `snapshot_date` (default: latest complete) under an inventory root or snapshot dir."""
-    snap = open_snapshot(Path(inventory_dir), snapshot_date or None)
+    """The snapshot of `snapshot_date` (default: latest complete) under an inventory root or snapshot dir
+    (empty: `inventory_root`)."""
+    snap = open_snapshot(inventory_root(inventory_dir), snapshot_date or None)
     if require_analysis and not snap.analysis_tables():
         raise SnapshotError(f"snapshot {snap.date} has no analysis tables yet: run "
                             f"`cicd-audit analyze --snapshot {snap.path}` first")
