@@ -39,13 +39,14 @@ def child(args: argparse.Namespace) -> None:
     logging.disable(logging.WARNING)
     from audit.aws.crawler import crawl
     from audit.config import load_accounts
+    from audit.options import CrawlOptions
 
     config = load_accounts(args.accounts)
     if args.max_attempts:
         retry = config.defaults.retry.model_copy(update={"max_attempts": args.max_attempts})
         config = config.model_copy(update={"defaults": config.defaults.model_copy(update={"retry": retry})})
     start = time.perf_counter()
-    result = crawl(config, Path(args.out), endpoint_url=args.endpoint, workers=args.workers, progress=False)
+    result = crawl(config, Path(args.out), CrawlOptions(endpoint_url=args.endpoint, workers=args.workers, progress=False))
     print(json.dumps({"wall": time.perf_counter() - start, "calls": result.calls, "snapshot": str(result.snapshot_dir),
                       "ok": result.accounts_ok, "partial": result.accounts_partial, "failed": result.accounts_failed}))
 

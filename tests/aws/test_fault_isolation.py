@@ -31,6 +31,7 @@ from audit.aws.collectors import REGISTRY
 from audit.aws.crawler import crawl
 from audit.config import AccountsConfig, load_accounts
 from audit.demo.compare import Crawled, lost_rows
+from audit.options import CrawlOptions
 
 pytestmark = pytest.mark.slow
 
@@ -125,9 +126,10 @@ def recording(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, set[tuple[s
     yield seen
 
 
-def run_crawl(fleet: Any, config: AccountsConfig, out: Path, day: str, **kwargs: Any) -> Crawled:
-    result = crawl(config, out, day=day, endpoint_url=fleet.endpoint_url, progress=False, workers=8, **kwargs)
-    return Crawled.read(result.snapshot_dir, crawl_tables())
+def run_crawl(fleet: Any, config: AccountsConfig, out: Path, day: str, services: list[str] | None = None) -> Crawled:
+    options = CrawlOptions(day=day, endpoint_url=fleet.endpoint_url, progress=False, workers=8,
+                           services=tuple(services) if services else None)
+    return Crawled.read(crawl(config, out, options).snapshot_dir, crawl_tables())
 
 
 def lost(base: Crawled, faulted: Crawled, collector: str) -> dict[str, int]:
