@@ -11,9 +11,10 @@ from audit.logs import redact
 def test_redact_keys_tokens_and_url_passwords() -> None:
     text = redact("key AKIAABCDEFGHIJKLMNOP token=abc123 at https://bot:ghp_s3cr3t@github.com/acme/web.git")
     assert "AKIAABCDEFGHIJKLMNOP" not in text and "abc123" not in text and "ghp_s3cr3t" not in text
-    assert "https://<redacted>@github.com/acme/web.git" in text
-    assert redact("https://github.com/acme/web.git and ssh://git@host/x") == \
-        "https://github.com/acme/web.git and ssh://git@host/x"
+    assert "at https://github.com/acme/web.git" in text  # userinfo dropped (audit.urls, one rule)
+    text = redact("https://github.com/acme/web.git and ssh://git@host/x?private_token=t0k&ref=main")
+    assert text.startswith("https://github.com/acme/web.git and ssh://host/x?private_token=<redacted>")
+    assert "t0k" not in text
 
 
 def test_logged_traceback_is_redacted(capsys) -> None:

@@ -8,20 +8,21 @@ import re
 from rich.console import Console
 from rich.logging import RichHandler
 
-# Access key ids, anything after a secret-looking key= / key: in a message, and the user:password
-# of a URL (git remotes).
+from audit.urls import strip_credentials_in
+
+# Access key ids and anything after a secret-looking key= / key: in a message; URLs go through
+# the one credential-stripping rule (audit.urls: userinfo and query values).
 _SECRETS = [
     re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{12,}\b"),
     re.compile(r"(?i)((?:secret|session|token|password)[\w-]*[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+"),
-    re.compile(r"(://)[^/\s:@'\"]+:[^/\s@'\"]+@"),
 ]
 
 
 def redact(text: str) -> str:
-    """Remove credential-looking substrings (access key ids, secret/token values, URL passwords)."""
+    """Remove credential-looking substrings (URL credentials, access key ids, secret/token values)."""
+    text = strip_credentials_in(text)
     text = _SECRETS[0].sub("<redacted-key-id>", text)
-    text = _SECRETS[1].sub(r"\1<redacted>", text)
-    return _SECRETS[2].sub(r"\1<redacted>@", text)
+    return _SECRETS[1].sub(r"\1<redacted>", text)
 
 
 class _RedactFilter(logging.Filter):

@@ -192,7 +192,7 @@ def test_credentials_in_urls_are_never_stored(tmp_path):
 
 
 def test_public_url_drops_the_whole_userinfo():
-    from audit.repos.scan import public_url
+    from audit.urls import strip_credentials_in as public_url
 
     assert public_url("https://deploy:p@ss@git.example.com/org/x.git") == "https://git.example.com/org/x.git"
     assert public_url("https://git.example.com/org/x.git@v1 and ssh://git@host/y") == \

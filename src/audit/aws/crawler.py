@@ -10,7 +10,6 @@ accounts already written; the published snapshot is the same as an uninterrupted
 from __future__ import annotations
 
 import hashlib
-import json
 import sys
 import time
 from collections import deque
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from audit.aws.collectors import REGISTRY, select
+from audit.aws.collectors.base import tags_json
 from audit.aws.discover import discovered_clients
 from audit.aws.managed import fill_managed_by, fill_rollback_alarms
 from audit.aws.session import GLOBAL, AwsSettings, Target, context_for, drop_context, forget_account
@@ -179,7 +179,7 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
         seconds = time.monotonic() - acct.started
         acct.rows["accounts"] = [{
             "account_id": acct.target.account_id, "client": acct.client.name, "teams": list(acct.client.teams),
-            "tags": json.dumps(dict(acct.client.tags), sort_keys=True), "role_arn": acct.target.role_arn,
+            "tags": tags_json(dict(acct.client.tags)), "role_arn": acct.target.role_arn,
             "regions": acct.regions, "status": status, "error_count": len(acct.errors), "calls": acct.calls,
             "seconds": round(seconds, 3),
         }]

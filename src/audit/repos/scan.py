@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
@@ -35,9 +34,11 @@ from audit.repos.sources import (
     is_bare_repo,
     resolve_rev,
     sync_clone,
+    url_credentials,
 )
 from audit.store.schema import TRAIT_FAMILIES
 from audit.store.snapshots import snapshots_dir, write_snapshot
+from audit.urls import strip_credentials
 
 log = logging.getLogger(__name__)
 MAX_NOTE_ROWS = 20
@@ -68,18 +69,10 @@ def detect_path(path: str | Path) -> dict:
     return D.detect(tree.entries(), tree.read).as_dict()
 
 
-_USERINFO = re.compile(r"(?<=://)[^/\s]+@")  # up to the last @ of the authority
-
-
-def public_url(text: str) -> str:
-    """A URL (or message) without `user:token@` credentials."""
-    return _USERINFO.sub("", text)
-
-
 def _error(entry: RepoEntry, operation: str, klass: str, code: str, message: str) -> dict[str, Any]:
     return {"source": "scan", "account_id": None, "client": None, "region": None, "collector": entry.name,
             "operation": operation, "error_class": klass, "error_code": code,
-            "message": redact(public_url(message))[:500]}
+            "message": redact(message)[:500]}
 
 
 def _location(entry: RepoEntry, base_dir: Path) -> str:
@@ -116,7 +109,7 @@ def scan_one(entry: RepoEntry, *, base_dir: Path, cache_dir: Path, surveys: dict
              now: datetime, git_timeout: float = GIT_TIMEOUT) -> RepoScan:
     """Scan one repository; every failure is caught and returned as errors rows."""
     location = _location(entry, base_dir)
-    row: dict[str, Any] = {"repo": entry.name, "team": entry.team, "url": public_url(entry.url or entry.path or ""),
+    row: dict[str, Any] = {"repo": entry.name, "team": entry.team, "url": strip_credentials(entry.url or entry.path or ""),
                            "clients": list(entry.clients), "status": "failed", "file_count": 0,
                            "skipped_count": 0}
     out = RepoScan(row)
@@ -140,7 +133,8 @@ def scan_one(entry: RepoEntry, *, base_dir: Path, cache_dir: Path, surveys: dict
             if head is None:
                 row["status"] = "empty"
                 return out
-            tree = GitTree(git_dir, head, sizes=not entry.url, fresh=fresh)
+            tree = GitTree(git_dir, head, sizes=not entry.url, fresh=fresh,
+                           auth=url_credentials(location)[1] if entry.url else None)
             step = "detect"
             if entry.url:  # the clone cache is ours: its detection is cached per tree
                 tree_oid = git(["rev-parse", f"{head}^{{tree}}"], cwd=git_dir).stdout.decode().strip()

@@ -5,6 +5,12 @@ Remote repositories are mirrored into `cache_dir` as bare, blob-filtered clones
 listing every path with its size (`git ls-tree -r -l`) costs no file content. The few blobs the content probes need are fetched
 in one batch and read with one `git cat-file --batch` process; later runs `git fetch` only what
 changed. Nothing is ever checked out. Every git call has a timeout and never prompts.
+
+Credentials in a URL (`https://user:token@host/...`) never reach the clone cache: the cache is keyed
+by and cloned from the URL without them, and the user and password reach git through `GIT_ASKPASS`
+(a tiny script reading two environment variables of that one git process), with credential helpers
+switched off so no helper stores them either. `.git/config`, FETCH_HEAD and the cache's directory
+name only ever see the credential-free URL.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from pathlib import Path
 from audit.errors import GitError
 from audit.options import GIT_TIMEOUT
 from audit.repos.detectors import MAX_FILE_BYTES, READ_BYTES, FileEntry
+from audit.urls import split_credentials, strip_credentials
 
 MAX_WALK_FILES = 200_000
 READ_CHUNK = 64
@@ -31,20 +38,63 @@ MAX_WALK_DEPTH = 64
 UPLOAD_PACK = "git -c uploadpack.allowFilter=true -c uploadpack.allowAnySHA1InWant=true upload-pack"
 
 
-def git_env() -> dict[str, str]:
+@dataclass(frozen=True, repr=False)
+class Credentials:
+    """A user and password taken out of a URL, for the git commands that talk to its remote."""
+
+    user: str | None
+    password: str | None
+
+    def env(self) -> dict[str, str]:
+        return {"GIT_ASKPASS": _askpass_script(), "CICD_AUDIT_GIT_USERNAME": self.user or "",
+                "CICD_AUDIT_GIT_PASSWORD": self.password or ""}
+
+
+def url_credentials(url: str) -> tuple[str, Credentials | None]:
+    """(the URL git may see and store, the credentials for GIT_ASKPASS or None)."""
+    public, user, password = split_credentials(url)
+    return public, Credentials(user, password) if user or password else None
+
+
+_ASKPASS = '#!/bin/sh\ncase "$1" in [Uu]sername*) printf "%s\\n" "$CICD_AUDIT_GIT_USERNAME" ;;\n' \
+           '*) printf "%s\\n" "$CICD_AUDIT_GIT_PASSWORD" ;; esac\n'
+_askpass_lock = threading.Lock()
+_askpass_path: list[str] = []
+
+
+def _askpass_script() -> str:
+    """The GIT_ASKPASS program (written once per process; it holds no secret, it echoes the env)."""
+    with _askpass_lock:
+        if not _askpass_path:
+            folder = tempfile.mkdtemp(prefix="cicd-audit-askpass-")
+            path = os.path.join(folder, "askpass.sh")
+            with open(path, "w") as fh:
+                fh.write(_ASKPASS)
+            os.chmod(path, 0o700)
+            _askpass_path.append(path)
+        return _askpass_path[0]
+
+
+def git_env(auth: Credentials | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env.update(GIT_TERMINAL_PROMPT="0", GIT_ASKPASS="true", SSH_ASKPASS="true", LC_ALL="C",
                GIT_SSH_COMMAND=env.get("GIT_SSH_COMMAND", "ssh -o BatchMode=yes -o ConnectTimeout=15"),
                GIT_HTTP_LOW_SPEED_LIMIT="1000", GIT_HTTP_LOW_SPEED_TIME="30")
+    if auth is not None:
+        env.update(auth.env())
     return env
 
 
 def git(args: list[str], *, cwd: Path | None = None, input: bytes | None = None,
-        timeout: float = GIT_TIMEOUT, check: bool = True) -> subprocess.CompletedProcess:
-    """Run git, bounded in time, never prompting; failures become GitError."""
+        timeout: float = GIT_TIMEOUT, check: bool = True, auth: Credentials | None = None) -> subprocess.CompletedProcess:
+    """Run git, bounded in time, never prompting; failures become GitError.
+
+    With `auth`, the credentials reach this one command through GIT_ASKPASS and no credential
+    helper runs (a configured `store` helper would write them to disk)."""
+    helpers = ["-c", "credential.helper="] if auth is not None else []
     try:
-        proc = subprocess.run(["git", *args], cwd=cwd, input=input, capture_output=True, timeout=timeout,
-                              env=git_env(), check=False)
+        proc = subprocess.run(["git", *helpers, *args], cwd=cwd, input=input, capture_output=True, timeout=timeout,
+                              env=git_env(auth), check=False)
     except subprocess.TimeoutExpired as exc:
         raise GitError(f"git {args[0]} timed out after {timeout:.0f}s", "timeout") from exc
     if check and proc.returncode != 0:
@@ -151,6 +201,7 @@ class GitTree:
     # fetch (cat-file --batch-check) otherwise.
     sizes: bool = False
     fresh: bool = False  # a new blob:none clone: every blob is missing, no need to ask which
+    auth: Credentials | None = None  # for the blob fetches from an authenticated remote
 
     def entries(self) -> list[FileEntry]:
         long = ["-l"] if self.sizes else []
@@ -221,7 +272,7 @@ class GitTree:
         if need:
             git(["-c", "fetch.negotiationAlgorithm=noop", "fetch", "-q", "origin", "--no-tags",
                  "--no-write-fetch-head", "--recurse-submodules=no", "--filter=blob:none", "--stdin"],
-                cwd=self.git_dir, input="".join(f"{o}\n" for o in need).encode())
+                cwd=self.git_dir, input="".join(f"{o}\n" for o in need).encode(), auth=self.auth)
 
 
 def _parse_batch(data: bytes) -> dict[str, bytes]:
@@ -239,6 +290,8 @@ def _parse_batch(data: bytes) -> dict[str, bytes]:
 
 
 def cache_path(cache_dir: Path, url: str) -> Path:
+    """The clone's directory: named and hashed from the URL without credentials or query values."""
+    url = strip_credentials(url)
     tail = re.sub(r"[^A-Za-z0-9._-]", "_", url.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git"))[:60]
     return Path(cache_dir) / f"{tail}-{hashlib.sha256(url.encode()).hexdigest()[:12]}.git"
 
@@ -252,7 +305,9 @@ _LOCKS_GUARD = threading.Lock()
 
 
 def sync_clone(url: str, cache_dir: Path, *, timeout: float = GIT_TIMEOUT) -> tuple[Path, bool]:
-    """Clone `url` into the cache (bare, blob-filtered) or fetch what changed; return (dir, changed)."""
+    """Clone `url` into the cache (bare, blob-filtered) or fetch what changed; return (dir, changed).
+
+    Credentials in the URL go to git through GIT_ASKPASS, never into the cache (module docstring)."""
     target = cache_path(cache_dir, url)
     with _LOCKS_GUARD:
         lock = _LOCKS.setdefault(target.resolve(), threading.Lock())
@@ -261,16 +316,19 @@ def sync_clone(url: str, cache_dir: Path, *, timeout: float = GIT_TIMEOUT) -> tu
 
 
 def _sync(url: str, target: Path, timeout: float) -> tuple[Path, bool]:
+    url, auth = url_credentials(url)
     target.parent.mkdir(parents=True, exist_ok=True)
     extra = ["--upload-pack", UPLOAD_PACK] if _local_url(url) else []
     if (target / "HEAD").exists():
         before = _refs(target)
+        git(["config", "remote.origin.url", url], cwd=target)  # a cache an older version wrote with credentials
         git(["fetch", "-q", "--prune", "--force", "origin", "+refs/heads/*:refs/heads/*",
-             "+refs/tags/*:refs/tags/*"], cwd=target, timeout=timeout)
+             "+refs/tags/*:refs/tags/*"], cwd=target, timeout=timeout, auth=auth)
         return target, _refs(target) != before
     tmp = Path(tempfile.mkdtemp(prefix=".clone-", dir=target.parent))
     try:
-        git(["clone", "-q", "--bare", "--filter=blob:none", *extra, url, str(tmp / "repo.git")], timeout=timeout)
+        git(["clone", "-q", "--bare", "--filter=blob:none", *extra, url, str(tmp / "repo.git")], timeout=timeout,
+            auth=auth)
         if extra:
             git(["config", "remote.origin.uploadpack", UPLOAD_PACK], cwd=tmp / "repo.git")
         os.rename(tmp / "repo.git", target)

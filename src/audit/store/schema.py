@@ -97,7 +97,7 @@ _RESOURCE = (
     *_WHERE,
     _c("arn", STR, "ARN (or the closest unique id the API gives)"),
     _c("name", STR, "resource name"),
-    _c("tags", STR, "tags as a JSON object (keys and values as AWS returns them)"),
+    _c("tags", STR, "tags as a JSON object; the value under a secret-looking key is '<masked>'"),
     _c("managed_by", STR, "owning CloudFormation stack name; null means no stack owns it (likely manual)"),
 )
 
@@ -123,7 +123,7 @@ _TABLE_LIST: list[Table] = [
     Table("accounts", "One row per client account the crawl tried.", (
         _c("account_id", STR), _c("client", STR),
         _c("teams", STRS, "teams serving this client (accounts.yaml)"),
-        _c("tags", STR, "client tags as JSON"),
+        _c("tags", STR, "client tags as JSON (secret-looking keys' values masked)"),
         _c("role_arn", STR, "role assumed for the crawl"),
         _c("regions", STRS, "regions crawled"),
         _c("status", STR, "ok | partial | failed"),
@@ -162,7 +162,9 @@ _TABLE_LIST: list[Table] = [
     _crawl("pipeline_actions", "Every action of every pipeline stage.",
            _c("pipeline_name", STR), _c("stage", STR), _c("stage_index", INT), _c("action", STR),
            _c("category", STR), _c("owner", STR), _c("provider", STR),
-           _c("configuration", STR, "action configuration as JSON, secret-looking keys dropped")),
+           _c("configuration", STR, "action configuration as JSON through the per-provider allow-list "
+              "(docs/crawler.md): other keys keep their name with '<masked>'; EnvironmentVariables "
+              "names and types only; URLs without credentials")),
     _crawl("pipeline_executions", "Pipeline executions of the last N days.",
            _c("pipeline_name", STR), _c("execution_id", STR), _c("status", STR),
            _c("start_time", TS), _c("end_time", TS),
@@ -171,7 +173,7 @@ _TABLE_LIST: list[Table] = [
     # ---- CodeBuild -----------------------------------------------------------------------------
     _resource("codebuild_projects", "CodeBuild projects.",
               _kind("arn:aws:codebuild:<region>:<account>:project/<name>", "AWS::CodeBuild::Project"),
-              _c("source_type", STR), _c("source_location", STR), _c("image", STR),
+              _c("source_type", STR), _c("source_location", STR, "URL without credentials"), _c("image", STR),
               _c("compute_type", STR), _c("environment_type", STR),
               _c("buildspec_kind", STR, "inline | file | default"), _c("buildspec_path", STR),
               _c("env_var_names", STRS, "environment variable names only"),
@@ -285,7 +287,7 @@ _TABLE_LIST: list[Table] = [
     # ---- scan ----------------------------------------------------------------------------------
     Table("repos", "One row per team repository scanned.", (
         _c("repo", STR, "repository name (repos.yaml name)"), _c("team", STR),
-        _c("url", STR, "git URL or local path"),
+        _c("url", STR, "git URL (without credentials) or local path"),
         _c("clients", STRS, "clients repos.yaml names (repo_links adds those whose pipelines build it)"),
         _c("default_branch", STR), _c("head_commit", STR),
         _c("last_commit_at", TS), _c("commits_90d", INT), _c("authors_90d", INT),

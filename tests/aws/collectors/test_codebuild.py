@@ -55,3 +55,19 @@ def test_builds_of_the_window_via_batch_get(account) -> None:
 def test_empty_account_is_empty_not_an_error(account) -> None:
     rows, errors = account.collect("codebuild")
     assert errors == [] and rows["codebuild_projects"] == [] and rows["codebuild_builds"] == []
+
+
+def test_source_locations_lose_their_credentials(account) -> None:
+    cb = account.boto("codebuild")
+    cb.create_project(name="creds", source={"type": "GITHUB",
+                                            "location": "https://bot:pb-token@github.com/acme/web.git?access_token=pb-q"},
+                      artifacts={"type": "NO_ARTIFACTS"},
+                      environment={"type": "LINUX_CONTAINER", "image": "aws/codebuild/standard:7.0",
+                                   "computeType": "BUILD_GENERAL1_SMALL"},
+                      serviceRole=f"arn:aws:iam::{account.account_id}:role/cb",
+                      tags=[{"key": "private_key", "value": "pb-tag"}])
+    rows, errors = account.collect("codebuild")
+    (p,) = rows["codebuild_projects"]
+    assert p["source_location"] == "https://github.com/acme/web.git?access_token=<redacted>"
+    assert json.loads(p["tags"]) == {"private_key": "<masked>"}
+    assert "pb-" not in json.dumps(rows, default=str)

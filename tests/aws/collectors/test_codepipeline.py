@@ -47,3 +47,43 @@ def test_pipeline_is_normalised(account) -> None:
     assert "should-be-dropped" not in json.dumps(rows, default=str)
     (execution,) = rows["pipeline_executions"]
     assert execution["pipeline_name"] == "web-pipeline" and execution["start_time"] is not None
+
+
+def test_action_configuration_keeps_an_allow_list_per_provider(account) -> None:
+    """What a real action configuration can carry (AWS action structure reference): PLAINTEXT build
+    variables, parameter overrides, user parameters, approval text and links with credentials."""
+    role = account.boto("iam", "us-east-1").create_role(RoleName="p-role", AssumeRolePolicyDocument=json.dumps(TRUST))
+    env = [{"name": "DB_PASSWORD", "value": "pv-build-plain", "type": "PLAINTEXT"},
+           {"name": "STAGE", "value": "pv-stage-value", "type": "PLAINTEXT"},
+           {"name": "API_TOKEN", "value": "/ssm/pv-param-path", "type": "PARAMETER_STORE"}]
+    account.boto("codepipeline").create_pipeline(pipeline={
+        "name": "allow", "roleArn": role["Role"]["Arn"], "artifactStore": {"type": "S3", "location": "artifacts"},
+        "stages": [
+            {"name": "Source", "actions": [_action("Src", "Source", "GitHub", {
+                "Owner": "acme", "Repo": "web", "Branch": "main", "OAuthToken": "pv-oauth"}, owner="ThirdParty")]},
+            {"name": "Build", "actions": [_action("Build", "Build", "CodeBuild", {
+                "ProjectName": "b", "EnvironmentVariables": json.dumps(env), "Mystery": "pv-unknown"})]},
+            {"name": "Approve", "actions": [_action("Ok", "Approval", "Manual", {
+                "CustomData": "pv-custom", "ExternalEntityLink": "https://bot:pv-link-pass@wiki.example.com/x?token=pv-q"})]},
+            {"name": "Deploy", "actions": [
+                _action("Deploy", "Deploy", "CloudFormation", {"ActionMode": "CREATE_UPDATE", "StackName": "s",
+                                                               "ParameterOverrides": '{"DbPassword": "pv-override"}'}),
+                _action("Hook", "Invoke", "Lambda", {"FunctionName": "f", "UserParameters": "pv-user-params"})]},
+        ]}, tags=[{"key": "api_token", "value": "pv-tag"}, {"key": "team", "value": "web"}])
+    rows, errors = account.collect("codepipeline")
+    assert errors == []
+    assert "pv-" not in json.dumps(rows, default=str)
+    by_action = {a["action"]: json.loads(a["configuration"]) for a in rows["pipeline_actions"]}
+    assert by_action["Src"] == {"Owner": "acme", "Repo": "web", "Branch": "main", "OAuthToken": "<masked>"}
+    assert by_action["Build"] == {"ProjectName": "b", "Mystery": "<masked>", "EnvironmentVariables": json.dumps(
+        [{"name": "DB_PASSWORD", "type": "PLAINTEXT"}, {"name": "STAGE", "type": "PLAINTEXT"},
+         {"name": "API_TOKEN", "type": "PARAMETER_STORE"}])}
+    assert by_action["Ok"] == {"CustomData": "<masked>",
+                               "ExternalEntityLink": "https://wiki.example.com/x?token=<redacted>"}
+    assert by_action["Deploy"]["ParameterOverrides"] == "<masked>" and by_action["Deploy"]["StackName"] == "s"
+    assert by_action["Hook"] == {"FunctionName": "f", "UserParameters": "<masked>"}
+    (p,) = rows["pipelines"]
+    assert json.loads(p["tags"]) == {"api_token": "<masked>", "team": "web"}
+    assert p["source_repository"] == "acme/web" and p["deploy_stack_names"] == ["s"]
+    assert [(f["resource_name"], f["kind"], f["detail"]) for f in rows["findings"]] == [
+        ("allow", "plaintext-secret-variable", "DB_PASSWORD")]  # STAGE is not secret, API_TOKEN not plaintext

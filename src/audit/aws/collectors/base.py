@@ -133,16 +133,26 @@ def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 
 # ---- pure helpers ----------------------------------------------------------------------------------
 
+SECRET_MASK = "<masked>"  # stands for a value that is never stored (the key or name stays)
+
+
+def mask_secret_values(tags: Mapping[str, str]) -> dict[str, str]:
+    """Tags are user data: the value under a secret-looking key (password, api_token, private_key)
+    is replaced by SECRET_MASK; the key stays."""
+    return {k: SECRET_MASK if looks_secret(k) else v for k, v in tags.items()}
+
+
 def tags_json(tags: Mapping[str, Any] | Iterable[Mapping[str, Any]] | None,
               key: str = "Key", value: str = "Value") -> str:
-    """Tags as one sorted JSON object, whether AWS gave a dict or a list of {Key, Value}."""
+    """Tags as one sorted JSON object, whether AWS gave a dict or a list of {Key, Value}; values
+    under secret-looking keys masked."""
     if not tags:
         return "{}"
     if isinstance(tags, Mapping):
         out = {str(k): str(v) for k, v in tags.items()}
     else:
         out = {str(t[key]): str(t.get(value, "")) for t in tags}
-    return json.dumps(out, sort_keys=True)
+    return json.dumps(mask_secret_values(out), sort_keys=True)
 
 
 def resource_row(ctx: Ctx, arn: str | None, name: str, tags: Any = None, *, tag_key: str = "Key",

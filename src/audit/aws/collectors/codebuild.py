@@ -20,6 +20,7 @@ from audit.aws.collectors.base import (
     resource_row,
     secret_findings,
 )
+from audit.urls import strip_credentials
 
 
 def get_projects(ctx: Ctx) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -46,6 +47,11 @@ def _builds(cb: Any, ctx: Ctx) -> list[dict[str, Any]]:
     return out
 
 
+def _location(location: str | None) -> str | None:
+    """A source location without credentials (`https://user:token@host/...`, query tokens)."""
+    return strip_credentials(location) if location else location
+
+
 def buildspec_kind(spec: str | None) -> tuple[str, str | None]:
     """inline | file | default, and the file path when it is a file."""
     if not spec or not spec.strip():
@@ -63,7 +69,7 @@ def transform(projects: list[Mapping[str, Any]], builds: list[Mapping[str, Any]]
         kind, path = buildspec_kind((p.get("source") or {}).get("buildspec"))
         rows.append(resource_row(
             ctx, p["arn"], p["name"], p.get("tags"), tag_key="key", tag_value="value",
-            source_type=p["source"]["type"], source_location=p["source"].get("location"),
+            source_type=p["source"]["type"], source_location=_location(p["source"].get("location")),
             image=env.get("image"), compute_type=env.get("computeType"), environment_type=env.get("type"),
             buildspec_kind=kind, buildspec_path=path,
             env_var_names=[v["name"] for v in variables],

@@ -2,6 +2,13 @@
 
 Pipelines have no batch API: ListPipelines, then GetPipeline and ListTagsForResource per pipeline,
 and ListPipelineExecutions (newest first) until the window closes.
+
+Action configuration is free-form per provider and carries secrets (CodeBuild `EnvironmentVariables`
+with PLAINTEXT values, CloudFormation `ParameterOverrides`, Lambda `UserParameters`, approval
+`CustomData`, GitHub `OAuthToken`, credentials inside URLs). It is kept through an allow-list:
+`SAFE_KEYS[provider]` keep their values (URLs without credentials), `EnvironmentVariables` becomes
+names and types, every other key keeps its name with SECRET_MASK for a value. A PLAINTEXT
+environment variable with a secret-looking name is a finding (its name, never its value).
 """
 
 from __future__ import annotations
@@ -10,10 +17,49 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from audit.aws.collectors.base import Collector, Ctx, Rows, operations, pages, resource_row
-from audit.names import looks_secret
+from audit.aws.collectors.base import (
+    SECRET_MASK,
+    Collector,
+    Ctx,
+    Rows,
+    operations,
+    pages,
+    resource_row,
+    secret_findings,
+)
+from audit.urls import strip_credentials
 
 SOURCE_REPO_KEYS = ("FullRepositoryId", "RepositoryName", "Repo", "S3Bucket")
+
+# Provider -> configuration keys whose values are not secret (AWS CodePipeline action structure
+# reference: https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference.html).
+_IMAGES = {f"Image{i}{part}" for i in range(1, 5) for part in ("ArtifactName", "ContainerName")}
+SAFE_KEYS: dict[str, frozenset[str]] = {p: frozenset(keys) for p, keys in {
+    "CodeCommit": {"RepositoryName", "BranchName", "PollForSourceChanges", "OutputArtifactFormat"},
+    "CodeStarSourceConnection": {"ConnectionArn", "FullRepositoryId", "BranchName", "OutputArtifactFormat",
+                                 "DetectChanges"},
+    "GitHub": {"Owner", "Repo", "Branch", "PollForSourceChanges"},  # v1; OAuthToken is a secret
+    "S3": {"S3Bucket", "S3ObjectKey", "PollForSourceChanges", "AllowOverrideForS3ObjectKey",  # source
+           "BucketName", "ObjectKey", "Extract", "KMSEncryptionKeyARN", "CannedACL", "CacheControl"},  # deploy
+    "ECR": {"RepositoryName", "ImageTag"},
+    "CodeBuild": {"ProjectName", "PrimarySource", "BatchEnabled", "CombineArtifacts"},  # + EnvironmentVariables
+    "CodeDeploy": {"ApplicationName", "DeploymentGroupName"},
+    "CodeDeployToECS": {"ApplicationName", "DeploymentGroupName", "TaskDefinitionTemplateArtifact",
+                        "TaskDefinitionTemplatePath", "AppSpecTemplateArtifact", "AppSpecTemplatePath", *_IMAGES},
+    "ECS": {"ClusterName", "ServiceName", "FileName", "DeploymentTimeout"},
+    "CloudFormation": {"ActionMode", "StackName", "ChangeSetName", "Capabilities", "RoleArn", "TemplatePath",
+                       "TemplateConfiguration", "OutputFileName"},  # ParameterOverrides may hold secrets
+    "CloudFormationStackSet": {"StackSetName", "TemplatePath", "ParameterPath", "Capabilities", "PermissionModel",
+                               "DeploymentTargets", "Regions", "FailureTolerancePercentage",
+                               "MaxConcurrentPercentage", "AdministrationRoleArn", "ExecutionRoleName",
+                               "OrganizationsAutoDeployment"},
+    "CloudFormationStackInstances": {"StackSetName", "DeploymentTargets", "Regions", "FailureTolerancePercentage",
+                                     "MaxConcurrentPercentage"},
+    "Lambda": {"FunctionName"},  # UserParameters may hold secrets
+    "Manual": {"NotificationArn", "ExternalEntityLink"},  # CustomData is free text
+    "ElasticBeanstalk": {"ApplicationName", "EnvironmentName"},
+    "StepFunctions": {"StateMachineArn", "ExecutionNamePrefix", "InputType"},  # Input may hold secrets
+}.items()}
 
 
 def get_pipelines(ctx: Ctx) -> list[dict[str, Any]]:
@@ -50,9 +96,46 @@ def _arn(ctx: Ctx, name: str) -> str:
     return f"arn:aws:codepipeline:{ctx.region}:{ctx.account_id}:{name}"
 
 
-def _clean_config(config: Mapping[str, Any]) -> dict[str, Any]:
-    """Action configuration without secret-looking keys (OAuthToken, ...)."""
-    return {k: v for k, v in sorted(config.items()) if not looks_secret(k)}
+def _env_names(value: Any) -> tuple[str, list[dict[str, str]]]:
+    """A CodeBuild action's EnvironmentVariables JSON -> (names and types as JSON, the variables)."""
+    try:
+        variables = [v for v in json.loads(value) if isinstance(v, dict) and v.get("name")]
+    except (TypeError, ValueError):
+        return SECRET_MASK, []
+    kept = [{"name": str(v["name"]), "type": str(v.get("type", "PLAINTEXT"))} for v in variables]
+    return json.dumps(kept), kept
+
+
+def clean_config(provider: str, config: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """(the configuration to keep, PLAINTEXT environment variable names) — pure.
+
+    Allow-listed keys keep their value (URLs without credentials); `EnvironmentVariables` keeps
+    names and types; any other key keeps its name only."""
+    safe = SAFE_KEYS.get(provider, frozenset())
+    out: dict[str, Any] = {}
+    plaintext: list[str] = []
+    for key, value in sorted(config.items()):
+        if key == "EnvironmentVariables":
+            out[key], variables = _env_names(value)
+            plaintext += [v["name"] for v in variables if v["type"] == "PLAINTEXT"]
+        elif key in safe:
+            out[key] = strip_credentials(value) if isinstance(value, str) else value
+        else:
+            out[key] = SECRET_MASK
+    return out, plaintext
+
+
+def clean_pipeline(pipeline: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The pipeline with every action's configuration cleaned, and its PLAINTEXT variable names."""
+    stages, plaintext = [], []
+    for stage in pipeline["stages"]:
+        actions = []
+        for action in stage["actions"]:
+            config, names = clean_config(action["actionTypeId"]["provider"], action.get("configuration") or {})
+            actions.append({**action, "configuration": config})
+            plaintext += names
+        stages.append({**stage, "actions": actions})
+    return {**pipeline, "stages": stages}, plaintext
 
 
 def normalise(pipeline: Mapping[str, Any]) -> dict[str, Any]:
@@ -100,14 +183,17 @@ def normalise(pipeline: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def transform(raws: list[Mapping[str, Any]], ctx: Ctx) -> Rows:
-    pipelines, actions, executions = [], [], []
+    pipelines, actions, executions, findings = [], [], [], []
     for raw in raws:
-        p, meta, name = raw["pipeline"], raw["metadata"], raw["name"]
+        raw_pipeline, meta, name = raw["pipeline"], raw["metadata"], raw["name"]
         executions.extend(_execution_rows(raw.get("executions", []), name, ctx))
-        if p is None:  # GetPipeline failed: its error row says so; the executions stand on their own
+        if raw_pipeline is None:  # GetPipeline failed: its error row says so; the executions stand on their own
             continue
+        p, plaintext = clean_pipeline(raw_pipeline)  # nothing below sees a raw configuration
+        arn = meta.get("pipelineArn") or _arn(ctx, name)
+        findings += secret_findings(ctx.where, "codepipeline", arn, name, plaintext)
         pipelines.append(resource_row(
-            ctx, meta.get("pipelineArn") or _arn(ctx, name), name, raw.get("tags"), tag_key="key", tag_value="value",
+            ctx, arn, name, raw.get("tags"), tag_key="key", tag_value="value",
             pipeline_type=p.get("pipelineType", "V1"), role_arn=p.get("roleArn"),
             stage_names=[s["name"] for s in p["stages"]], **normalise(p),
             created=meta.get("created"), updated=meta.get("updated"),
@@ -118,8 +204,9 @@ def transform(raws: list[Mapping[str, Any]], ctx: Ctx) -> Rows:
                 actions.append({**ctx.where, "pipeline_name": name, "stage": stage["name"], "stage_index": index,
                                 "action": action["name"], "category": t["category"], "owner": t["owner"],
                                 "provider": t["provider"],
-                                "configuration": json.dumps(_clean_config(action.get("configuration") or {}))})
-    return {"pipelines": pipelines, "pipeline_actions": actions, "pipeline_executions": executions}
+                                "configuration": json.dumps(action["configuration"])})
+    return {"pipelines": pipelines, "pipeline_actions": actions, "pipeline_executions": executions,
+            "findings": findings}
 
 
 def _execution_rows(summaries: list[Mapping[str, Any]], name: str, ctx: Ctx) -> list[dict[str, Any]]:
@@ -141,6 +228,6 @@ def collect(ctx: Ctx) -> Rows:
 
 
 COLLECTOR = Collector(
-    "codepipeline", collect, ("pipelines", "pipeline_actions", "pipeline_executions"),
+    "codepipeline", collect, ("pipelines", "pipeline_actions", "pipeline_executions", "findings"),
     operations("codepipeline", "ListPipelines", "GetPipeline", "ListTagsForResource", "ListPipelineExecutions"),
 )
