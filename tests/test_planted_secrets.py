@@ -30,11 +30,13 @@ import pytest
 import yaml
 
 import audit
+from audit.demo import baseline as demo_baseline
 from audit.demo import seed as demo_seed
 from audit.demo import teams as demo_teams
 from audit.demo.configs import write_accounts, write_repos
 from audit.demo.model import build_model
-from audit.demo.seed import Ctx, seed_fleet
+from audit.demo.populate import seed_fleet
+from audit.demo.seed import Ctx
 from audit.store.snapshots import open_snapshot
 from repos.gitserver import serve_git
 
@@ -151,8 +153,9 @@ def planted_week(fleet, tmp_path_factory, monkeypatch_module) -> dict[str, Any]:
     model = dataclasses.replace(model, assume_role_denied=frozenset(), denied=frozenset())
     monkeypatch_module.setattr(demo_seed, "tags", _planting_tags(plant, demo_seed.tags))
     monkeypatch_module.setattr(demo_teams, "tags", demo_seed.tags)
+    monkeypatch_module.setattr(demo_baseline, "tags", demo_seed.tags)
     monkeypatch_module.setattr(demo_teams, "_action", _planting_action(plant, demo_teams._action))
-    steps = [demo_seed.seed_baseline, demo_teams.seed_web, demo_teams.seed_data, demo_teams.seed_java,
+    steps = [demo_baseline.seed_baseline, demo_teams.seed_web, demo_teams.seed_data, demo_teams.seed_java,
              demo_teams.seed_ops, _plant_resources(plant, model.clients[0].account_id)]
     seeded = seed_fleet(fleet.endpoint_url, model, seeders=steps)
     monkeypatch_module.undo()
