@@ -51,11 +51,7 @@ ALLOWED_LAYERING: dict[tuple[str, str], str] = {
 # frozenset of the modules in one circle -> why
 ALLOWED_CIRCLES: dict[frozenset[str], str] = {}
 # (importer, imported) of an unexplained function-level import -> why
-ALLOWED_LOCAL: dict[tuple[str, str], str] = {
-    ("audit.repos.codecommit", "audit.aws.failures"): "CodeCommit listing outside the crawler; becomes a collector",
-    ("audit.repos.codecommit", "audit.aws.session"): "CodeCommit listing outside the crawler; becomes a collector",
-    ("audit.repos.scan", "audit.repos.codecommit"): "CodeCommit listing outside the crawler; becomes a collector",
-}
+ALLOWED_LOCAL: dict[tuple[str, str], str] = {}
 
 
 @dataclass(frozen=True)

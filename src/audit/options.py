@@ -49,9 +49,6 @@ class ScanOptions:
     base_dir: Path | None = None  # relative paths of repos.yaml resolve here; None = the working directory
     git_timeout: float = GIT_TIMEOUT
     progress: bool = True
-    # repos.yaml `discover.codecommit` lists repositories through AWS with these
-    endpoint_url: str | None = None
-    profile: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,8 +101,7 @@ class WeeklyOptions:
         return cls(
             crawl=CrawlOptions(day=day, profile=profile, endpoint_url=endpoint_url, progress=progress,
                                replace=replace),
-            scan=ScanOptions(day=day, base_dir=config_dir, progress=progress, endpoint_url=endpoint_url,
-                             profile=profile),
+            scan=ScanOptions(day=day, base_dir=config_dir, progress=progress),
             analyze=AnalyzeOptions(top_n=top_n),
             report=ReportOptions(snapshot_date=day, config_dir=config_dir, top_n=top_n, export_all=export_all,
                                  notebooks_dir=notebooks_dir, progress=progress),

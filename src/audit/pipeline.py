@@ -110,8 +110,6 @@ def scan(inputs: Inputs, inventory: Path, options: ScanOptions) -> ScanResult | 
         return None
     if options.base_dir is None:
         options = replace(options, base_dir=inputs.config_dir)
-    if options.endpoint_url is None:  # CodeCommit discovery talks to the accounts' endpoint
-        options = replace(options, endpoint_url=inputs.accounts.endpoint_url)
     return scan_repos(inputs.repos, Path(inventory), options, surveys=inputs.surveys)
 
 

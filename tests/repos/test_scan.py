@@ -129,18 +129,38 @@ def test_warm_scan_reuses_cached_detection(scanned, monkeypatch):
     assert "ecs" in set(traits["value"])
 
 
-def test_codecommit_discovery_failure_is_an_error_row(tmp_path, monkeypatch):
+def test_codecommit_repositories_come_from_the_crawl_listing(tmp_path):
+    """The crawl's `codecommit` collector listed them (its sessions, role and guard): the scan only reads that
+    table, keeps the accounts and regions repos.yaml asks for, and clones the HTTPS URL."""
     root = make_repo(tmp_path / "r", {"a.py": "", "b.py": ""})
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    origin = make_repo(tmp_path / "src" / "orders", {"template.yaml": "Transform: AWS::Serverless-2016-10-31\n"})
+    run_git(tmp_path / "src", "clone", "-q", "--bare", str(origin), "orders.git")
     config = ReposConfig.model_validate({
         "repositories": [{"name": "r", "team": "t", "path": str(root)}],
-        "discover": {"codecommit": {"accounts": ["123456789012"], "regions": ["eu-west-1"]}}})
-    # nothing listens on port 9: the discovery fails fast, is recorded, and the scan goes on
-    result = scan_repos(config, tmp_path / "inv", ScanOptions(day=DAY, progress=False, endpoint_url="http://127.0.0.1:9"))
-    errors = open_snapshot(result.snapshot_dir).table("errors")
-    assert result.repos_ok == 1
-    assert list(errors["collector"]) == ["codecommit"] and errors["error_class"][0] != ""
+        "discover": {"codecommit": {"accounts": ["123456789012"], "regions": ["eu-west-1"], "team": "data"}}})
+    # no crawl has listed CodeCommit yet: one error row says so, and the scan goes on
+    early = scan_repos(config, tmp_path / "inv", ScanOptions(day=DAY, progress=False))
+    errors = open_snapshot(early.snapshot_dir).table("errors")
+    assert early.repos_ok == 1 and list(zip(errors["collector"], errors["error_class"], strict=True)) == [
+        ("codecommit", "not-found")]
+
+    def listed(account, region, name):
+        return {"account_id": account, "client": "acme", "region": region, "name": name,
+                "arn": f"arn:aws:codecommit:{region}:{account}:{name}",
+                "clone_url_http": f"file://{tmp_path}/src/orders.git"}
+
+    write_snapshot(tmp_path / "inv", DAY, {"codecommit_repositories": [
+        listed("123456789012", "eu-west-1", "orders"), listed("123456789012", "us-east-1", "elsewhere"),
+        listed("210987654321", "eu-west-1", "other-account"), listed("123456789012", "eu-west-1", "r")]},
+        {"started": "x"}, section="crawl")
+    result = scan_repos(config, tmp_path / "inv", ScanOptions(day=DAY, progress=False, base_dir=tmp_path))
+    snap = open_snapshot(result.snapshot_dir)
+    repos = snap.table("repos")
+    assert sorted(zip(repos["repo"], repos["team"], repos["status"], strict=True)) == [
+        ("orders", "data", "ok"), ("r", "t", "ok")]
+    assert snap.table("errors").empty
+    traits = snap.table("repo_traits")
+    assert ("orders", "sam") in set(zip(traits["repo"], traits["value"], strict=True))
 
 
 def test_cli_scan_and_scan_path_json(tmp_path):

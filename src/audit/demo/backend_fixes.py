@@ -10,6 +10,7 @@ what a real account would answer.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -40,6 +41,22 @@ def ecs_service(ctx: Ctx, cluster: str, service: str, *, launch_type: str, contr
             svc.tags = [{"key": k, "value": v} for k, v in tag.items()]
             return
     raise LookupError(f"ECS service {cluster}/{service} not found in {ctx.acct}/{ctx.region}")
+
+
+def codecommit_listing(account_id: str, regions: Iterable[str]) -> None:
+    """Let moto answer ListRepositories in these fleet account regions (moto_patches; moto lacks it)."""
+    from moto.codecommit.models import codecommit_backends
+
+    for region in regions:
+        codecommit_backends[account_id][region].fleet_listing = True
+
+
+def codecommit_repository(account_id: str, region: str, name: str, tag: dict[str, str]) -> None:
+    """A fleet CodeCommit repository: listed, with the tags moto drops (read by moto_patches)."""
+    from moto.codecommit.models import codecommit_backends
+
+    codecommit_listing(account_id, [region])
+    codecommit_backends[account_id][region].repositories[name].fleet_tags = dict(tag)
 
 
 def lambda_tags(ctx: Ctx, names: list[str], tag: dict[str, str]) -> None:

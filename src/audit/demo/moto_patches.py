@@ -11,6 +11,10 @@
 - Elastic Beanstalk `DescribeConfigurationSettings`: not implemented by moto; answered from the option
   settings the fleet stored on the environment (values included, as AWS returns them: the crawler
   must keep only the names).
+- CodeCommit `ListRepositories` and `ListTagsForResource`: not implemented by moto; answered in the
+  fleet's account regions (`fleet_listing`) and for its repositories (`fleet_tags`), in the shape of
+  https://docs.aws.amazon.com/codecommit/latest/APIReference/API_ListRepositories.html (names and ids,
+  sorted by name, one page) and API_ListTagsForResource.html (`tags` as a map).
 
 `install()` is idempotent and only touches moto in this process. Every addition answers only for
 objects the fleet created (marked `fleet_*` or written complete), so other moto users in the same
@@ -19,6 +23,7 @@ process (tests with their own accounts) see plain moto.
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import datetime
 from typing import Any
@@ -82,6 +87,7 @@ def install() -> None:
         _patch_codedeploy()
         _patch_beanstalk()
         _patch_beanstalk_tags()
+        _patch_codecommit()
         _installed = True
 
 
@@ -150,3 +156,25 @@ def _patch_beanstalk_tags() -> None:
         return original(self, resource_arn)
 
     EBBackend.list_tags_for_resource = list_tags_for_resource  # type: ignore[method-assign]
+
+
+def _patch_codecommit() -> None:
+    from moto.codecommit.responses import CodeCommitResponse
+
+    def list_repositories(self: CodeCommitResponse) -> str:
+        backend = self.codecommit_backend
+        if not getattr(backend, "fleet_listing", False):  # not a fleet account: plain moto
+            raise NotImplementedError("The list_repositories action has not been implemented")
+        repos = [r.repository_metadata for r in backend.repositories.values()]
+        return json.dumps({"repositories": [{"repositoryName": m["repositoryName"], "repositoryId": m["repositoryId"]}
+                                            for m in sorted(repos, key=lambda m: m["repositoryName"])]})
+
+    def list_tags_for_resource(self: CodeCommitResponse) -> str:
+        arn = self._get_param("resourceArn")
+        for repo in self.codecommit_backend.repositories.values():
+            if repo.repository_metadata["Arn"] == arn and hasattr(repo, "fleet_tags"):
+                return json.dumps({"tags": dict(repo.fleet_tags)})
+        raise NotImplementedError("The list_tags_for_resource action has not been implemented")
+
+    CodeCommitResponse.list_repositories = list_repositories  # type: ignore[attr-defined]
+    CodeCommitResponse.list_tags_for_resource = list_tags_for_resource  # type: ignore[attr-defined]

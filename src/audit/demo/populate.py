@@ -11,6 +11,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from audit.demo import backend_fixes as fix
 from audit.demo.baseline import seed_baseline
 from audit.demo.model import TOOLING_ACCOUNT, ClientSpec, FleetModel
 from audit.demo.seed import Clients, Ctx, Seeded, act_as
@@ -26,6 +27,7 @@ def seed_fleet(endpoint_url: str, model: FleetModel, *, workers: int = 8,
     def one(spec: ClientSpec) -> Seeded:
         act_as(spec.account_id)
         ctx = Ctx(spec=spec, model=model, clients=clients, out=Seeded(spec.account_id, spec.name))
+        fix.codecommit_listing(spec.account_id, model.regions)
         for step in steps:
             step(ctx)
         return ctx.out

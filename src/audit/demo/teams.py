@@ -209,6 +209,8 @@ def seed_data(ctx: Ctx) -> None:
     if app.source == "codecommit":
         ctx.c("codecommit").create_repository(repositoryName=repo, repositoryDescription=f"{repo} (mirror)",
                                               tags=tags(spec, "data"))
+        fix.codecommit_repository(ctx.acct, ctx.region, repo, tags(spec, "data"))
+        ctx.out.add("codecommit_repositories", ctx.region)
         source = _action("Source", "Source", "CodeCommit", {"RepositoryName": repo, "BranchName": "main",
                                                             "PollForSourceChanges": "false"},
                          outputs=("SourceOutput",))

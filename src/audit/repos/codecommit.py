@@ -1,53 +1,44 @@
-"""List CodeCommit repositories of client accounts (repos.yaml `discover.codecommit`), read-only.
+"""CodeCommit repositories to scan (repos.yaml `discover.codecommit`), as the crawl listed them.
 
-Uses the crawler's sessions (AssumeRole per account, read-only guard). A failure (role refused,
-access denied, or an endpoint without ListRepositories, such as moto) becomes an `errors` row and
-discovery goes on with the next account/region.
+The AWS calls belong to the crawl (the `codecommit` collector, through the crawler's sessions and
+read-only guard, with the role and ExternalId of accounts.yaml); the scanner only reads the
+`codecommit_repositories` table of the day's snapshot, else of the latest complete one that has it,
+so run the crawl first. Without such a table there is nothing to discover: one `errors` row says so.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from audit.config import CodeCommitDiscovery, Defaults, RepoEntry
-from audit.logs import redact
+from audit.config import CodeCommitDiscovery, RepoEntry
+from audit.store.snapshots import Snapshot, complete_snapshots
 
-ROLE_NAME = Defaults().role_name
-
-
-def discover(spec: CodeCommitDiscovery, *, known: set[str], day: str, endpoint_url: str | None = None,
-             profile: str | None = None) -> tuple[list[RepoEntry], list[dict[str, Any]]]:
-    """RepoEntry per CodeCommit repository not already in repos.yaml, plus errors rows."""
-    from audit.aws.failures import classify, message_of
-    from audit.aws.session import AwsContext, AwsSettings, Target
-
-    found: list[RepoEntry] = []
-    errors: list[dict[str, Any]] = []
-    try:
-        ctx = AwsContext(AwsSettings(profile=profile, endpoint_url=endpoint_url, max_attempts=2), day=day)
-    except Exception as exc:  # noqa: BLE001 - any setup failure is reported, never fatal
-        return [], [_error("", "", exc, "other", redact(str(exc)))]
-    for account in spec.accounts:
-        target = Target(account, "", f"arn:aws:iam::{account}:role/{ROLE_NAME}")
-        for region in spec.regions:
-            try:
-                client = ctx.client(target, region, "codecommit")
-                names = [r["repositoryName"] for page in client.get_paginator("list_repositories").paginate()
-                         for r in page.get("repositories", [])]
-                for name in sorted(names):
-                    if name in known:
-                        continue
-                    meta = client.get_repository(repositoryName=name)["repositoryMetadata"]
-                    known.add(name)
-                    found.append(RepoEntry(name=name, team=spec.team, url=meta["cloneUrlHttp"]))
-            except Exception as exc:  # noqa: BLE001 - partial failure is data
-                klass, code = classify(exc)
-                errors.append(_error(account, region, exc, klass, message_of(exc, klass), code))
-    return found, errors
+TABLE = "codecommit_repositories"
 
 
-def _error(account: str, region: str, exc: BaseException, klass: str, message: str,
-           code: str | None = None) -> dict[str, Any]:
-    return {"source": "scan", "account_id": account, "client": "", "region": region,
-            "collector": "codecommit", "operation": "ListRepositories", "error_class": klass,
-            "error_code": code or type(exc).__name__, "message": message}
+def _listing(out: Path, day: str) -> Snapshot | None:
+    snaps = [s for s in complete_snapshots(out) if TABLE in s.tables()]
+    same = [s for s in snaps if s.date == day]
+    return same[0] if same else (snaps[-1] if snaps else None)
+
+
+def discover(spec: CodeCommitDiscovery, out: Path, *, day: str, known: set[str]
+             ) -> tuple[list[RepoEntry], list[dict[str, Any]]]:
+    """RepoEntry (HTTPS clone URL) per listed repository of spec's accounts and regions not in repos.yaml;
+    plus an errors row when no crawl has listed CodeCommit repositories."""
+    snap = _listing(Path(out), day)
+    if snap is None:
+        return [], [{"source": "scan", "account_id": None, "client": None, "region": None, "collector": "codecommit",
+                     "operation": "discover", "error_class": "not-found", "error_code": "NoCodeCommitListing",
+                     "message": f"no snapshot has a {TABLE} table: run `cicd-audit crawl` (collector codecommit) "
+                                "before the scan"}]
+    rows = snap.table(TABLE)
+    rows = rows[rows["account_id"].isin(spec.accounts) & rows["region"].isin(spec.regions)]
+    found = []
+    for name, url in sorted(zip(rows["name"], rows["clone_url_http"], strict=True)):
+        if name in known or not url:
+            continue
+        known.add(name)
+        found.append(RepoEntry(name=name, team=spec.team, url=url))
+    return found, []

@@ -22,7 +22,7 @@ from typing import Any
 from audit.config import RepoEntry, ReposConfig, Survey, load_repos, load_surveys
 from audit.logs import console, redact
 from audit.options import GIT_TIMEOUT, ScanOptions
-from audit.repos import activity
+from audit.repos import activity, codecommit
 from audit.repos import detectors as D
 from audit.repos import rules as R
 from audit.repos.sources import (
@@ -183,7 +183,7 @@ def _history(entry: RepoEntry, git_dir: Path, head: str, survey: Survey | None, 
 
 def scan_repos(config: ReposConfig, out: Path, options: ScanOptions = ScanOptions(), *,
                surveys: dict[str, Survey] | None = None) -> ScanResult:
-    """Scan every repository of repos.yaml (plus discovered CodeCommit ones) into the day's snapshot.
+    """Scan every repository of repos.yaml (plus the CodeCommit ones the crawl listed) into the day's snapshot.
 
     `surveys` (team -> sprint calendar) decide which release tags are sprint-end.
     """
@@ -194,10 +194,8 @@ def scan_repos(config: ReposConfig, out: Path, options: ScanOptions = ScanOption
     entries = list(config.repositories)
     errors: list[dict[str, Any]] = []
     if config.discover.codecommit is not None:
-        from audit.repos.codecommit import discover
-
-        found, cc_errors = discover(config.discover.codecommit, known={e.name for e in entries}, day=day,
-                                    endpoint_url=options.endpoint_url, profile=options.profile)
+        found, cc_errors = codecommit.discover(config.discover.codecommit, Path(out), day=day,
+                                               known={e.name for e in entries})
         entries += found
         errors += cc_errors
     results = _run(entries, options.workers or config.workers, options.progress, base_dir=base_dir,

@@ -170,6 +170,11 @@ _TABLE_LIST: list[Table] = [
            _c("start_time", TS), _c("end_time", TS),
            _c("trigger_type", STR), _c("trigger_detail", STR),
            _c("source_revision", STR), _c("source_revision_time", TS, "commit time when known")),
+    # ---- CodeCommit ----------------------------------------------------------------------------
+    _resource("codecommit_repositories", "CodeCommit repositories (repos.yaml `discover.codecommit` scans them).",
+              _kind("arn:aws:codecommit:<region>:<account>:<name>", "AWS::CodeCommit::Repository"),
+              _c("repository_id", STR), _c("default_branch", STR, "null until the first push"),
+              _c("clone_url_http", STR), _c("clone_url_ssh", STR), _c("last_modified", TS)),
     # ---- CodeBuild -----------------------------------------------------------------------------
     _resource("codebuild_projects", "CodeBuild projects.",
               _kind("arn:aws:codebuild:<region>:<account>:project/<name>", "AWS::CodeBuild::Project"),

@@ -117,7 +117,8 @@ def _merge_into(staging: Path, final: Path, day: str, tables: Mapping[str, Rows]
             return kept
     new = {name: _as_arrow(name, rows) for name, rows in tables.items()}
     if "errors" in new and (final / "errors.parquet").exists():
-        sources = set(new["errors"].column("source").to_pylist())
+        # a section's new errors replace all of its old ones, even when it has none left
+        sources = set(new["errors"].column("source").to_pylist()) | ({section} if section else set())
         kept_errors = pq.read_table(final / "errors.parquet")
         mask = [s not in sources for s in kept_errors.column("source").to_pylist()]
         new["errors"] = pa.concat_tables([kept_errors.filter(pa.array(mask, pa.bool_())), new["errors"]])

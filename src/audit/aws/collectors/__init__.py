@@ -13,6 +13,7 @@ from audit.aws.collectors import (
     cloudformation,
     cloudfront,
     codebuild,
+    codecommit,
     codedeploy,
     codepipeline,
     ecr,
@@ -27,6 +28,7 @@ from audit.errors import ConfigError
 
 REGISTRY: dict[str, Collector] = {
     "codepipeline": codepipeline.COLLECTOR,
+    "codecommit": codecommit.COLLECTOR,
     "codebuild": codebuild.COLLECTOR,
     "codedeploy": codedeploy.COLLECTOR,
     "cloudformation": cloudformation.COLLECTOR,
