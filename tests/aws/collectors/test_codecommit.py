@@ -41,8 +41,8 @@ def test_repositories_with_clone_urls_and_tags(account) -> None:
     assert r["clone_url_ssh"] == "ssh://git-codecommit.eu-west-1.amazonaws.com/v1/repos/orders"
     assert json.loads(r["tags"]) == {"team": "data"} and r["repository_id"]
     assert "free text" not in json.dumps(got, default=str)
-    assert set(COLLECTOR.actions) == {"codecommit:ListRepositories", "codecommit:GetRepository",
-                                      "codecommit:ListTagsForResource"}
+    assert set(COLLECTOR.operations) == {("codecommit", "ListRepositories"), ("codecommit", "GetRepository"),
+                                         ("codecommit", "ListTagsForResource")}
 
 
 def test_transform_of_the_documented_get_repository_shape() -> None:
