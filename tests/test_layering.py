@@ -36,7 +36,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "store": GROUND,
     "config": GROUND | {"store"},
     "aws": GROUND | {"store", "config"},
-    "repos": GROUND | {"store", "config", "aws"},
+    "repos": GROUND | {"store", "config"},  # CodeCommit clone URLs come from the crawl's table
     "analysis": GROUND | {"store", "config"},
     "report": GROUND | {"store", "config"},
     "pipeline": GROUND | {"store", "config", "aws", "repos", "analysis", "report", "demo"},

@@ -42,6 +42,8 @@ FEEDS: dict[tuple[str, str], tuple[str, ...]] = {
     ("codepipeline", "ListPipelines"): ("pipelines", "pipeline_actions", "pipeline_executions"),
     ("codepipeline", "GetPipeline"): ("pipelines", "pipeline_actions"),
     ("codepipeline", "ListPipelineExecutions"): ("pipeline_executions",),
+    ("codecommit", "ListRepositories"): ("codecommit_repositories",),
+    ("codecommit", "GetRepository"): ("codecommit_repositories",),
     ("codebuild", "ListProjects"): ("codebuild_projects", "findings"),
     ("codebuild", "BatchGetProjects"): ("codebuild_projects", "findings"),
     ("codebuild", "ListBuilds"): ("codebuild_builds",),
