@@ -7,7 +7,7 @@ MAY_IMPORT below, floor by floor (a room imports its own floor's ground rooms an
     store      the ground only (it imports nothing of the project above it)
     config     store (the catalog's dry run needs the schema), ground
     aws        config, store, ground
-    repos      aws (CodeCommit discovery through the crawler's sessions), config, store, ground
+    repos      config, store, ground (CodeCommit clone URLs come from the crawl's table, not from aws)
     analysis   config, store, ground: no aws, repos, demo, report, pipeline
     report     config, store, ground: no aws, repos, demo, pipeline (the report only reads)
     pipeline   everything above but the CLI
