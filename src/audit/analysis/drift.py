@@ -1,14 +1,89 @@
-"""What changed since the previous snapshot: accounts, units, fingerprints and ranking positions.
+"""What changed since the last good snapshot: accounts, units, fingerprints and ranking positions.
 
-The previous snapshot's own analysis tables are used when present; `audit.analysis.run` recomputes
-them (with the current catalog) when that snapshot was never analysed.
+A snapshot in which no account could be crawled, or that has no crawl at all (only a scan), says
+nothing about what changed: drift skips it and compares with the newest older snapshot that has at
+least one crawled account, and `drift_summary` says which one and what it skipped. A snapshot that
+is itself not good is compared with nothing. The previous snapshot's own analysis tables are used
+when present; `audit.analysis.run` recomputes them (with the current catalog) otherwise.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Literal
+
 import pandas as pd
 
 from audit.analysis.frames import conform
+from audit.store.snapshots import Snapshot, complete_snapshots
+
+Outcome = Literal["complete", "some-failed", "all-failed", "no-crawl"]
+GOOD: tuple[Outcome, ...] = ("complete", "some-failed")
+_WHY_NOT = {"all-failed": "no account could be crawled", "no-crawl": "no crawl, only a scan"}
+_STATUSES = ("ok", "partial", "failed")
+
+
+def crawl_outcome(snapshot: Snapshot) -> Outcome:
+    """What the crawl behind a snapshot achieved: every account, some, none, or there was no crawl.
+
+    From the manifest's account counts (the accounts table for snapshots written without them).
+    The one place to change once the crawl records its outcome in the manifest itself.
+    """
+    crawl = snapshot.manifest.get("sections", {}).get("crawl")
+    if not isinstance(crawl, dict):
+        return "no-crawl"
+    if all(f"accounts_{k}" in crawl for k in _STATUSES):
+        ok, partial, failed = (int(crawl[f"accounts_{k}"] or 0) for k in _STATUSES)
+    else:
+        status = snapshot.table("accounts")["status"]
+        ok, partial, failed = (int((status == k).sum()) for k in _STATUSES)
+    if ok + partial:
+        return "some-failed" if failed else "complete"
+    return "all-failed" if failed else "no-crawl"
+
+
+@dataclass(frozen=True)
+class DriftBasis:
+    """What this snapshot's drift compares with: the last good older snapshot, and what it skipped."""
+
+    outcome: Outcome
+    previous: Snapshot | None
+    skipped: tuple[tuple[str, Outcome], ...] = ()
+
+    @property
+    def compared(self) -> Snapshot | None:
+        """The snapshot drift is computed against (none when this snapshot itself is not good)."""
+        return self.previous if self.outcome in GOOD else None
+
+    def summary(self) -> str:
+        skipped = "; ".join(f"{day} skipped: {_WHY_NOT[o]}" for day, o in self.skipped)
+        if self.outcome not in GOOD:
+            against = f" with {self.previous.date}" if self.previous else ""
+            return f"Not compared{against}: {_WHY_NOT[self.outcome]} in this snapshot."
+        if self.previous is None:
+            return (f"Nothing to compare with: no earlier snapshot has a crawled account ({skipped})." if skipped
+                    else "First snapshot: nothing to compare with yet.")
+        if skipped:
+            return f"Compared with {self.previous.date}, the last good snapshot ({skipped})."
+        return f"Compared with {self.previous.date}, the previous snapshot."
+
+    def frame(self) -> pd.DataFrame:
+        """The one-row `drift_summary` table."""
+        return conform("drift_summary", pd.DataFrame([{
+            "compared_with": self.compared.date if self.compared else None, "outcome": self.outcome,
+            "skipped": [day for day, _ in self.skipped], "summary": self.summary()}]))
+
+
+def drift_basis(snapshot: Snapshot) -> DriftBasis:
+    """The newest older complete snapshot with at least one crawled account, and the ones passed over."""
+    older = [s for s in complete_snapshots(snapshot.path.parent.parent) if s.date < snapshot.date]
+    skipped: list[tuple[str, Outcome]] = []
+    for candidate in reversed(older):
+        outcome = crawl_outcome(candidate)
+        if outcome in GOOD:
+            return DriftBasis(crawl_outcome(snapshot), candidate, tuple(skipped))
+        skipped.append((candidate.date, outcome))
+    return DriftBasis(crawl_outcome(snapshot), None, tuple(skipped))
 
 
 def _rows(kind: str, keys, before, after) -> pd.DataFrame:

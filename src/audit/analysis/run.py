@@ -22,7 +22,7 @@ from rich.table import Table as RichTable
 from audit.analysis.baseline import baseline
 from audit.analysis.catalog import Catalog, load_catalog
 from audit.analysis.delivery import delivery, deploy_events
-from audit.analysis.drift import drift
+from audit.analysis.drift import DriftBasis, crawl_outcome, drift, drift_basis
 from audit.analysis.frames import Inventory, load_inventory, table, to_table
 from audit.analysis.links import link_repos
 from audit.analysis.patterns import overlap, patterns, similarity, team_drift
@@ -32,11 +32,11 @@ from audit.analysis.units import build_units
 from audit.config import Survey, load_surveys
 from audit.logs import console
 from audit.options import AnalyzeOptions
-from audit.store.snapshots import Snapshot, open_snapshot, previous_snapshot, write_analysis
+from audit.store.snapshots import Snapshot, open_snapshot, write_analysis
 
 log = logging.getLogger(__name__)
 ANALYSIS_TABLES = ("repo_links", "unmatched_sources", "units", "patterns", "overlap", "similarity", "team_drift", "baseline", "delivery", "ranking",
-                   "drift")
+                   "drift", "drift_summary")
 
 
 def history_window_days(snapshot: Snapshot | None) -> float | None:
@@ -99,16 +99,17 @@ def analyze(snapshot: Snapshot, catalog_path: Path, surveys: Mapping[str, Survey
             timings: dict | None = None) -> dict[str, pd.DataFrame]:
     """Compute every analysis table of `snapshot`, write them to <snapshot>/analysis/, return them.
 
-    Drift compares with `previous`: by default the snapshot before this one, None for none.
+    Drift compares with `previous`: by default the last good snapshot before this one (see
+    `audit.analysis.drift`), None for none.
     """
     top_n, seed = options.top_n, options.seed
     catalog = load_catalog(catalog_path)
     inv = load_inventory(snapshot)
     out = compute_tables(inv, catalog, surveys, top_n=top_n, seed=seed, window_days=history_window_days(snapshot),
                          link_pipelines=links_pipelines(snapshot), timings=timings)
-    if previous == "auto":
-        previous = previous_snapshot(snapshot.path.parent.parent, before=snapshot)
-    out["drift"] = drift_since(previous, table(inv, "accounts"), out, catalog, surveys, top_n=top_n, seed=seed)
+    basis = drift_basis(snapshot) if previous == "auto" else DriftBasis(crawl_outcome(snapshot), previous)
+    out["drift"] = drift_since(basis.compared, table(inv, "accounts"), out, catalog, surveys, top_n=top_n, seed=seed)
+    out["drift_summary"] = basis.frame()
     write_analysis(snapshot.path, {name: to_table(name, frame) for name, frame in out.items()})
     return out
 

@@ -1,4 +1,4 @@
-"""What the notebooks read: one snapshot, its analysis tables and the previous snapshot, loaded once.
+"""What the notebooks read: one snapshot, its analysis tables and the snapshot drift compared with, loaded once.
 
 A declared table that a run did not produce comes back empty with its columns (the store's
 contract), so every section can say "nothing here" instead of failing.
@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from audit.analysis.drift import Outcome, crawl_outcome
 from audit.errors import SnapshotError
 from audit.store.snapshots import Snapshot, complete_snapshots, open_snapshot, previous_snapshot
 
@@ -69,6 +70,16 @@ class ReportData:
             counts = {k: crawl.get(f"accounts_{k}", 0) for k in ("ok", "partial", "failed")}
         return {k: int(counts.get(k, 0)) for k in ("ok", "partial", "failed")}
 
+    @cached_property
+    def outcome(self) -> Outcome:
+        """complete | some-failed | all-failed | no-crawl: what the crawl behind this snapshot achieved."""
+        return crawl_outcome(self.snapshot)
+
+    def drift_summary(self) -> str | None:
+        """Which snapshot drift compared with, and what it skipped (None for an analysis without it)."""
+        df = self.table("drift_summary")
+        return str(df["summary"].iloc[0]) if len(df) and isinstance(df["summary"].iloc[0], str) else None
+
     def repos(self) -> pd.DataFrame:
         """The scanned repositories with the clients the analysis linked (repo_links), else repos.yaml's."""
         repos, linked = self.table("repos"), self.table("repo_links")
@@ -101,6 +112,14 @@ def load(inventory_dir: str | Path = "", snapshot_date: str = "", *, top_n: int 
     if require_analysis and not snap.analysis_tables():
         raise SnapshotError(f"snapshot {snap.date} has no analysis tables yet: run "
                             f"`cicd-audit analyze --snapshot {snap.path}` first")
+    return ReportData(snapshot=snap, top_n=int(top_n), previous=_compared_with(snap))
+
+
+def _compared_with(snap: Snapshot) -> Snapshot | None:
+    """The snapshot the analysis' drift compared with (the last good one), else simply the one before."""
     root = snap.path.parent.parent
-    prev = previous_snapshot(root, snap.date)
-    return ReportData(snapshot=snap, top_n=int(top_n), previous=prev)
+    summary = snap.table("drift_summary") if "drift_summary" in snap.analysis_tables() else None
+    if summary is None or not len(summary):
+        return previous_snapshot(root, snap.date)
+    day = summary["compared_with"].iloc[0]
+    return open_snapshot(root, day) if isinstance(day, str) and day else None

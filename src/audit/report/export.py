@@ -52,6 +52,7 @@ p, li, dd { font-size: 1rem; }
 .items { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 640px), 1fr)); }
 .item { border: 1px solid var(--line); border-left: 6px solid var(--accent); border-radius: 8px; padding: 0.8rem 1.2rem; }
 .item-title { font-size: 1.35rem; font-weight: 700; overflow-wrap: anywhere; }
+.warning { border-left: 4px solid #b45309; background: #fffbeb; padding: .5rem .75rem; font-weight: 600; }
 .item .rank { display: inline-block; min-width: 2rem; text-align: center; color: #fff; background: var(--accent);
               border-radius: 6px; margin-right: 0.4rem; }
 .item dl { display: grid; grid-template-columns: 7.5rem 1fr; gap: 0.2rem 1rem; margin: 0.4rem 0 0; }

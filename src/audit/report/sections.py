@@ -41,12 +41,11 @@ _DRIFT_ORDER = ("account-added", "account-removed", "rank-moved", "fingerprint-c
                 "unit-removed")
 
 def _changes(data: ReportData) -> list[str]:
-    drift = data.table("drift")
-    if data.previous is None and drift.empty:
-        return ["First snapshot: nothing to compare with yet."]
+    drift, summary = data.table("drift"), data.drift_summary()
     if drift.empty:
-        prev = data.previous.date if data.previous else "the previous snapshot"
-        return [f"No change since {prev}."]
+        if data.previous is not None:
+            return [f"No change since {data.previous.date}."] + ([summary] if summary else [])
+        return [summary or "First snapshot: nothing to compare with yet."]
     counts = drift["kind"].value_counts()
     lines = [", ".join(f"{n} {k.replace('-', ' ')}" for k, n in counts.items())]
     titles = data.titles()
@@ -57,7 +56,22 @@ def _changes(data: ReportData) -> list[str]:
         before = "—" if is_missing(row.before) or row.before == "" else row.before
         after = "—" if is_missing(row.after) or row.after == "" else row.after
         lines.append(f"{row.kind}: {key} ({before} → {after})")
-    return lines
+    return lines + ([summary] if summary else [])
+
+
+def _coverage_warning(data: ReportData) -> str:
+    """One sentence when the crawl gave nothing, so nobody reads empty tables as an empty fleet."""
+    if data.outcome == "all-failed":
+        acc = data.account_status()
+        errors = data.table("errors")
+        crawl = errors[errors["source"] == "crawl"] if len(errors) else errors
+        classes = crawl["error_class"].fillna("other").value_counts() if len(crawl) else pd.Series(dtype=int)
+        why = ", ".join(f"{k} {n}" for k, n in classes.items())
+        return (f"No account could be crawled: all {acc['failed']} failed" + (f" ({why})" if why else "")
+                + ". Nothing below describes the AWS accounts; see the appendix for every error.")
+    if data.outcome == "no-crawl":
+        return "This snapshot has no crawl of the AWS accounts (only a scan): nothing below describes them."
+    return ""
 
 
 def headline(data: ReportData) -> HTML:
@@ -67,8 +81,10 @@ def headline(data: ReportData) -> HTML:
              ("failed", acc["failed"]), ("repositories scanned", repos["scanned"]),
              ("repos failed", repos["failed"]), ("deployable units", len(data.table("units"))),
              ("errors recorded", len(data.table("errors")))]
+    warning = _coverage_warning(data)
     since = f"What changed since {data.previous.date}" if data.previous else "What changed"
-    return html(facts(cards), heading(since, 3), bullet_list(_changes(data)))
+    return html(paragraph(warning, "warning") if warning else "", facts(cards), heading(since, 3),
+                bullet_list(_changes(data)))
 
 
 # ---- 2. top work items ---------------------------------------------------------------------------

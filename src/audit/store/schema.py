@@ -365,10 +365,16 @@ _TABLE_LIST: list[Table] = [
         _c("top_n_share", FLOAT, "share of Monte Carlo runs in which the item stays in the top N"),
         _c("why", STR, "plain text explanation"),
     ), "analysis"),
-    Table("drift", "What changed since the previous snapshot.", (
+    Table("drift", "What changed since the last good snapshot (see drift_summary).", (
         _c("kind", STR, "account-added | account-removed | unit-added | unit-removed | "
            "fingerprint-changed | rank-moved"),
         _c("key", STR), _c("before", STR), _c("after", STR),
+    ), "analysis"),
+    Table("drift_summary", "Which snapshot drift compared with, and why (one row).", (
+        _c("compared_with", STR, "date of the snapshot drift compared with; empty when none"),
+        _c("outcome", STR, "this snapshot's crawl: complete | some-failed | all-failed | no-crawl"),
+        _c("skipped", STRS, "older snapshots passed over (no account crawled, or no crawl at all)"),
+        _c("summary", STR, "the sentence the report shows"),
     ), "analysis"),
 ]
 

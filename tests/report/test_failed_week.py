@@ -1,0 +1,57 @@
+"""A week in which no account could be crawled: the real crawl of the demo fleet against a dead
+endpoint, then the analysis and the real report build on it. Nothing crashes; the headline says no
+account could be crawled; drift compares with nothing rather than report every unit "removed"."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from audit.analysis.run import analyze
+from audit.aws.crawler import crawl
+from audit.config import load_accounts, load_surveys
+from audit.options import CrawlOptions, ReportOptions
+from audit.report.runner import build_report
+from audit.store.snapshots import open_snapshot
+
+
+def _dead_endpoint() -> str:
+    """A 127.0.0.1 port nobody listens on (bound, then closed)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="module")
+def failed_week(fleet_snapshot, tmp_path_factory) -> tuple[Path, str, str, int]:
+    """The session fleet's good snapshot, then a week later a crawl in which every account failed."""
+    inventory = tmp_path_factory.mktemp("failed-week")
+    shutil.copytree(fleet_snapshot.inventory / "snapshots", inventory / "snapshots")
+    good = fleet_snapshot.snapshot_dir.name
+    bad = (date.fromisoformat(good) + timedelta(days=7)).isoformat()
+    result = crawl(load_accounts(fleet_snapshot.fleet.accounts_file), inventory,
+                   CrawlOptions(day=bad, endpoint_url=_dead_endpoint(), progress=False))
+    assert result.accounts_ok == result.accounts_partial == 0 and result.accounts_failed > 0
+    return inventory, good, bad, result.accounts_failed
+
+
+def test_failed_week_analyses_and_reports_and_says_so(failed_week, fleet_snapshot, tmp_path) -> None:
+    inventory, good, bad, n = failed_week
+    fleet = fleet_snapshot.fleet
+    out = analyze(open_snapshot(inventory, bad), fleet.out / "catalog.yaml", load_surveys(fleet.survey_dir))
+    assert out["units"].empty and (out["ranking"]["units"] == 0).all()
+    assert out["drift"].empty  # not every account and unit of last week "removed"
+    summary = out["drift_summary"].iloc[0]
+    assert summary["outcome"] == "all-failed"
+    assert summary["summary"] == f"Not compared with {good}: no account could be crawled in this snapshot."
+
+    report = build_report(inventory, tmp_path / "reports", ReportOptions(snapshot_date=bad, top_n=3))
+    page = report.read_text(encoding="utf-8")
+    assert f"No account could be crawled: all {n} failed (unreachable {n})" in page
+    assert "no account could be crawled in this snapshot." in page
+    assert (report.parent / "backlog.csv").is_file()
