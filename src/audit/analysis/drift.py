@@ -10,45 +10,34 @@ when present; `audit.analysis.run` recomputes them (with the current catalog) ot
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import pandas as pd
 
 from audit.analysis.frames import conform
+from audit.store.outcome import GOOD
 from audit.store.snapshots import Snapshot, complete_snapshots
 
-Outcome = Literal["complete", "some-failed", "all-failed", "no-crawl"]
-GOOD: tuple[Outcome, ...] = ("complete", "some-failed")
-_WHY_NOT = {"all-failed": "no account could be crawled", "no-crawl": "no crawl, only a scan"}
-_STATUSES = ("ok", "partial", "failed")
+_WHY_NOT = {"all-failed": "no account could be crawled", "empty": "the crawl had no account to read",
+            "no-crawl": "no crawl, only a scan"}
 
 
-def crawl_outcome(snapshot: Snapshot) -> Outcome:
-    """What the crawl behind a snapshot achieved: every account, some, none, or there was no crawl.
+def crawl_outcome(snapshot: Snapshot) -> str:
+    """The snapshot's crawl outcome (`audit.store.outcome`), or `no-crawl` when only a scan made it.
 
-    From the manifest's account counts (the accounts table for snapshots written without them).
-    The one place to change once the crawl records its outcome in the manifest itself.
+    A crawl that recorded no account counts (older snapshots) counts as good, as before.
     """
-    crawl = snapshot.manifest.get("sections", {}).get("crawl")
-    if not isinstance(crawl, dict):
+    if not (snapshot.manifest.get("sections") or {}).get("crawl"):
         return "no-crawl"
-    if all(f"accounts_{k}" in crawl for k in _STATUSES):
-        ok, partial, failed = (int(crawl[f"accounts_{k}"] or 0) for k in _STATUSES)
-    else:
-        status = snapshot.table("accounts")["status"]
-        ok, partial, failed = (int((status == k).sum()) for k in _STATUSES)
-    if ok + partial:
-        return "some-failed" if failed else "complete"
-    return "all-failed" if failed else "no-crawl"
+    return snapshot.outcome or "ok"
 
 
 @dataclass(frozen=True)
 class DriftBasis:
     """What this snapshot's drift compares with: the last good older snapshot, and what it skipped."""
 
-    outcome: Outcome
+    outcome: str
     previous: Snapshot | None
-    skipped: tuple[tuple[str, Outcome], ...] = ()
+    skipped: tuple[tuple[str, str], ...] = ()
 
     @property
     def compared(self) -> Snapshot | None:
@@ -75,9 +64,14 @@ class DriftBasis:
 
 
 def drift_basis(snapshot: Snapshot) -> DriftBasis:
-    """The newest older complete snapshot with at least one crawled account, and the ones passed over."""
+    """The newest older complete snapshot with at least one crawled account, and the ones passed over.
+
+    The store already leaves a crawl where every account failed out of its listing (it is published
+    incomplete); snapshots that are listed but not good (a scan only, older all-failed ones) are
+    skipped here and named.
+    """
     older = [s for s in complete_snapshots(snapshot.path.parent.parent) if s.date < snapshot.date]
-    skipped: list[tuple[str, Outcome]] = []
+    skipped: list[tuple[str, str]] = []
     for candidate in reversed(older):
         outcome = crawl_outcome(candidate)
         if outcome in GOOD:

@@ -13,7 +13,6 @@ from typing import Any
 
 import pandas as pd
 
-from audit.analysis.drift import Outcome, crawl_outcome
 from audit.errors import SnapshotError
 from audit.store.snapshots import Snapshot, complete_snapshots, open_snapshot, previous_snapshot
 
@@ -71,9 +70,14 @@ class ReportData:
         return {k: int(counts.get(k, 0)) for k in ("ok", "partial", "failed")}
 
     @cached_property
-    def outcome(self) -> Outcome:
-        """complete | some-failed | all-failed | no-crawl: what the crawl behind this snapshot achieved."""
-        return crawl_outcome(self.snapshot)
+    def outcome(self) -> str | None:
+        """The crawl's outcome (`audit.store.outcome`: ok, partial, all-failed, empty); None without a crawl."""
+        return self.snapshot.outcome
+
+    @cached_property
+    def crawled(self) -> bool:
+        """Whether a crawl made this snapshot at all (a scan alone does not)."""
+        return bool((self.manifest.get("sections") or {}).get("crawl"))
 
     def drift_summary(self) -> str | None:
         """Which snapshot drift compared with, and what it skipped (None for an analysis without it)."""
@@ -122,4 +126,9 @@ def _compared_with(snap: Snapshot) -> Snapshot | None:
     if summary is None or not len(summary):
         return previous_snapshot(root, snap.date)
     day = summary["compared_with"].iloc[0]
-    return open_snapshot(root, day) if isinstance(day, str) and day else None
+    if not isinstance(day, str) or not day:
+        return None
+    try:
+        return open_snapshot(root, day)
+    except SnapshotError:  # deleted since the analysis ran: the report still renders, without "since"
+        return None

@@ -69,7 +69,9 @@ def _coverage_warning(data: ReportData) -> str:
         why = ", ".join(f"{k} {n}" for k, n in classes.items())
         return (f"No account could be crawled: all {acc['failed']} failed" + (f" ({why})" if why else "")
                 + ". Nothing below describes the AWS accounts; see the appendix for every error.")
-    if data.outcome == "no-crawl":
+    if data.outcome == "empty":
+        return "The crawl had no account to read: nothing below describes the AWS accounts."
+    if not data.crawled:
         return "This snapshot has no crawl of the AWS accounts (only a scan): nothing below describes them."
     return ""
 

@@ -372,7 +372,7 @@ _TABLE_LIST: list[Table] = [
     ), "analysis"),
     Table("drift_summary", "Which snapshot drift compared with, and why (one row).", (
         _c("compared_with", STR, "date of the snapshot drift compared with; empty when none"),
-        _c("outcome", STR, "this snapshot's crawl: complete | some-failed | all-failed | no-crawl"),
+        _c("outcome", STR, "this snapshot's crawl: ok | partial | all-failed | empty | no-crawl"),
         _c("skipped", STRS, "older snapshots passed over (no account crawled, or no crawl at all)"),
         _c("summary", STR, "the sentence the report shows"),
     ), "analysis"),
