@@ -55,10 +55,10 @@ def cli(ctx: click.Context, verbose: int) -> None:
 
 
 @cli.command()
-@click.option("--accounts", "accounts_file", type=EXISTING_FILE, required=True, help="accounts.yaml")
+@click.option("--accounts", "accounts_file", type=EXISTING_FILE, help="accounts.yaml (required to crawl)")
 @click.option("--out", type=OUT_DIR, default=Path("inventory"), show_default=True,
               help="Inventory root; the snapshot goes to OUT/snapshots/<date>/.")
-@click.option("--profile", help="AWS profile for the base credentials (SSO profiles work).")
+@click.option("--profile", help="AWS profile for the base credentials (SSO profiles work) [default: $AWS_PROFILE].")
 @click.option("--endpoint-url", callback=_endpoint_url, help="Send every AWS call here (moto, LocalStack).")
 @click.option("--workers", type=click.IntRange(1, 512), help="Parallel tasks [default: accounts.yaml or 16].")
 @click.option("--accounts-only", help="Comma-separated account ids or client names to crawl.")
@@ -70,9 +70,12 @@ def cli(ctx: click.Context, verbose: int) -> None:
 @click.option("--list-services", is_flag=True, help="Print the collector names and exit.")
 @click.option("--replace", is_flag=True,
               help="Replace today's snapshot even when some accounts failed (never with an all-failed crawl).")
-def crawl(accounts_file: Path, out: Path, list_services: bool, accounts_only: str | None, regions: str | None,
+def crawl(accounts_file: Path | None, out: Path, list_services: bool, accounts_only: str | None, regions: str | None,
           services: str | None, **opts: Any) -> None:
-    """Crawl every client account (AssumeRole, read-only) into a dated snapshot."""
+    """Crawl every client account (AssumeRole, read-only) into a dated snapshot.
+
+    Exit 0: every account crawled (errors inside accounts are data); 3: some accounts failed; 4: all
+    did; 2: bad input, or no working credentials/endpoint (nothing written)."""
     options = CrawlOptions(accounts_only=_csv(accounts_only), regions=_csv(regions), services=_csv(services),
                            **opts)
     crawl_command(accounts_file, out, options, list_services=list_services)

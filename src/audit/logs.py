@@ -45,5 +45,5 @@ def setup_logging(verbose: int = 0) -> None:
     for noisy in ("botocore", "boto3", "urllib3", "werkzeug", "moto", "papermill", "traitlets"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     # A refused AssumeRole is logged by botocore as a warning with a traceback; the crawler already
-    # records it as an `errors` row (class assume-role), so keep the console to that one line.
+    # records it as an `errors` row (collector session, operation AssumeRole), so keep the console to that one line.
     logging.getLogger("botocore.credentials").setLevel(logging.ERROR)

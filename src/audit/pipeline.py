@@ -26,7 +26,7 @@ import pandas as pd
 
 from audit.analysis import run as analysis
 from audit.analysis.catalog import load_catalog
-from audit.aws.crawler import CrawlResult
+from audit.aws.crawler import CrawlResult, failed_accounts_error
 from audit.aws.crawler import crawl as crawl_accounts
 from audit.config import AccountsConfig, ReposConfig, Survey, load_accounts, load_repos, load_surveys
 from audit.errors import ConfigError, SnapshotError
@@ -164,4 +164,9 @@ def weekly_command(config_dir: Path, out: Path, options: WeeklyOptions) -> Path:
     inputs = Inputs.load(config_dir)
     path = weekly(inputs, inputs.config_dir, out, options)
     click.echo(str(path.resolve()))
+    # some accounts failed: the report covers the others, and the last line (exit 3/4) says so
+    crawled = open_snapshot(Path(inputs.config_dir).resolve(), options.day).manifest.get("sections", {})
+    problem = failed_accounts_error(crawled.get("crawl", {}), f"the report covers the others: {path.resolve()}")
+    if problem:
+        raise problem
     return path

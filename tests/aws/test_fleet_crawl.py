@@ -98,7 +98,8 @@ def test_faults_are_error_rows_and_the_rest_completes(fleet, fleet_crawl) -> Non
     (denied_account,) = fleet.faults["assume_role_denied"]
     assert accounts.loc[denied_account, "status"] == "failed"
     mine = errors[errors["account_id"] == denied_account]
-    assert mine[["collector", "operation", "error_class"]].values.tolist() == [["session", "AssumeRole", "assume-role"]]
+    assert mine[["collector", "operation", "error_class"]].values.tolist() == [["session", "AssumeRole", "access-denied"]]
+    assert all(errors["operation"].fillna("").ne(""))  # every error row names its operation
     for acct, region, service in fleet.faults["denied"]:
         rows = errors[(errors["account_id"] == acct) & (errors["region"] == region)]
         assert "access-denied" in set(rows["error_class"]), (acct, region, service)

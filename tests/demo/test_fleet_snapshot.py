@@ -27,7 +27,7 @@ def test_faults_are_error_rows_and_other_accounts_are_complete(fleet_snapshot):
     fleet, snap = fleet_snapshot.fleet, fleet_snapshot.snapshot_dir
     errors = _rows(snap, "errors")
     [denied] = fleet.faults["assume_role_denied"]
-    assert set(errors[errors["account_id"] == denied]["error_class"]) == {"assume-role"}
+    assert set(errors[errors["account_id"] == denied]["error_class"]) == {"access-denied"}  # its AssumeRole
     [(acct, region, service)] = fleet.faults["denied"]
     hit = errors[(errors["account_id"] == acct) & (errors["region"] == region)]
     assert "access-denied" in set(hit["error_class"])

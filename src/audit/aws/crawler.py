@@ -23,15 +23,32 @@ from typing import Any
 from audit.aws.collectors import REGISTRY, select
 from audit.aws.collectors.base import tags_json
 from audit.aws.discover import discovered_clients
+from audit.aws.failures import collapse_region_denials
 from audit.aws.managed import fill_managed_by, fill_rollback_alarms
 from audit.aws.session import GLOBAL, AwsSettings, Target, context_for, drop_context, forget_account
 from audit.aws.tasks import run_collector, start_account
 from audit.config import AccountsConfig, Client, load_accounts
-from audit.errors import ConfigError
+from audit.errors import (
+    EXIT_ALL_ACCOUNTS_FAILED,
+    EXIT_SOME_ACCOUNTS_FAILED,
+    AccountsFailed,
+    AuditError,
+    ConfigError,
+)
 from audit.logs import console
 from audit.names import REGION
 from audit.options import CrawlOptions
 from audit.store.snapshots import SnapshotWriter
+
+
+@dataclass
+class FailedAccount:
+    """An account the crawl could not get into, and why (its session error row)."""
+
+    account_id: str
+    client: str
+    error_class: str
+    reason: str
 
 
 @dataclass
@@ -44,6 +61,32 @@ class CrawlResult:
     calls: int = 0
     outcome: str = "ok"  # audit.store.outcome: ok | partial | all-failed | empty
     kept: str | None = None  # why the day's existing snapshot was kept instead of this crawl
+    failed: list[FailedAccount] = field(default_factory=list)
+
+    @property
+    def accounts_total(self) -> int:
+        return self.accounts_ok + self.accounts_partial + self.accounts_failed
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every account was crawled (errors inside accounts are data), 3 some failed, 4 all did."""
+        if not self.accounts_failed:
+            return 0
+        if self.accounts_failed < self.accounts_total:
+            return EXIT_SOME_ACCOUNTS_FAILED
+        return EXIT_ALL_ACCOUNTS_FAILED
+
+    def summary(self) -> list[str]:
+        """The end-of-crawl lines: totals, then each failed account with its reason, grouped by class."""
+        lines = [f"crawl: {self.snapshot_dir} — accounts ok {self.accounts_ok}, partial {self.accounts_partial}, "
+                 f"failed {self.accounts_failed}; {self.errors} errors, {self.calls} calls"]
+        by_class: dict[str, list[FailedAccount]] = {}
+        for f in self.failed:
+            by_class.setdefault(f.error_class, []).append(f)
+        for klass, accounts in sorted(by_class.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+            lines.append(f"failed accounts, {klass} ({len(accounts)}):")
+            lines += [f"  {a.client} ({a.account_id}): {a.reason}" for a in accounts]
+        return lines
 
 
 @dataclass
@@ -143,13 +186,19 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
                            retry_mode=d.retry.mode, max_attempts=d.retry.max_attempts,
                            connect_timeout=d.retry.connect_timeout, read_timeout=d.retry.read_timeout,
                            max_pool_connections=workers, session_name=d.session_name)
+    # a bad profile (ConfigError), missing credentials or a dead endpoint (PreflightError): exit 2
+    # before anything is written
+    try:
+        context_for(settings, day).preflight()
+    except AuditError:
+        drop_context(settings, day)
+        raise
     clients = discovered_clients(config, settings) if config.discover is not None else list(config.clients)
     clients = _filter_accounts(clients, accounts_only)
     collectors = select(services)
     region_override = _check_regions(regions)
     history = o.history_days or d.history_days
     since = (history_until or datetime.now(UTC)) - timedelta(days=history)
-    context_for(settings, day)  # a bad --profile is a ConfigError now, before anything is written
     writer = SnapshotWriter(Path(out), day, resume=resume)
     started = datetime.now(UTC).isoformat(timespec="seconds")
     done_before = writer.done_accounts
@@ -173,6 +222,7 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
             futures[pool.submit(start_account, settings, day, target, wanted)] = (("start", ""), acct)
 
     def finish(acct: _Account) -> None:
+        acct.errors = collapse_region_denials(acct.errors)
         fill_managed_by(acct.rows)
         fill_rollback_alarms(acct.rows)
         status = "failed" if acct.failed else "partial" if acct.errors else "ok"
@@ -214,6 +264,10 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
                 if acct.pending == 0:
                     finish(acct)
             launch()
+    except KeyboardInterrupt:
+        console.print(f"crawl interrupted: {len(writer.done_accounts)} accounts are saved; run the same command "
+                      "with --resume to finish without redoing them", soft_wrap=True, highlight=False, markup=False)
+        raise
     finally:
         reporter.close()
         if own_executor:
@@ -225,7 +279,8 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
     result = CrawlResult(
         snapshot_dir=Path(out) / "snapshots" / day, accounts_ok=statuses.count("ok"),
         accounts_partial=statuses.count("partial"), accounts_failed=statuses.count("failed"),
-        errors=sum(a["error_count"] for a in accounts), calls=sum(a["calls"] for a in accounts))
+        errors=sum(a["error_count"] for a in accounts), calls=sum(a["calls"] for a in accounts),
+        failed=_failed_accounts(accounts, writer.read_part("errors").to_pylist()))
     manifest = {
         "started": started, "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "config_hash": _config_hash(config), "accounts_total": len(accounts),
@@ -241,16 +296,49 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
     }
     published = writer.publish(manifest, section="crawl", replace=o.replace)
     result.snapshot_dir, result.outcome, result.kept = published.path, published.outcome, published.kept
+    if o.progress:
+        for line in result.summary():  # soft_wrap: whole lines in plain logs, not 80 columns
+            console.print(line, soft_wrap=True, highlight=False, markup=False)
     return result
 
 
-def crawl_command(accounts_file: Path, out: Path, options: CrawlOptions = CrawlOptions(),
+def failed_accounts_error(result: CrawlResult | dict[str, Any], what: str = "") -> AccountsFailed | None:
+    """The AccountsFailed (exit 3 or 4) a crawl result or its manifest section stands for, if any."""
+    failed, total, where = ((result.accounts_failed, result.accounts_total, result.snapshot_dir)
+                            if isinstance(result, CrawlResult) else
+                            (result.get("accounts_failed", 0), result.get("accounts_total", 0), what))
+    if not failed:
+        return None
+    rest = f"{what or 'the snapshot of the others is in ' + str(where)}"
+    return AccountsFailed(f"{failed} of {total} accounts failed (named in the crawl summary); {rest}",
+                          failed=failed, total=total)
+
+
+def _failed_accounts(accounts: list[dict[str, Any]], errors: list[dict[str, Any]]) -> list[FailedAccount]:
+    """Each failed account with the class and message of its first session error."""
+    first: dict[str, dict[str, Any]] = {}
+    for e in errors:
+        if e.get("source") == "crawl" and e.get("collector") == "session":
+            first.setdefault(e["account_id"], e)
+    out = []
+    for a in accounts:
+        if a["status"] == "failed":
+            e = first.get(a["account_id"], {})
+            reason = " ".join(f"{e.get('error_code') or ''}: {e.get('message') or 'no reason recorded'}".split())
+            out.append(FailedAccount(a["account_id"], a["client"], e.get("error_class") or "other", reason))
+    return out
+
+
+def crawl_command(accounts_file: Path | None, out: Path, options: CrawlOptions = CrawlOptions(),
                   list_services: bool = False) -> CrawlResult | None:
-    """`cicd-audit crawl`: exit 0 when the crawl finished (errors are data), ConfigError -> exit 2."""
+    """`cicd-audit crawl`: exit 0 when every account was crawled (errors inside accounts are data),
+    3 when some accounts failed, 4 when all did (AccountsFailed); bad input or preflight -> exit 2."""
     if list_services:
         for name, c in REGISTRY.items():
             print(f"{name:<16} {c.scope:<9} {', '.join(c.tables)}")
         return None
+    if accounts_file is None:
+        raise ConfigError("missing: the accounts.yaml to crawl (or --list-services)", field="--accounts")
     select(list(options.services) if options.services else None)  # validate before touching anything
     day = options.day
     if day:
@@ -261,11 +349,11 @@ def crawl_command(accounts_file: Path, out: Path, options: CrawlOptions = CrawlO
             raise ConfigError(f"expected YYYY-MM-DD, got {day!r}", field="--date") from None
     config = load_accounts(accounts_file)
     result = crawl(config, out, options)
-    console.print(f"crawl: {result.snapshot_dir} — accounts ok {result.accounts_ok}, partial "
-                  f"{result.accounts_partial}, failed {result.accounts_failed}; {result.errors} errors, "
-                  f"{result.calls} calls", highlight=False, markup=False)
     if result.kept:
         console.print(f"crawl: not published: {result.kept}; this crawl stays in "
                       f"{Path(out) / 'snapshots' / ('.staging-' + result.snapshot_dir.name)}", highlight=False,
                       markup=False, soft_wrap=True)
+    problem = failed_accounts_error(result)
+    if problem:
+        raise problem
     return result

@@ -18,6 +18,7 @@ from typing import Any
 
 from audit.aws.collectors import REGISTRY
 from audit.aws.collectors.base import Operation
+from audit.aws.failures import note_call
 from audit.errors import ReadOnlyViolation
 
 # Calls made outside the collectors with the base credentials or the Organizations management
@@ -57,11 +58,6 @@ def is_allowed(service: str, operation: str) -> bool:
 _current = threading.local()
 
 
-def last_operation() -> str:
-    """The operation this thread last asked botocore for (names a failure that carries none)."""
-    return getattr(_current, "operation", "")
-
-
 @contextmanager
 def recording_calls() -> Iterator[set[Operation]]:
     """Collect the (service, operation) pairs this thread calls inside the block (refused ones too)."""
@@ -76,7 +72,7 @@ def recording_calls() -> Iterator[set[Operation]]:
 def refuse_undeclared(model: Any, **_: Any) -> None:
     """`before-call` handler: raise for any operation outside the allowed set."""
     service = model.service_model.service_name
-    _current.operation = model.name
+    note_call(model.name)  # names a failure that carries no operation (timeouts, refused connections)
     called = getattr(_current, "called", None)
     if called is not None:
         called.add((service, model.name))

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,9 +31,9 @@ from botocore.credentials import (
     DeferredRefreshableCredentials,
 )
 
-from audit.aws.failures import is_not_implemented_response
+from audit.aws.failures import AWS_ERRORS, classify, is_not_implemented_response, message_of
 from audit.aws.guard import CallCounter, install
-from audit.errors import ConfigError
+from audit.errors import ConfigError, PreflightError
 
 DEFAULT_REGION = "us-east-1"
 GLOBAL = "global"
@@ -128,11 +129,17 @@ class AwsContext:
     def __init__(self, settings: AwsSettings, *, day: str) -> None:
         self.settings = settings
         self.counter = CallCounter()
+        # botocore reads AWS_PROFILE itself; we only name it in messages
+        self.profile = settings.profile or os.environ.get("AWS_PROFILE") or None
+        self.profile_source = "--profile" if settings.profile else "AWS_PROFILE"
         try:
             self.base = botocore.session.Session(profile=settings.profile)
             self.base.get_scoped_config()
         except botocore.exceptions.ProfileNotFound as exc:
-            raise ConfigError(f"AWS profile not found: {settings.profile}", field="--profile") from exc
+            known = ", ".join(sorted(self.base.available_profiles)) or "none"
+            raise ConfigError(f"AWS profile not found: {self.profile} (profiles in the AWS config files: {known}); "
+                              "run `aws configure sso` or `aws configure --profile NAME` to create it",
+                              field=self.profile_source) from exc
         self.loader = self.base.get_component("data_loader")
         self.config = Config(
             retries={"mode": settings.retry_mode, "max_attempts": settings.max_attempts},
@@ -154,9 +161,10 @@ class AwsContext:
 
     # ---- clients ---------------------------------------------------------------------------
 
-    def _make(self, session: botocore.session.Session, service: str, region: str) -> Any:
+    def _make(self, session: botocore.session.Session, service: str, region: str,
+              config: Config | None = None) -> Any:
         client = session.create_client(service, region_name=region, endpoint_url=self.settings.endpoint_url,
-                                       config=self.config)
+                                       config=config or self.config)
         event = f"needs-retry.{client.meta.service_model.service_id.hyphenize()}"
         client.meta.events.register_first(event, _no_retry_when_not_implemented)
         return install(client, self.counter)
@@ -232,6 +240,38 @@ class AwsContext:
         """Drop an account's credentials once its crawl is done (memory stays flat)."""
         with self._lock:
             self._credentials.pop(account_id, None)
+
+    # ---- preflight -------------------------------------------------------------------------
+
+    def _how_to_provide(self) -> str:
+        if self.profile:
+            return (f"run `aws sso login --profile {self.profile}` (SSO) or renew the keys of profile "
+                    f"{self.profile} (from {self.profile_source})")
+        return ("set AWS_PROFILE or pass --profile (after `aws sso login --profile NAME` for SSO), "
+                "or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+
+    def preflight(self) -> str:
+        """sts GetCallerIdentity with the base credentials, through the guard, before anything is
+        written; returns the caller's ARN. PreflightError (exit 2) says what is missing and how to
+        provide it: a crawl without working credentials or endpoint must not look like 24 failed accounts."""
+        named = f" for profile {self.profile}" if self.profile else ""
+        try:
+            if self.base.get_credentials() is None:
+                raise PreflightError(f"no AWS credentials found{named}: {self._how_to_provide()}")
+            # few retries: a dead endpoint should fail in seconds, not after the crawl's backoff
+            sts = self._make(self.base, "sts", self.settings.home_region,
+                             self.config.merge(Config(retries={"mode": "standard", "max_attempts": 2})))
+            return str(sts.get_caller_identity()["Arn"])
+        except AWS_ERRORS as exc:
+            klass, code = classify(exc)
+            if klass in ("unreachable", "timeout"):
+                where = self.settings.endpoint_url or f"the AWS endpoint of {self.settings.home_region}"
+                raise PreflightError(f"cannot reach {where} ({code}): check --endpoint-url / endpoint_url in "
+                                     "accounts.yaml and the network") from None
+            if klass in ("credentials", "region-disabled", "access-denied"):
+                raise PreflightError(f"the base AWS credentials{named} were rejected ({code}): "
+                                     f"{self._how_to_provide()}") from None
+            raise PreflightError(f"sts GetCallerIdentity failed{named} ({code}): {message_of(exc, klass)}") from None
 
     # ---- regions ---------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from audit.aws.collectors.base import Ctx
 from audit.aws.failures import AWS_ERRORS, classify, error_row
 from audit.aws.guard import recording_calls
 from audit.aws.session import GLOBAL, AwsSettings, Target, context_for
-from audit.errors import AuditError
+from audit.errors import AuditError, ReadOnlyViolation
 from audit.logs import redact
 
 log = logging.getLogger(__name__)
@@ -31,9 +31,9 @@ def start_account(settings: AwsSettings, day: str, target: Target, regions: list
     try:
         aws.assume(target)
     except (*AWS_ERRORS, AuditError) as exc:
-        # the endpoint being down or throttling is not the role's fault: keep those classes
+        # STS rejecting a token here is about the base credentials, not a disabled region
         klass = classify(exc)[0] if isinstance(exc, AWS_ERRORS) else "other"
-        klass = klass if klass in ("unreachable", "timeout", "throttling") else "assume-role"
+        klass = "credentials" if klass == "region-disabled" else klass
         out["errors"].append(error_row(exc, **where, region=GLOBAL, operation="AssumeRole", error_class=klass))
         out["failed"] = True
     if not out["failed"]:
@@ -65,7 +65,8 @@ def run_collector(settings: AwsSettings, day: str, target: Target, region: str, 
         ctx.error(exc)
     except Exception as exc:  # a bug or an answer we did not expect: record it, keep crawling
         log.warning("collector %s failed in %s/%s: %s", name, target.account_id, region, redact(repr(exc)))
+        operation = exc.operation if isinstance(exc, ReadOnlyViolation) else "collect"
         ctx.errors.append(error_row(exc, account_id=target.account_id, client=target.client, region=region,
-                                    collector=name, operation="collect", error_class="other"))
+                                    collector=name, operation=operation, error_class="other"))
     return {"rows": rows, "errors": ctx.errors, "calls": aws.counter.thread_count() - before,
             "operations": sorted(f"{service}:{op}" for service, op in called)}

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from audit.config import CodeCommitDiscovery, RepoEntry
+from audit.store.error_rows import error_row
 from audit.store.snapshots import Snapshot, complete_snapshots
 
 TABLE = "codecommit_repositories"
@@ -29,10 +30,10 @@ def discover(spec: CodeCommitDiscovery, out: Path, *, day: str, known: set[str]
     plus an errors row when no crawl has listed CodeCommit repositories."""
     snap = _listing(Path(out), day)
     if snap is None:
-        return [], [{"source": "scan", "account_id": None, "client": None, "region": None, "collector": "codecommit",
-                     "operation": "discover", "error_class": "not-found", "error_code": "NoCodeCommitListing",
-                     "message": f"no snapshot has a {TABLE} table: run `cicd-audit crawl` (collector codecommit) "
-                                "before the scan"}]
+        return [], [error_row("scan", collector="codecommit", operation="discover", error_class="not-found",
+                              error_code="NoCodeCommitListing",
+                              message=f"no snapshot has a {TABLE} table: run `cicd-audit crawl` (collector "
+                                      "codecommit) before the scan")]
     rows = snap.table(TABLE)
     rows = rows[rows["account_id"].isin(spec.accounts) & rows["region"].isin(spec.regions)]
     found = []

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from audit.config import RepoEntry, ReposConfig, Survey, load_repos, load_surveys
-from audit.logs import console, redact
+from audit.logs import console
 from audit.options import GIT_TIMEOUT, ScanOptions
 from audit.repos import activity, codecommit
 from audit.repos import detectors as D
@@ -36,6 +36,7 @@ from audit.repos.sources import (
     sync_clone,
     url_credentials,
 )
+from audit.store.error_rows import error_row
 from audit.store.schema import TRAIT_FAMILIES
 from audit.store.snapshots import snapshots_dir, write_snapshot
 from audit.urls import strip_credentials
@@ -70,9 +71,8 @@ def detect_path(path: str | Path) -> dict:
 
 
 def _error(entry: RepoEntry, operation: str, klass: str, code: str, message: str) -> dict[str, Any]:
-    return {"source": "scan", "account_id": None, "client": None, "region": None, "collector": entry.name,
-            "operation": operation, "error_class": klass, "error_code": code,
-            "message": redact(message)[:500]}
+    return error_row("scan", collector=entry.name, operation=operation, error_class=klass, error_code=code,
+                     message=message)  # error_row redacts (credentials, URL userinfo) and shortens
 
 
 def _location(entry: RepoEntry, base_dir: Path) -> str:

@@ -17,6 +17,8 @@ from typing import Any, Literal
 import pandas as pd
 import pyarrow as pa
 
+from audit.store.error_rows import ERROR_CLASSES, SOURCES
+
 STR, INT, FLOAT, BOOL = pa.string(), pa.int64(), pa.float64(), pa.bool_()
 TS = pa.timestamp("us", tz="UTC")
 STRS = pa.list_(pa.string())
@@ -132,12 +134,11 @@ _TABLE_LIST: list[Table] = [
         _c("seconds", FLOAT, "wall time spent on this account"),
     ), "crawl"),
     Table("errors", "Every failure, crawl or scan: partial failure is data, not absence.", (
-        _c("source", STR, "crawl | scan | analyze"),
+        _c("source", STR, " | ".join(SOURCES)),
         _c("account_id", STR), _c("client", STR), _c("region", STR),
         _c("collector", STR, "collector name, or repository name for scan errors"),
         _c("operation", STR, "API operation or scan step"),
-        _c("error_class", STR, "assume-role | access-denied | region-disabled | throttling | timeout | "
-           "not-implemented | not-found | invalid-content | unreachable | other"),
+        _c("error_class", STR, " | ".join(ERROR_CLASSES)),
         _c("error_code", STR, "AWS error code or exception name"),
         _c("message", STR, "message with credentials redacted"),
     ), "crawl"),
