@@ -76,6 +76,8 @@ def crawl(accounts_file: Path | None, out: Path, list_services: bool, accounts_o
 
     Exit 0: every account crawled (errors inside accounts are data); 3: some accounts failed; 4: all
     did; 2: bad input, or no working credentials/endpoint (nothing written)."""
+    if accounts_file is None and not list_services:
+        raise click.UsageError("Missing option '--accounts' (needed unless --list-services).")
     options = CrawlOptions(accounts_only=_csv(accounts_only), regions=_csv(regions), services=_csv(services),
                            **opts)
     crawl_command(accounts_file, out, options, list_services=list_services)

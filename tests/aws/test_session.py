@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from botocore.exceptions import ClientError, NoCredentialsError
 
-from audit.aws.session import AwsContext, AwsSettings, Target
+from audit.aws.session import AwsContext, AwsSettings
 from audit.errors import ConfigError
 
 
@@ -19,18 +19,45 @@ def test_assumed_identity_uses_session_name_and_account(account) -> None:
     assert arn == f"arn:aws:sts::{account.account_id}:assumed-role/Audit/cicd-audit-2026-01-01"
 
 
-def test_clients_are_shared_per_region_and_service(account) -> None:
+def _retry_state(client) -> tuple[object, object]:
+    """botocore's per-client retry quota (standard) and rate limiter (adaptive), found through the
+    handlers botocore registered on the client (botocore.retries.standard/adaptive)."""
+    handlers = list(client.meta.events._emitter._handlers.prefix_search(
+        f"needs-retry.{client.meta.service_model.service_id.hyphenize()}"))
+    owners = [getattr(h, "__self__", None) for h in handlers]
+    quota = next(o._retry_quota for o in owners if hasattr(o, "_retry_quota"))
+    limiter = next(o for o in owners if type(o).__name__ == "ClientRateLimiter")
+    return quota, limiter
+
+
+def test_each_account_has_its_own_clients_and_retry_quota(account, new_account) -> None:
+    """One throttled account must not drain or slow another's retries: botocore keeps the retry
+    quota and the adaptive rate limiter per client, so every account gets its own clients."""
+    other = new_account()
     a = account.aws.client(account.target, "eu-west-1", "codebuild")
-    assert account.aws.client(account.target, "eu-west-1", "codebuild") is a
+    assert account.aws.client(account.target, "eu-west-1", "codebuild") is a  # cached per account
     assert account.aws.client(account.target, "us-east-1", "codebuild") is not a
-    other = Target("999999999999", "other", "arn:aws:iam::999999999999:role/Audit")
-    assert account.aws.client(other, "eu-west-1", "codebuild") is a  # one client serves every account
+    b = account.aws.client(other.target, "eu-west-1", "codebuild")
+    assert b is not a
+    (quota_a, limiter_a), (quota_b, limiter_b) = _retry_state(a), _retry_state(b)
+    assert quota_a is not quota_b and limiter_a is not limiter_b
     assert a.meta.config.retries["mode"] == "adaptive" and a.meta.endpoint_url == account.url
-    assert account.aws.accounts.get_component("data_loader") is account.aws.loader
+    assert account.aws.accounts.get_component("data_loader") is account.aws.loader  # models read once
     start = time.perf_counter()
     for _ in range(100):
-        account.aws.client(other, "eu-west-1", "ecs")
+        account.aws.client(other.target, "eu-west-1", "ecs")
     assert time.perf_counter() - start < 1.0
+
+
+def test_a_finished_account_drops_its_clients(account, new_account) -> None:
+    aws = AwsContext(AwsSettings(endpoint_url=account.url, max_pool_connections=1), day="2026-01-01")
+    accounts = [account] + [new_account() for _ in range(5)]
+    for acct in accounts:
+        aws.client(acct.target, "eu-west-1", "ecr")
+    # at most 2 x max(2, workers) accounts keep clients, even if forget() runs in another process
+    assert {k[0] for k in aws._clients} == {a.account_id for a in accounts[-4:]}
+    aws.forget(accounts[-1].account_id)
+    assert accounts[-1].account_id not in {k[0] for k in aws._clients}
 
 
 def test_each_thread_acts_for_its_own_account(account, new_account) -> None:

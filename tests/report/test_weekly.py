@@ -81,8 +81,12 @@ def test_cli_weekly_then_a_failing_notebook_exits_1(fleet_snapshot, tmp_path, mo
     args = ["weekly", "--config", str(config), "--out", str(out), "--skip-crawl", "--top-n", "3"]
     with pytest.raises(SystemExit) as ok:
         cli.main(args)
-    assert ok.value.code == 0
-    report = Path(capsys.readouterr().out.strip().splitlines()[-1])
+    # the fleet has one account whose role refuses AssumeRole: the report is written, and the last
+    # line (exit 3) says the crawl of one account failed
+    assert ok.value.code == 3
+    captured = capsys.readouterr()
+    assert captured.err.strip().splitlines()[-1].startswith("cicd-audit: error: 1 of 4 accounts failed")
+    report = Path(captured.out.strip().splitlines()[-1])
     assert report.is_file() and report.parent.parent == out.resolve()
     before = {p.name: p.read_bytes() for p in report.parent.iterdir()}
 

@@ -186,6 +186,8 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
                            retry_mode=d.retry.mode, max_attempts=d.retry.max_attempts,
                            connect_timeout=d.retry.connect_timeout, read_timeout=d.retry.read_timeout,
                            max_pool_connections=workers, session_name=d.session_name)
+    collectors = select(services)
+    region_override = _check_regions(regions)
     # a bad profile (ConfigError), missing credentials or a dead endpoint (PreflightError): exit 2
     # before anything is written
     try:
@@ -195,8 +197,6 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
         raise
     clients = discovered_clients(config, settings) if config.discover is not None else list(config.clients)
     clients = _filter_accounts(clients, accounts_only)
-    collectors = select(services)
-    region_override = _check_regions(regions)
     history = o.history_days or d.history_days
     since = (history_until or datetime.now(UTC)) - timedelta(days=history)
     writer = SnapshotWriter(Path(out), day, resume=resume)

@@ -5,11 +5,15 @@
   `AssumeRoleCredentialFetcher` (ExternalId, session name `cicd-audit-<date>`): assumed once,
   cached in memory, refreshed before expiry, so crawls longer than a role session keep working.
 - ONE botocore loader for everything, so service models are read once per process (a fresh boto3
-  Session per account costs ~23 ms per client), and ONE client per (region, service) for all
-  accounts: each client signs with the credentials of the account its calling thread is bound to
-  (every crawl task runs in one thread for one account). Building a botocore client costs ~9 ms of
-  CPU (mostly copying the event emitter), so 40 accounts x 2 regions x 17 services would otherwise
-  spend ~12 s of CPU on clients alone.
+  Session per account costs ~23 ms per client), and one account session whose clients sign with the
+  credentials of the account the calling thread is bound to (every crawl task runs in one thread for
+  one account).
+- A client per (account, region, service): botocore keeps the retry quota (standard) and the
+  adaptive rate limiter per client, and AWS limits are per account and region, so a throttled
+  account backs off and drains only its own quota, never another account's. Building a client costs
+  ~3-20 ms of CPU (mostly the event emitter copy and the client class), so an account's clients are
+  dropped when its crawl is done, and at most `2 x workers` accounts keep clients in any process
+  (memory stays flat in thread and process pools alike).
 - Every client gets the read-only guard and the call counter (audit.aws.guard).
 """
 
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -67,9 +72,9 @@ class Target:
 class _ThreadAccountCredentials(Credentials):
     """The credentials of whichever account the calling thread acts for (see AwsContext.acting_as).
 
-    botocore's signer asks a client's credentials for a frozen copy at every request, so one client
-    per (region, service) can serve every account: each crawl task runs in one thread bound to one
-    account. A thread bound to no account gets an error, never another account's credentials.
+    botocore's signer asks a client's credentials for a frozen copy at every request, so the clients
+    of one session serve every account: each crawl task runs in one thread bound to one account. A
+    thread bound to no account gets an error, never another account's credentials.
     """
 
     method = "cicd-audit-assume-role"
@@ -152,6 +157,8 @@ class AwsContext:
         self._local = threading.local()
         self._credentials: dict[str, Credentials] = {}
         self._clients: dict[tuple[str, str, str], Any] = {}
+        self._recent: OrderedDict[str, None] = OrderedDict()  # accounts holding clients, oldest first
+        self._max_accounts = 2 * max(2, settings.max_pool_connections)
         # One session for every client account: it shares the base session's loader (models are
         # read once) and signs with the credentials of the account the calling thread acts for.
         self.accounts = botocore.session.Session()
@@ -181,14 +188,23 @@ class AwsContext:
         return self._cached(("base", region or self.settings.home_region, service), self.base)
 
     def client(self, target: Target, region: str, service: str) -> Any:
-        """The client for (region, service), acting for `target` in this thread ('global' = home region).
-
-        Clients are cached per (region, service) and shared by all accounts; fetching one binds the
-        calling thread to `target` (a task only ever talks to one account).
-        """
+        """`target`'s own client for (region, service) ('global' = home region); fetching it binds the
+        calling thread to `target` (a task only ever talks to one account)."""
         self.bind(target)
         real_region = self.settings.home_region if region == GLOBAL else region
-        return self._cached(("accounts", real_region, service), self.accounts)
+        with self._lock:
+            self._recent[target.account_id] = None
+            self._recent.move_to_end(target.account_id)
+            while len(self._recent) > self._max_accounts:  # a finished account whose forget() ran elsewhere
+                self._drop_clients(next(iter(self._recent)))
+            return self._cached((target.account_id, real_region, service), self.accounts)
+
+    def _drop_clients(self, account_id: str) -> None:
+        """Forget an account's clients (not closed: a straggling call may still hold one)."""
+        with self._lock:
+            self._recent.pop(account_id, None)
+            for key in [k for k in self._clients if k[0] == account_id]:
+                del self._clients[key]
 
     # ---- credentials -----------------------------------------------------------------------
 
@@ -237,9 +253,10 @@ class AwsContext:
         self._credentials_for(target).get_frozen_credentials()
 
     def forget(self, account_id: str) -> None:
-        """Drop an account's credentials once its crawl is done (memory stays flat)."""
+        """Drop an account's credentials and clients once its crawl is done (memory stays flat)."""
         with self._lock:
             self._credentials.pop(account_id, None)
+            self._drop_clients(account_id)
 
     # ---- preflight -------------------------------------------------------------------------
 
