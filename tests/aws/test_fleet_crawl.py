@@ -102,7 +102,7 @@ def test_faults_are_error_rows_and_the_rest_completes(fleet, fleet_crawl) -> Non
     assert all(errors["operation"].fillna("").ne(""))  # every error row names its operation
     for acct, region, service in fleet.faults["denied"]:
         rows = errors[(errors["account_id"] == acct) & (errors["region"] == region)]
-        assert "access-denied" in set(rows["error_class"]), (acct, region, service)
+        assert "scp-denied" in set(rows["error_class"]), (acct, region, service)  # an SCP denies it
         assert accounts.loc[acct, "status"] == "partial"
     assert set(errors["source"]) == {"crawl"}
     assert all("<html" not in m for m in errors["message"])

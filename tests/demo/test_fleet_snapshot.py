@@ -30,7 +30,7 @@ def test_faults_are_error_rows_and_other_accounts_are_complete(fleet_snapshot):
     assert set(errors[errors["account_id"] == denied]["error_class"]) == {"access-denied"}  # its AssumeRole
     [(acct, region, service)] = fleet.faults["denied"]
     hit = errors[(errors["account_id"] == acct) & (errors["region"] == region)]
-    assert "access-denied" in set(hit["error_class"])
+    assert "scp-denied" in set(hit["error_class"])  # the fleet denies it with a service control policy
     accounts = _rows(snap, "accounts").set_index("account_id")
     assert accounts.loc[denied, "status"] == "failed"
     assert accounts.loc[acct, "status"] in {"partial", "ok"}
