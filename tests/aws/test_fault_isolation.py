@@ -114,8 +114,8 @@ def recording(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, set[tuple[s
         monkeypatch.setitem(REGISTRY, name, replace(collector, collect=collect))
     make = aws_session.AwsContext._make
 
-    def recording_make(self: Any, session: Any, service: str, region: str) -> Any:
-        client = make(self, session, service, region)
+    def recording_make(self: Any, session: Any, service: str, region: str, *rest: Any) -> Any:
+        client = make(self, session, service, region, *rest)
 
         def record(model: Any, **_: Any) -> None:
             collector = getattr(_current, "collector", None)
