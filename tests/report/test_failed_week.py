@@ -5,7 +5,6 @@ account could be crawled; drift compares with nothing rather than report every u
 from __future__ import annotations
 
 import shutil
-import socket
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -19,14 +18,6 @@ from audit.report.runner import build_report
 from audit.store.snapshots import open_snapshot
 
 
-def _dead_endpoint() -> str:
-    """A 127.0.0.1 port nobody listens on (bound, then closed)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
-
-
 @pytest.fixture(scope="module")
 def failed_week(fleet_snapshot, tmp_path_factory) -> tuple[Path, str, str, int]:
     """The session fleet's good snapshot, then a week later a crawl in which every account failed."""
@@ -34,8 +25,12 @@ def failed_week(fleet_snapshot, tmp_path_factory) -> tuple[Path, str, str, int]:
     shutil.copytree(fleet_snapshot.inventory / "snapshots", inventory / "snapshots")
     good = fleet_snapshot.snapshot_dir.name
     bad = (date.fromisoformat(good) + timedelta(days=7)).isoformat()
+    # a dead endpoint stops at the preflight now (exit 2, nothing written): fail every account with
+    # the fleet's account whose role refuses AssumeRole instead
+    (denied,) = fleet_snapshot.fleet.faults["assume_role_denied"]
     result = crawl(load_accounts(fleet_snapshot.fleet.accounts_file), inventory,
-                   CrawlOptions(day=bad, endpoint_url=_dead_endpoint(), progress=False))
+                   CrawlOptions(day=bad, endpoint_url=fleet_snapshot.fleet.endpoint_url, accounts_only=(denied,),
+                                progress=False))
     assert result.accounts_ok == result.accounts_partial == 0 and result.accounts_failed > 0
     return inventory, good, bad, result.accounts_failed
 
@@ -52,6 +47,6 @@ def test_failed_week_analyses_and_reports_and_says_so(failed_week, fleet_snapsho
 
     report = build_report(inventory, tmp_path / "reports", ReportOptions(snapshot_date=bad, top_n=3))
     page = report.read_text(encoding="utf-8")
-    assert f"No account could be crawled: all {n} failed (unreachable {n})" in page
+    assert f"No account could be crawled: all {n} failed (access-denied {n})" in page
     assert "no account could be crawled in this snapshot." in page
     assert (report.parent / "backlog.csv").is_file()
