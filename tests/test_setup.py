@@ -22,7 +22,7 @@ def _ensure(env: dict[str, str], as_nobody: bool = False) -> subprocess.Complete
 
 
 def test_make_test_checks_chromium_before_the_suite_and_ci_calls_make_test():
-    dry = subprocess.run(["make", "-n", "test"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    dry = subprocess.run(["make", "--no-print-directory", "-n", "test"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     lines = dry.strip().splitlines()
     assert lines[-2:] == [".ci/ensure-chromium", ".venv/bin/python -m pytest -n 2 --dist loadfile -q"]
     assert "make test" in (ROOT / ".ci" / "run").read_text()

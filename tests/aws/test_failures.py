@@ -46,6 +46,7 @@ def test_classes() -> None:
         ("SignatureDoesNotMatch", 403): "credentials",
         ("AuthFailure", 401): "region-disabled", ("Forbidden", 403): "access-denied",
         ("SomethingElse", 403): "access-denied", ("SomethingElse", 429): "throttling",
+        ("ApplicationDoesNotExistException", 400): "not-found", ("RepositoryDoesNotExistException", 400): "not-found",
         ("ValidationException", 400): "other",
     }
     for (code, status), klass in cases.items():

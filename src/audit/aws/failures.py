@@ -98,7 +98,8 @@ def _classify_client_error(exc: ClientError) -> tuple[str, str]:
         return "timeout", code
     if code in SERVICE_UNAVAILABLE or (status or 0) >= 500:
         return "service-unavailable", code or str(status)
-    if "NotFound" in code or code.startswith("NoSuch"):
+    # NotFound/NoSuch*, and the "<Thing>DoesNotExist" codes of CodeDeploy, Beanstalk, CodeCommit, ...
+    if "NotFound" in code or code.startswith("NoSuch") or "DoesNotExist" in code:
         return "not-found", code
     return "other", code or str(status)
 

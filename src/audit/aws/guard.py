@@ -34,8 +34,6 @@ BASE_OPERATIONS: dict[Operation, str] = {
 # Calls made outside the collectors inside a client account (the audit role grants them), and why.
 ACCOUNT_OPERATIONS: dict[Operation, str] = {
     ("ec2", "DescribeRegions"): "`regions: all` (session.py)",
-    ("codecommit", "ListRepositories"): "repos.yaml discover.codecommit (repos/codecommit.py)",
-    ("codecommit", "GetRepository"): "repos.yaml discover.codecommit (repos/codecommit.py)",
 }
 
 
