@@ -119,6 +119,9 @@ def refresh(inputs: Inputs, inventory: Path, options: WeeklyOptions,
     timings = timings or WeeklyTimings()
     with timings.step("crawl"):
         result = crawl(inputs, inventory, options.crawl)
+    notice = result.not_published()  # the day's better snapshot was kept: what follows reports on it
+    if notice:
+        console.print(notice, highlight=False, markup=False, soft_wrap=True)
     with timings.step("scan"):
         scan(inputs, inventory, options.scan)
     return Path(result.snapshot_dir)

@@ -26,6 +26,9 @@ def test_spec_parses_and_prints_back():
     assert spec == FaultSpec(deny=frozenset({("codepipeline", "GetPipeline"), ("ecs", "DescribeClusters")}),
                              throttle=0.2, server_errors=0.05, stall=0.01, stall_seconds=2.5, die_after=400, seed=7)
     assert parse_faults(str(spec)) == spec
+    scp = parse_faults("scp-deny-region=eu-west-1,scp-deny-region=ap-south-1")
+    assert scp.scp_deny_regions == frozenset({"eu-west-1", "ap-south-1"}) and scp.active
+    assert parse_faults(str(scp)) == scp
     assert not parse_faults("").active and parse_faults("seed=3").seed == 3
 
 
@@ -34,6 +37,7 @@ def test_spec_parses_and_prints_back():
     ("deny=codepipeline", "SERVICE:Operation"), ("deny=nosuchservice:Get", "unknown AWS service"),
     ("deny=codepipeline:DropEverything", "no operation"), ("stall=10%", "FRACTION:SECONDS"),
     ("stall=10%:0", "seconds"), ("die-after=-3", "negative"), ("die-after=x", "invalid literal"),
+    ("scp-deny-region=Europe", "not an AWS region"), ("scp-deny-region=", "key=value"),
     ("explode=1", "unknown item"), ("throttle", "key=value"), ("throttle=60%,5xx=50%", "more than 100%"),
 ])
 def test_bad_spec_is_one_config_error_naming_the_item(text, says):

@@ -209,3 +209,33 @@ def test_notebook_defaults_find_the_demo_when_the_inventory_has_no_snapshot(flee
                     project / "inventory" / "snapshots" / fleet_snapshot.snapshot_dir.name)
     assert inventory_root("") == Path("../inventory")
     assert inventory_root("/elsewhere") == Path("/elsewhere")
+
+
+def test_cli_weekly_says_when_its_crawl_is_not_published(fleet_snapshot, tmp_path, capsys) -> None:
+    """Today's snapshot is good; a second weekly the same day in which every account fails must not
+    replace it: `weekly` names that (as `crawl` does), reports on the kept snapshot, and its last
+    line still counts the failed accounts."""
+    import yaml
+
+    from audit import cli
+
+    fleet = fleet_snapshot.fleet
+    config = tmp_path / "config"
+    shutil.copytree(fleet.out, config, ignore=shutil.ignore_patterns("repos", ".cache", "repos.yaml"))
+    shutil.copytree(fleet_snapshot.inventory / "snapshots", config / "snapshots")
+    accounts = yaml.safe_load((config / "accounts.yaml").read_text())
+    (denied,) = fleet.faults["assume_role_denied"]  # its role refuses AssumeRole: every account fails
+    accounts["clients"] = [c for c in accounts["clients"] if str(c["account_id"]) == denied]
+    (config / "accounts.yaml").write_text(yaml.safe_dump(accounts))
+    day = fleet_snapshot.snapshot_dir.name
+    kept = {p.name: p.read_bytes() for p in (config / "snapshots" / day).glob("*.parquet")}
+    with pytest.raises(SystemExit) as done:
+        cli.main(["weekly", "--config", str(config), "--out", str(tmp_path / "reports"), "--top-n", "3",
+                  "--endpoint-url", fleet.endpoint_url])
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    (notice,) = [line for line in lines if line.startswith("crawl: not published: ")]
+    assert "every account failed" in notice and "kept unchanged" in notice and f".staging-{day}" in notice
+    assert {p.name: p.read_bytes() for p in (config / "snapshots" / day).glob("*.parquet")} == kept
+    assert Path(captured.out.strip().splitlines()[-1]).is_file()  # the report, on the kept snapshot
+    assert done.value.code == 3 and lines[-1].startswith("cicd-audit: error: 1 of 4 accounts failed")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import sys
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -62,6 +62,7 @@ class CrawlResult:
     outcome: str = "ok"  # audit.store.outcome: ok | partial | all-failed | empty
     kept: str | None = None  # why the day's existing snapshot was kept instead of this crawl
     failed: list[FailedAccount] = field(default_factory=list)
+    error_classes: dict[str, int] = field(default_factory=dict)  # error rows per class (errors inside accounts too)
 
     @property
     def accounts_total(self) -> int:
@@ -76,10 +77,20 @@ class CrawlResult:
             return EXIT_SOME_ACCOUNTS_FAILED
         return EXIT_ALL_ACCOUNTS_FAILED
 
+    def not_published(self) -> str | None:
+        """The line saying the store kept the day's snapshot instead of this crawl (None if published)."""
+        if not self.kept:
+            return None
+        staging = self.snapshot_dir.parent / f".staging-{self.snapshot_dir.name}"
+        return f"crawl: not published: {self.kept}; this crawl stays in {staging}"
+
     def summary(self) -> list[str]:
         """The end-of-crawl lines: totals, then each failed account with its reason, grouped by class."""
         lines = [f"crawl: {self.snapshot_dir} — accounts ok {self.accounts_ok}, partial {self.accounts_partial}, "
                  f"failed {self.accounts_failed}; {self.errors} errors, {self.calls} calls"]
+        if self.error_classes:
+            lines.append("errors by class: " + ", ".join(
+                f"{k} {n}" for k, n in sorted(self.error_classes.items(), key=lambda kv: (-kv[1], kv[0]))))
         by_class: dict[str, list[FailedAccount]] = {}
         for f in self.failed:
             by_class.setdefault(f.error_class, []).append(f)
@@ -276,11 +287,13 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
 
     accounts = writer.read_part("accounts").to_pylist()
     statuses = [a["status"] for a in accounts]
+    error_list = writer.read_part("errors").to_pylist()
     result = CrawlResult(
         snapshot_dir=Path(out) / "snapshots" / day, accounts_ok=statuses.count("ok"),
         accounts_partial=statuses.count("partial"), accounts_failed=statuses.count("failed"),
         errors=sum(a["error_count"] for a in accounts), calls=sum(a["calls"] for a in accounts),
-        failed=_failed_accounts(accounts, writer.read_part("errors").to_pylist()))
+        failed=_failed_accounts(accounts, error_list),
+        error_classes=dict(Counter(e["error_class"] for e in error_list)))
     manifest = {
         "started": started, "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "config_hash": _config_hash(config), "accounts_total": len(accounts),
@@ -349,10 +362,9 @@ def crawl_command(accounts_file: Path | None, out: Path, options: CrawlOptions =
             raise ConfigError(f"expected YYYY-MM-DD, got {day!r}", field="--date") from None
     config = load_accounts(accounts_file)
     result = crawl(config, out, options)
-    if result.kept:
-        console.print(f"crawl: not published: {result.kept}; this crawl stays in "
-                      f"{Path(out) / 'snapshots' / ('.staging-' + result.snapshot_dir.name)}", highlight=False,
-                      markup=False, soft_wrap=True)
+    notice = result.not_published()
+    if notice:
+        console.print(notice, highlight=False, markup=False, soft_wrap=True)
     problem = failed_accounts_error(result)
     if problem:
         raise problem

@@ -3,11 +3,12 @@
     spec = parse_faults("deny=codepipeline:GetPipeline,throttle=50%,5xx=5%,stall=1%:2,die-after=400,seed=7")
     with fleet.inject(spec): crawl(...)          # or: cicd-audit fleet serve --faults '...'
 
-Spec items (comma-separated, `deny` repeatable; fractions as 0.2 or 20%):
+Spec items (comma-separated, `deny` and `scp-deny-region` repeatable; fractions as 0.2 or 20%):
 
 | item | effect |
 |---|---|
 | `deny=SERVICE:Operation` | every call of that botocore operation answers the service's AccessDenied |
+| `scp-deny-region=REGION` | every call signed for REGION (STS excepted) answers AccessDenied "... with an explicit deny in a service control policy", as a region-deny SCP does |
 | `throttle=F` | a fraction F of requests answers the service's real throttling error |
 | `5xx=F` | a fraction F answers 500 InternalFailure or 503 ServiceUnavailable (half each) |
 | `stall=F:SECONDS` | a fraction F is answered only after SECONDS (past the read timeout: a timeout) |
@@ -35,6 +36,7 @@ from typing import Any
 
 from audit.demo import wire
 from audit.errors import ConfigError
+from audit.names import REGION
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
 _FRACTION = re.compile(r"^(\d+(?:\.\d*)?|\.\d+)(%?)$")
@@ -46,6 +48,7 @@ class FaultSpec:
     """What to inject; see the module doc for the spec syntax (`parse_faults`)."""
 
     deny: frozenset[tuple[str, str]] = frozenset()  # (botocore service name, operation name)
+    scp_deny_regions: frozenset[str] = frozenset()  # regions a service control policy denies
     throttle: float = 0.0
     server_errors: float = 0.0
     stall: float = 0.0
@@ -59,16 +62,20 @@ class FaultSpec:
                 raise ValueError(f"{name} must be a fraction between 0 and 1")
         if self.throttle + self.server_errors + self.stall > 1.0:
             raise ValueError("throttle + 5xx + stall add up to more than 100% of requests")
+        for region in self.scp_deny_regions:
+            if not REGION.match(region):
+                raise ValueError(f"not an AWS region name: {region!r}")
         for svc, op in self.deny:
             if op not in wire.service(svc).operations:  # ValueError for an unknown service
                 raise ValueError(f"{svc} has no operation {op!r}")
 
     @property
     def active(self) -> bool:
-        return bool(self.deny or self.throttle or self.server_errors or self.stall or self.die_after is not None)
+        return bool(self.deny or self.scp_deny_regions or self.throttle or self.server_errors or self.stall or self.die_after is not None)
 
     def __str__(self) -> str:
         items = [f"deny={s}:{o}" for s, o in sorted(self.deny)]
+        items += [f"scp-deny-region={r}" for r in sorted(self.scp_deny_regions)]
         items += [f"{k}={v:g}" for k, v in (("throttle", self.throttle), ("5xx", self.server_errors)) if v]
         if self.stall:
             items.append(f"stall={self.stall:g}:{self.stall_seconds:g}")
@@ -91,6 +98,7 @@ def parse_faults(text: str, *, field_name: str = "--faults") -> FaultSpec:
     """A FaultSpec from its text; anything wrong is one ConfigError naming the item (exit 2)."""
     kwargs: dict[str, Any] = {}
     deny: set[tuple[str, str]] = set()
+    scp_regions: set[str] = set()
     for item in (i.strip() for i in text.split(",")):
         if not item:
             continue
@@ -104,6 +112,8 @@ def parse_faults(text: str, *, field_name: str = "--faults") -> FaultSpec:
                 if not colon or not svc or not op:
                     raise ValueError("expected deny=SERVICE:Operation, e.g. deny=codepipeline:GetPipeline")
                 deny.add((svc, op))
+            elif key == "scp-deny-region":
+                scp_regions.add(value.strip())
             elif key == "throttle":
                 kwargs["throttle"] = _fraction(value)
             elif key == "5xx":
@@ -121,11 +131,11 @@ def parse_faults(text: str, *, field_name: str = "--faults") -> FaultSpec:
                     raise ValueError("must not be negative")
                 kwargs["die_after" if key == "die-after" else "seed"] = number
             else:
-                raise ValueError("unknown item; expected deny, throttle, 5xx, stall, die-after or seed")
+                raise ValueError("unknown item; expected deny, scp-deny-region, throttle, 5xx, stall, die-after or seed")
         except ValueError as exc:
             raise ConfigError(f"{item!r}: {exc}", field=field_name) from None
     try:
-        return FaultSpec(deny=frozenset(deny), **kwargs)
+        return FaultSpec(deny=frozenset(deny), scp_deny_regions=frozenset(scp_regions), **kwargs)
     except ValueError as exc:
         raise ConfigError(str(exc), field=field_name) from None
 
@@ -206,6 +216,13 @@ class InjectMiddleware:
             message = (f"User: arn:aws:sts::{account}:assumed-role/CicdAuditReadOnly/cicd-audit is not authorized "
                        f"to perform: {svc.signing_name}:{operation} because no identity-based policy allows the "
                        f"{svc.signing_name}:{operation} action")
+            return _answer(start_response, wire.access_denied(svc.protocol, message, svc=svc))
+        if region in spec.scp_deny_regions and signing_name != "sts":
+            # a region-deny SCP exempts STS (and the global services, signed for us-east-1) so that
+            # roles still work: https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_examples_general.html
+            self._count("denied")
+            message = (f"User: arn:aws:sts::{account}:assumed-role/CicdAuditReadOnly/cicd-audit is not authorized "
+                       f"to perform: {svc.signing_name}:{operation} with an explicit deny in a service control policy")
             return _answer(start_response, wire.access_denied(svc.protocol, message, svc=svc))
         u = _draw(spec.seed, request, nth)
         if u < spec.throttle:
