@@ -35,6 +35,7 @@ from audit.errors import (
     AuditError,
     ConfigError,
 )
+from audit.interrupts import deferred_sigint
 from audit.logs import console
 from audit.names import REGION
 from audit.options import CrawlOptions
@@ -251,30 +252,33 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
         reporter.account(acct, status, seconds)
 
     try:
-        launch()
-        while futures:
-            finished, _ = wait(list(futures), return_when=FIRST_COMPLETED)
-            for fut in finished:
-                (kind, name), acct = futures.pop(fut)
-                result = fut.result()
-                acct.pending -= 1
-                acct.calls += result["calls"]
-                acct.errors.extend(result["errors"])
-                if kind == "start":
-                    acct.failed, acct.regions = result["failed"], result["regions"]
-                    # global collectors first: IAM is one of the longest chains of an account
-                    tasks = [] if acct.failed else [(GLOBAL, c.name) for c in global_] + [
-                        (r, c.name) for c in regional for r in acct.regions]
-                    for region, name in tasks:
-                        f = pool.submit(run_collector, settings, day, acct.target, region, name, since, history_until)
-                        futures[f] = (("collect", name), acct)
-                    acct.pending += len(tasks)
-                else:
-                    acct.add(result["rows"])
-                    called[name].update(result["operations"])
-                if acct.pending == 0:
-                    finish(acct)
+        with deferred_sigint() as interrupted:
             launch()
+            while futures:
+                finished, _ = wait(list(futures), timeout=0.2, return_when=FIRST_COMPLETED)
+                if interrupted.is_set():
+                    raise KeyboardInterrupt
+                for fut in finished:
+                    (kind, name), acct = futures.pop(fut)
+                    result = fut.result()
+                    acct.pending -= 1
+                    acct.calls += result["calls"]
+                    acct.errors.extend(result["errors"])
+                    if kind == "start":
+                        acct.failed, acct.regions = result["failed"], result["regions"]
+                        # global collectors first: IAM is one of the longest chains of an account
+                        tasks = [] if acct.failed else [(GLOBAL, c.name) for c in global_] + [
+                            (r, c.name) for c in regional for r in acct.regions]
+                        for region, name in tasks:
+                            f = pool.submit(run_collector, settings, day, acct.target, region, name, since, history_until)
+                            futures[f] = (("collect", name), acct)
+                        acct.pending += len(tasks)
+                    else:
+                        acct.add(result["rows"])
+                        called[name].update(result["operations"])
+                    if acct.pending == 0:
+                        finish(acct)
+                launch()
     except KeyboardInterrupt:
         console.print(f"crawl interrupted: {len(writer.done_accounts)} accounts are saved; run the same command "
                       "with --resume to finish without redoing them", soft_wrap=True, highlight=False, markup=False)
