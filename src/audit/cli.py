@@ -23,6 +23,7 @@ from audit.errors import AuditError
 from audit.logs import setup_logging
 from audit.options import AnalyzeOptions, CrawlOptions, ScanOptions, WeeklyOptions
 from audit.repos.scan import scan_command, scan_path_command
+from audit.store.query import DEFAULT_SECONDS, FORMATS, query_command
 
 
 def _csv(value: str | None) -> tuple[str, ...] | None:
@@ -116,6 +117,23 @@ def scan_path(path: Path, as_json: bool) -> None:
 def analyze(snapshot: Path, catalog: Path, survey_dir: Path | None, top_n: int, seed: int) -> None:
     """Units, patterns, overlap, baseline, delivery, ranking and drift beside the snapshot."""
     analyze_command(snapshot, catalog, AnalyzeOptions(top_n=top_n, seed=seed), survey_dir=survey_dir)
+
+
+@cli.command()
+@click.argument("sql")
+@click.option("--snapshot", type=click.Path(exists=True, path_type=Path), default=Path("inventory"),
+              show_default=True, help="A snapshot directory, or an inventory root (latest snapshot).")
+@click.option("--date", "day", help="With an inventory root: the snapshot of this date.")
+@click.option("--all", "all_snapshots", is_flag=True,
+              help="Every complete snapshot under the root, with a leading snapshot_date column.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--time-limit", "seconds", type=click.FloatRange(1, 3600), default=DEFAULT_SECONDS,
+              show_default=True, help="Seconds the query may run.")
+def query(sql: str, snapshot: Path, **opts: Any) -> None:
+    """Ask the inventory a question: one read-only SELECT over crawl and analysis tables (SQL `-`: stdin).
+
+    Tables and columns: docs/tables.md. Bad SQL: exit 2, the message names line and column."""
+    query_command(sql, snapshot, **opts)
 
 
 @cli.command()

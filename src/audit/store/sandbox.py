@@ -26,7 +26,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import duckdb
 import pandas as pd
@@ -58,6 +58,7 @@ class Rule:
     sql: str
     file: str | None = None
     line: int | None = None
+    time_limit_setting: ClassVar[str] = "catalog.yaml rule_time_limit_seconds"
 
     def error(self, text: str, offset: int | None = None) -> ConfigError:
         where = ""
@@ -65,6 +66,31 @@ class Rule:
             where = f" (rule line {self.sql[:offset].count(chr(10)) + 1})"
         return ConfigError(f"item {self.item_id!r}: applies_to {text}{where}", file=self.file, line=self.line,
                            field="applies_to")
+
+
+_SHOWN_LINE = re.compile(r"^LINE (\d+): (.*)\n( *)\^", re.M)
+
+
+def error_offset(exc: BaseException, sql: str, shift: int = 0) -> int | None:
+    """Where in `sql` DuckDB's error points (its "LINE n:" excerpt and caret), as an offset.
+
+    `shift` is the length of text run before `sql` on its first line (a wrapping SELECT). DuckDB shows
+    long lines as a window starting with "...": the column is then found by the excerpt's text.
+    """
+    found = _SHOWN_LINE.search(str(exc))
+    if not found:
+        return None
+    number, shown, pad = int(found[1]), found[2], len(found[3]) - len(f"LINE {found[1]}: ")
+    lines = sql.split("\n")
+    if not 1 <= number <= len(lines):
+        return None
+    line = lines[number - 1]
+    if shown.startswith("..."):
+        base = line.find(shown[3:].removesuffix("...")[:20])
+        column = base + pad - 3 if base >= 0 else 0
+    else:
+        column = pad - (shift if number == 1 else 0)
+    return sum(len(x) + 1 for x in lines[:number - 1]) + max(0, min(column, len(line)))
 
 
 def _first_line(exc: BaseException) -> str:
@@ -98,7 +124,7 @@ def check_static(rule: Rule) -> frozenset[str]:
     try:
         statements = duckdb.extract_statements(rule.sql)
     except duckdb.Error as exc:
-        raise rule.error(f"SQL does not parse: {_first_line(exc)}") from None
+        raise rule.error(f"SQL does not parse: {_first_line(exc)}", error_offset(exc, rule.sql)) from None
     if len(statements) != 1:
         raise rule.error(f"must be exactly one SELECT statement (found {len(statements)} statements)")
     if statements[0].type != duckdb.StatementType.SELECT:
@@ -183,7 +209,7 @@ class Sandbox:
                 self._con.interrupt()
 
     @contextmanager
-    def _limited(self, rule: Rule) -> Iterator[None]:
+    def _limited(self, rule: Rule, shift: int = 0) -> Iterator[None]:
         """Run the block under the time limit; every DuckDB failure becomes the rule's ConfigError."""
         timer = threading.Timer(self.seconds, self._stop)
         timer.daemon = True
@@ -193,35 +219,49 @@ class Sandbox:
         try:
             yield
         except duckdb.Error as exc:
-            raise self._explain(rule, exc) from None
+            raise self._explain(rule, exc, shift) from None
         finally:
             with self._lock:
                 self._running = False
             timer.cancel()
 
-    def _explain(self, rule: Rule, exc: duckdb.Error) -> ConfigError:
+    def _explain(self, rule: Rule, exc: duckdb.Error, shift: int = 0) -> ConfigError:
         if isinstance(exc, duckdb.InterruptException):
-            return rule.error(f"ran longer than the rule time limit of {self.seconds:g} s "
-                              "(catalog.yaml rule_time_limit_seconds)")
+            return rule.error(f"ran longer than the time limit of {self.seconds:g} s ({rule.time_limit_setting})")
         if isinstance(exc, duckdb.OutOfMemoryException):
             return rule.error(f"needed more than the rule memory limit of {self.memory_bytes / 2**30:.1f} GiB")
         if isinstance(exc, duckdb.PermissionException):
             return rule.error("tried to read a file, the network or an extension, which rules may not "
                               f"(only the snapshot's tables and the analysis views): {_first_line(exc)}")
-        return rule.error(f"SQL failed: {_first_line(exc)}")
+        return rule.error(f"SQL failed: {_first_line(exc)}", error_offset(exc, rule.sql, shift))
 
     def columns(self, rule: Rule) -> list[str]:
         """The rule's result columns (run with LIMIT 0, under the time limit)."""
-        with self._limited(rule):
-            cur = self._con.execute(f"SELECT * FROM ({rule.sql}) AS rule LIMIT 0")
+        wrap = "SELECT * FROM ("
+        with self._limited(rule, len(wrap)):
+            cur = self._con.execute(f"{wrap}{rule.sql}) AS rule LIMIT 0")
             return [d[0] for d in cur.description]
 
     def hits(self, rule: Rule) -> pd.DataFrame:
         """Distinct (account_id, unit_id) the rule returns, at most `max_rows` of them."""
-        with self._limited(rule):
-            got = self._con.execute(
-                "SELECT DISTINCT CAST(account_id AS VARCHAR) AS account_id, CAST(unit_id AS VARCHAR) AS unit_id "
-                f"FROM ({rule.sql}) AS rule LIMIT {self.max_rows + 1}").df()
+        wrap = ("SELECT DISTINCT CAST(account_id AS VARCHAR) AS account_id, CAST(unit_id AS VARCHAR) AS unit_id "
+                "FROM (")
+        with self._limited(rule, len(wrap)):
+            got = self._con.execute(f"{wrap}{rule.sql}) AS rule LIMIT {self.max_rows + 1}").df()
         if len(got) > self.max_rows:
             raise rule.error(f"returned more than {self.max_rows:,} rows, the cap for one rule; narrow it")
         return got
+
+    def rows(self, rule: Rule) -> pa.Table:
+        """Everything the SQL returns in its own order, at most `max_rows` rows (the `query` command)."""
+        batches, count = [], 0
+        prepare = "PREPARE user_query AS "  # binds first, so a bad name is reported with its line and column
+        with self._limited(rule, len(prepare)):
+            self._con.execute(prepare + rule.sql)
+            reader = self._con.sql("EXECUTE user_query").to_arrow_reader(10_000)
+            for batch in reader:
+                batches.append(batch)
+                count += batch.num_rows
+                if count > self.max_rows:
+                    raise rule.error(f"returned more than {self.max_rows:,} rows; narrow it or add LIMIT")
+            return pa.Table.from_batches(batches, schema=reader.schema)

@@ -424,7 +424,12 @@ def empty_frame(table: str) -> pd.DataFrame:
 
 def data_dictionary() -> str:
     """Markdown data dictionary of every table (docs/tables.md)."""
-    out = ["# Snapshot tables", "", "Generated from `src/audit/store/schema.py`.", ""]
+    out = ["# Snapshot tables", "", "Generated from `src/audit/store/schema.py`.", "",
+           "Every table below is a view for `cicd-audit query SQL` (one snapshot: `--snapshot DIR` or "
+           "`--date`; every snapshot with a leading `snapshot_date` column: `--all`; `--format "
+           "table|csv|json`) and for `audit.store.open_duckdb(snapshot)` / `open_duckdb(root=...)` in Python. "
+           "Crawl and scan tables sit in the snapshot directory, analysis tables in its `analysis/`; "
+           "a declared table a snapshot lacks reads as empty.", ""]
     for t in _TABLE_LIST:
         out += [f"## `{t.name}` ({t.source})", "", t.doc, ""]
         if t.resource:

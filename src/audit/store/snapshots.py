@@ -314,6 +314,11 @@ class Snapshot:
     def analysis_tables(self) -> list[str]:
         return sorted(p.stem for p in (self.path / ANALYSIS).glob("*.parquet"))
 
+    def table_paths(self) -> dict[str, Path]:
+        """Every table this snapshot holds, crawl/scan and analysis alike, by name."""
+        return {p.stem: p for p in [*sorted(self.path.glob("*.parquet")),
+                                    *sorted((self.path / ANALYSIS).glob("*.parquet"))]}
+
     def table(self, name: str) -> pd.DataFrame:
         """One table as a DataFrame; a declared table missing from this snapshot comes back empty."""
         for candidate in (self.path / f"{name}.parquet", self.path / ANALYSIS / f"{name}.parquet"):
@@ -409,28 +414,26 @@ def open_duckdb(snapshot: Snapshot | str | os.PathLike | None = None, *, root: s
     """A DuckDB connection with one view per table.
 
     Given a snapshot: views over its parquet files (analysis tables included). Given `root=`:
-    views over *all* complete snapshots, each with a leading `snapshot_date` column.
+    views over *all* complete snapshots, crawl and analysis tables alike, each with a leading
+    `snapshot_date` column.
     Given a snapshot, declared tables missing from it get an empty view with the right columns,
     so SQL rules never fail on a table a run did not produce; given `root=`, only tables that
     some snapshot has get a view.
     """
     con = con or duckdb.connect()
     if root is not None:
-        snaps = complete_snapshots(root)
-        names = sorted({t for s in snaps for t in s.tables()})
-        for name in names:
-            parts = [f"SELECT DATE {_sql_str(s.date)} AS snapshot_date, * FROM read_parquet("
-                     f"{_sql_str(str(s.path / f'{name}.parquet'))})"
-                     for s in snaps if (s.path / f"{name}.parquet").exists()]
+        snaps = [(s, s.table_paths()) for s in complete_snapshots(root)]
+        for name in sorted({t for _, paths in snaps for t in paths}):
+            parts = [f"SELECT DATE {_sql_str(s.date)} AS snapshot_date, * FROM read_parquet({_sql_str(str(paths[name]))})"
+                     for s, paths in snaps if name in paths]
             con.execute(f'CREATE OR REPLACE VIEW "{name}" AS ' + " UNION ALL BY NAME ".join(parts))
         return con
     if snapshot is None:
         raise SnapshotError("open_duckdb needs a snapshot or root=")
     snap = snapshot if isinstance(snapshot, Snapshot) else open_snapshot(snapshot)
-    seen = set()
-    for path in [*sorted(snap.path.glob("*.parquet")), *sorted((snap.path / ANALYSIS).glob("*.parquet"))]:
-        seen.add(path.stem)
-        con.execute(f'CREATE OR REPLACE VIEW "{path.stem}" AS SELECT * FROM read_parquet({_sql_str(str(path))})')
+    seen = snap.table_paths()
+    for name, path in seen.items():
+        con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM read_parquet({_sql_str(str(path))})')
     for name in TABLES:
         if name not in seen:
             con.register(f"_empty_{name}", to_arrow(name, []))
