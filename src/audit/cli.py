@@ -8,6 +8,7 @@ code (2 for bad input); anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,9 @@ from audit import pipeline
 from audit._version import __version__
 from audit.analysis.run import analyze_command
 from audit.aws.crawler import crawl_command
-from audit.config import load_config_file
+from audit.config import load_config_file, record_decision
 from audit.config.accounts import endpoint_url_problem
+from audit.config.decisions import STATUSES
 from audit.errors import AuditError
 from audit.logs import setup_logging
 from audit.options import AnalyzeOptions, CrawlOptions, ScanOptions, WeeklyOptions
@@ -199,6 +201,24 @@ def validate(files: tuple[Path, ...]) -> None:
     for path in files:
         kind, model = load_config_file(path)
         click.echo(f"{path}: ok ({kind})")
+
+
+@cli.command()
+@click.argument("item")
+@click.option("--owner", help="Owning team (a team of accounts.yaml); needed to pick an item.")
+@click.option("--sprint", help="Target sprint.")
+@click.option("--status", type=click.Choice(STATUSES), help="New status of the item's open pick.")
+@click.option("--note", help="A short note kept with the pick.")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Meeting / change date [default: today, UTC].")
+@click.option("--decisions", "path", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("inventory/decisions.yaml"), show_default=True)
+def decide(item: str, path: Path, day: Any, **opts: Any) -> None:
+    """Record a meeting's pick, or move an open pick along (in progress, done, dropped).
+
+    Items are checked against catalog.yaml and owners against accounts.yaml beside decisions.yaml;
+    comments in the file are kept; a refused edit writes nothing (exit 2)."""
+    when = day.date() if day else date.fromisoformat(pipeline.today())
+    click.echo(f"{path}: {record_decision(path, item, day=when, **opts)}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -4,6 +4,7 @@
     repos.yaml        which team repositories to scan                    (config.repos)
     survey/*.yaml     each team lead's answers: manual minutes, sprints  (config.survey)
     catalog.yaml      candidate automation work items, SQL dry-run       (config.catalog)
+    decisions.yaml    what the meetings picked and what became of it     (config.decisions)
 
 The `load_*` functions and `load_config_file` (which `validate` uses, dispatching through
 `kinds.KINDS`) are the only ways in; they return validated models or raise `ConfigError`
@@ -24,6 +25,7 @@ from audit.config.accounts import (
 )
 from audit.config.base import AccountId, Name, Region, load_model, validate_model
 from audit.config.catalog import Catalog, Effort, Item, Payoff, load_catalog
+from audit.config.decisions import Decisions, Pick, load_decisions, record_decision
 from audit.config.kinds import KINDS, detect_kind, load_config_file
 from audit.config.repos import CodeCommitDiscovery, RepoDiscovery, RepoEntry, ReposConfig, load_repos
 from audit.config.survey import ManualStep, SprintCalendar, Survey, load_survey, load_surveys
@@ -36,6 +38,7 @@ __all__ = [
     "Catalog",
     "Client",
     "CodeCommitDiscovery",
+    "Decisions",
     "Defaults",
     "Discover",
     "Effort",
@@ -44,6 +47,7 @@ __all__ = [
     "Name",
     "OrganizationsDiscovery",
     "Payoff",
+    "Pick",
     "Region",
     "RepoDiscovery",
     "RepoEntry",
@@ -54,10 +58,12 @@ __all__ = [
     "detect_kind",
     "load_accounts",
     "load_catalog",
+    "load_decisions",
     "load_config_file",
     "load_model",
     "load_repos",
     "load_survey",
     "load_surveys",
+    "record_decision",
     "validate_model",
 ]

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from audit.config.accounts import load_accounts
 from audit.config.catalog import load_catalog
+from audit.config.decisions import load_decisions
 from audit.config.repos import load_repos
 from audit.config.survey import load_survey
 from audit.errors import ConfigError
@@ -34,6 +35,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("repos", frozenset({"repositories"}), load_repos),
     Kind("accounts", frozenset({"clients", "discover"}), load_accounts),
     Kind("survey", frozenset({"sprint", "manual_steps"}), load_survey),
+    Kind("decisions", frozenset({"meetings"}), load_decisions),
 )
 
 
@@ -44,7 +46,8 @@ def detect_kind(doc: LocatedYaml) -> str:
         if keys & kind.keys:
             return kind.name
     raise ConfigError("cannot tell which config this is: expected top-level 'clients' (accounts), "
-                      "'repositories' (repos), 'items' (catalog) or 'sprint' (survey)", file=doc.file, line=1)
+                      "'repositories' (repos), 'items' (catalog), 'sprint' (survey) or 'meetings' (decisions)",
+                      file=doc.file, line=1)
 
 
 def load_config_file(path: str | os.PathLike) -> tuple[str, BaseModel]:
