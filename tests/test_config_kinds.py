@@ -19,6 +19,7 @@ SAMPLES = {
     "survey": "team: web\nsprint:\n  anchor: 2026-01-05\n",
     "catalog": ("items:\n  - id: one-item\n    title: One item\n    effort: {fixed_days: 1}\n"
                 "    applies_to: SELECT account_id, unit_id FROM units\n"),
+    "decisions": "meetings:\n  - date: 2026-11-23\n    picks: []\n",
 }
 
 

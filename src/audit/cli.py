@@ -114,11 +114,15 @@ def scan_path(path: Path, as_json: bool) -> None:
               show_default=True, help="A snapshot directory, or an inventory root (latest snapshot).")
 @click.option("--catalog", type=EXISTING_FILE, default=Path("inventory/catalog.yaml"), show_default=True)
 @click.option("--survey", "survey_dir", type=EXISTING_DIR, help="Team surveys [default: beside the catalog].")
+@click.option("--decisions", "decisions_file", type=EXISTING_FILE,
+              help="Meeting picks [default: decisions.yaml beside the catalog, when there].")
 @click.option("--top-n", type=click.IntRange(1, 500), default=10, show_default=True)
 @click.option("--seed", type=int, default=7, show_default=True, help="Rank-stability Monte Carlo seed.")
-def analyze(snapshot: Path, catalog: Path, survey_dir: Path | None, top_n: int, seed: int) -> None:
-    """Units, patterns, overlap, baseline, delivery, ranking and drift beside the snapshot."""
-    analyze_command(snapshot, catalog, AnalyzeOptions(top_n=top_n, seed=seed), survey_dir=survey_dir)
+def analyze(snapshot: Path, catalog: Path, survey_dir: Path | None, decisions_file: Path | None, top_n: int,
+            seed: int) -> None:
+    """Units, patterns, overlap, baseline, delivery, ranking, picks and drift beside the snapshot."""
+    analyze_command(snapshot, catalog, AnalyzeOptions(top_n=top_n, seed=seed), survey_dir=survey_dir,
+                    decisions_file=decisions_file)
 
 
 @cli.command()

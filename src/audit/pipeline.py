@@ -28,7 +28,17 @@ from audit.analysis import run as analysis
 from audit.analysis.catalog import load_catalog
 from audit.aws.crawler import CrawlResult, failed_accounts_error
 from audit.aws.crawler import crawl as crawl_accounts
-from audit.config import AccountsConfig, ReposConfig, Survey, load_accounts, load_repos, load_surveys
+from audit.config import (
+    AccountsConfig,
+    Decisions,
+    ReposConfig,
+    Survey,
+    load_accounts,
+    load_repos,
+    load_surveys,
+)
+from audit.config.decisions import FILE as DECISIONS_FILE
+from audit.config.decisions import load_decisions
 from audit.errors import ConfigError, SnapshotError
 from audit.logs import console
 from audit.options import AnalyzeOptions, CrawlOptions, ReportOptions, ScanOptions, WeeklyOptions
@@ -42,13 +52,15 @@ __all__ = ["AnalyzeOptions", "CrawlOptions", "Inputs", "ReportOptions", "ScanOpt
 
 @dataclass(frozen=True)
 class Inputs:
-    """The config directory, validated up front: accounts.yaml, repos.yaml, survey/, catalog.yaml."""
+    """The config directory, validated up front: accounts.yaml, repos.yaml, survey/, catalog.yaml and
+    decisions.yaml (optional: the meetings' picks)."""
 
     config_dir: Path
     accounts: AccountsConfig
     repos: ReposConfig | None
     surveys: dict[str, Survey]
     catalog: Path
+    decisions: Decisions | None = None
 
     @classmethod
     def load(cls, config_dir: str | Path) -> Inputs:
@@ -66,7 +78,9 @@ class Inputs:
         if not catalog.is_file():
             raise ConfigError("catalog.yaml is missing (the work items to score)", file=str(catalog))
         load_catalog(catalog)
-        return cls(config_dir, accounts, repos, surveys, catalog)
+        decisions_file = config_dir / DECISIONS_FILE
+        decisions = load_decisions(decisions_file) if decisions_file.is_file() else None
+        return cls(config_dir, accounts, repos, surveys, catalog, decisions)
 
 
 @dataclass
@@ -129,7 +143,8 @@ def refresh(inputs: Inputs, inventory: Path, options: WeeklyOptions,
 
 def analyze(inputs: Inputs, inventory: Path, day: str, options: AnalyzeOptions) -> dict[str, pd.DataFrame]:
     """Every analysis table of the day's snapshot, written beside it."""
-    return analysis.analyze(open_snapshot(Path(inventory), day), inputs.catalog, inputs.surveys, options)
+    return analysis.analyze(open_snapshot(Path(inventory), day), inputs.catalog, inputs.surveys, options,
+                            decisions=inputs.decisions)
 
 
 def report(inputs: Inputs, inventory: Path, out: Path, options: ReportOptions,

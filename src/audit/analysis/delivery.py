@@ -167,6 +167,17 @@ def _aggregate(ev: pd.DataFrame, keys: list[str], weeks: float) -> pd.DataFrame:
     return out.reset_index()
 
 
+def period_figures(ev: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> dict[str, float]:
+    """Deploys per week, change failure rate and mean time to restore of the events between `start` and
+    `end` (the `delivery` table's rules), with the weeks they cover; NaN where there is nothing to measure."""
+    weeks = max((end - start).total_seconds(), 0.0) / (7 * 86400)
+    deploys = (ev["time"] >= start) & (ev["time"] < end) & ev["deploy"].astype(bool)
+    n, failed = int(deploys.sum()), int((deploys & ~ev["ok"].astype(bool)).sum())
+    return {"weeks": weeks, "deploys_per_week": n / weeks if weeks > 0 else np.nan,
+            "change_failure_rate": failed / n if n else np.nan,
+            "time_to_restore_hours": float(_restore_hours(ev)[deploys].mean()) if failed else np.nan}
+
+
 def delivery(inv: Inventory, units: pd.DataFrame, surveys: Mapping[str, Survey] | None = None, *,
              window_days: float | None = None, events: pd.DataFrame | None = None) -> pd.DataFrame:
     """The `delivery` table: level unit | client | team (see module docstring for the rules)."""

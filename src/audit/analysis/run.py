@@ -26,17 +26,20 @@ from audit.analysis.drift import DriftBasis, crawl_outcome, drift, drift_basis
 from audit.analysis.frames import Inventory, load_inventory, table, to_table
 from audit.analysis.links import link_repos
 from audit.analysis.patterns import overlap, patterns, similarity, team_drift
+from audit.analysis.picks import picks_table
 from audit.analysis.resources import resource_teams
 from audit.analysis.scoring import match_items, score_items
 from audit.analysis.units import build_units
 from audit.config import Survey, load_surveys
+from audit.config.decisions import FILE as DECISIONS_FILE
+from audit.config.decisions import Decisions, load_decisions
 from audit.logs import console
 from audit.options import AnalyzeOptions
 from audit.store.snapshots import Snapshot, open_snapshot, write_analysis
 
 log = logging.getLogger(__name__)
-ANALYSIS_TABLES = ("repo_links", "unmatched_sources", "units", "patterns", "overlap", "similarity", "team_drift", "baseline", "delivery", "ranking",
-                   "drift", "drift_summary")
+ANALYSIS_TABLES = ("repo_links", "unmatched_sources", "units", "patterns", "overlap", "similarity", "team_drift",
+                   "baseline", "delivery", "ranking", "item_hits", "picks", "drift", "drift_summary")
 
 
 def history_window_days(snapshot: Snapshot | None) -> float | None:
@@ -90,17 +93,18 @@ def compute_tables(inv: Inventory, catalog: Catalog, surveys: Mapping[str, Surve
     lap("rules")
     out["ranking"] = score_items(catalog, hits, units, out["delivery"], table(inv, "accounts"), surveys,
                                  top_n=top_n, seed=seed, resource_teams=resource_teams(inv))
+    out["item_hits"] = hits[["item_id", "account_id", "unit_id"]].drop_duplicates(ignore_index=True)
     lap("scoring")
     return out
 
 
 def analyze(snapshot: Snapshot, catalog_path: Path, surveys: Mapping[str, Survey],
             options: AnalyzeOptions = AnalyzeOptions(), *, previous: Snapshot | None | Literal["auto"] = "auto",
-            timings: dict | None = None) -> dict[str, pd.DataFrame]:
+            decisions: Decisions | None = None, timings: dict | None = None) -> dict[str, pd.DataFrame]:
     """Compute every analysis table of `snapshot`, write them to <snapshot>/analysis/, return them.
 
     Drift compares with `previous`: by default the last good snapshot before this one (see
-    `audit.analysis.drift`), None for none.
+    `audit.analysis.drift`), None for none. `decisions` (decisions.yaml) gives the `picks` table.
     """
     top_n, seed = options.top_n, options.seed
     catalog = load_catalog(catalog_path)
@@ -110,6 +114,8 @@ def analyze(snapshot: Snapshot, catalog_path: Path, surveys: Mapping[str, Survey
     basis = drift_basis(snapshot) if previous == "auto" else DriftBasis(crawl_outcome(snapshot), previous)
     out["drift"] = drift_since(basis.compared, table(inv, "accounts"), out, catalog, surveys, top_n=top_n, seed=seed)
     out["drift_summary"] = basis.frame()
+    out["picks"] = picks_table(decisions, snapshot, out["item_hits"], deploy_events(inv, out["units"]),
+                               {i.id: i.title for i in catalog.items}, window_days=history_window_days(snapshot))
     write_analysis(snapshot.path, {name: to_table(name, frame) for name, frame in out.items()})
     return out
 
@@ -132,15 +138,19 @@ def drift_since(previous: Snapshot | None, accounts: pd.DataFrame, current: Mapp
 
 
 def analyze_command(snapshot: Path, catalog: Path, options: AnalyzeOptions = AnalyzeOptions(),
-                    survey_dir: Path | None = None) -> dict[str, pd.DataFrame]:
-    """CLI wrapper: open the snapshot, load the surveys (default: survey/ beside the catalog), analyse."""
+                    survey_dir: Path | None = None, decisions_file: Path | None = None) -> dict[str, pd.DataFrame]:
+    """CLI wrapper: open the snapshot, load the surveys (default: survey/ beside the catalog) and the
+    decisions (default: decisions.yaml beside the catalog, when there), analyse."""
     snap = open_snapshot(snapshot)
     if survey_dir is None:
         candidate = Path(catalog).parent / "survey"
         survey_dir = candidate if candidate.is_dir() else None
     surveys = load_surveys(survey_dir) if survey_dir else {}
+    if decisions_file is None and (Path(catalog).parent / DECISIONS_FILE).is_file():
+        decisions_file = Path(catalog).parent / DECISIONS_FILE
+    decisions = load_decisions(decisions_file) if decisions_file else None
     started = time.perf_counter()
-    out = analyze(snap, Path(catalog), surveys, options)
+    out = analyze(snap, Path(catalog), surveys, options, decisions=decisions)
     top_n = options.top_n
     elapsed = time.perf_counter() - started
     summary = RichTable(title=f"Top work items, snapshot {snap.date}")

@@ -366,6 +366,21 @@ _TABLE_LIST: list[Table] = [
         _c("top_n_share", FLOAT, "share of Monte Carlo runs in which the item stays in the top N"),
         _c("why", STR, "plain text explanation"),
     ), "analysis"),
+    Table("item_hits", "Each catalog item's rule hits: the units it serves (what progress is measured on).", (
+        _c("item_id", STR), _c("account_id", STR), _c("unit_id", STR),
+    ), "analysis"),
+    Table("picks", "Meeting picks (decisions.yaml) before this snapshot: progress and, once done, effect.", (
+        _c("item_id", STR), _c("title", STR), _c("owner", STR, "owning team"), _c("sprint", STR),
+        _c("status", STR, "picked | in-progress | done | dropped"), _c("picked_on", STR, "meeting date"),
+        _c("updated", STR, "day of the last status change"),
+        _c("units_at_pick", INT, "units the rule matched at the meeting; null = no analysed snapshot then"),
+        _c("units_now", INT, "units the rule still matches"),
+        _c("weeks_before", FLOAT, "weeks of history before done"), _c("weeks_after", FLOAT, "weeks since done"),
+        _c("deploys_per_week_before", FLOAT), _c("deploys_per_week_after", FLOAT),
+        _c("change_failure_rate_before", FLOAT), _c("change_failure_rate_after", FLOAT),
+        _c("time_to_restore_hours_before", FLOAT), _c("time_to_restore_hours_after", FLOAT),
+        _c("effect", STR, "measured | too early to tell: ... | not done yet | dropped"),
+    ), "analysis"),
     Table("drift", "What changed since the last good snapshot (see drift_summary).", (
         _c("kind", STR, "account-added | account-removed | unit-added | unit-removed | "
            "fingerprint-changed | rank-moved"),
