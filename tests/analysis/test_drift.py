@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from audit.analysis.run import analyze
+from audit.analysis.vocab import fingerprint_changes, fingerprint_parts
 
 from .inventory import FP_WEB, FP_WEB_ROLLING, REGION, C, D, inventory_tables, surveys, write
 
@@ -41,6 +42,22 @@ def test_drift_accounts_units_fingerprints(tmp_path):
     }
     moved = d[d["kind"] == "rank-moved"]
     assert all(b != a for b, a in zip(moved["before"], moved["after"], strict=True))
+    said = dict(zip(d["key"], d["detail"], strict=True))
+    assert said[D] == f"delta ({D}) crawled for the first time"
+    assert said[f"{D}/{REGION}/manual/legacy"] == "new delta: manual legacy (console -> none -> image -> none -> ecs[rolling])"
+    assert said[f"{C}/{REGION}/pipeline/web-charlie"] == "charlie: pipeline web-charlie: strategy blue-green → rolling"
+    assert all(" → #" in t or "new in the ranking" in t or "no longer matches" in t for t in moved["detail"])
+
+
+def test_fingerprint_changes_in_words() -> None:
+    before = "github -> codebuild -> image -> cloudformation -> ecs[rolling]"
+    after = "github -> github-actions -> image -> cloudformation -> ecs[blue-green] + manual-approval + alarm"
+    assert fingerprint_changes(before, after) == [
+        "build codebuild → github-actions", "strategy rolling → blue-green", "gained gate alarm",
+        "gained gate manual-approval"]
+    assert fingerprint_changes(after, before)[-2:] == ["lost gate alarm", "lost gate manual-approval"]
+    assert fingerprint_parts(after)["gates"] == "manual-approval + alarm"
+    assert fingerprint_parts("not a fingerprint")["target"] == "not a fingerprint"
 
 
 def test_drift_uses_previous_analysis_and_is_empty_without_change(tmp_path):

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from audit import pipeline
+from audit.config import load_decisions
 from audit.options import WeeklyOptions
 
 from .browser import check_report
@@ -143,13 +144,25 @@ def test_demo_command_end_to_end(tmp_path) -> None:
     snapshots = tmp_path / "d" / "inventory" / "snapshots"
     assert (snapshots / report.parent.name / "analysis").is_dir()
     last_week = (date.fromisoformat(report.parent.name) - timedelta(days=7)).isoformat()
-    assert sorted(p.name for p in snapshots.iterdir()) == [last_week, report.parent.name]
+    two_weeks = (date.fromisoformat(report.parent.name) - timedelta(days=14)).isoformat()
+    assert sorted(p.name for p in snapshots.iterdir()) == [two_weeks, last_week, report.parent.name]
     drift = pd.read_parquet(snapshots / report.parent.name / "analysis" / "drift.parquet")
     kinds = set(drift["kind"])
     assert {"account-added", "fingerprint-changed"} <= kinds, kinds
     changed = drift[drift["kind"] == "fingerprint-changed"]
     assert changed["after"].str.endswith("+ manual-approval").any()
-    assert f"What changed since {last_week}" in report.read_text()
+    page = report.read_text()
+    assert f"What changed since {last_week}" in page
+    assert "pipeline: " in page and "gained gate manual-approval" in page  # drift in words
+    # the meetings: two weeks ago the top item was picked, last week it was done and the next one picked
+    decisions = load_decisions(tmp_path / "d" / "inventory" / "decisions.yaml")
+    assert [m.date.isoformat() for m in decisions.meetings] == [two_weeks, last_week]
+    picks = pd.read_parquet(snapshots / report.parent.name / "analysis" / "picks.parquet").set_index("picked_on")
+    done, picked = picks.loc[two_weeks], picks.loc[last_week]
+    assert (done.status, done.updated, picked.status) == ("done", last_week, "picked")
+    assert done.units_at_pick > 0 and done.effect.startswith("too early to tell: ")
+    assert "Picked last time" in page and "2 picks from 2 meetings: 1 picked, 1 done." in page
+    assert "trend (3 snapshots)" in page
     # last week's snapshot holds history up to its own day only; this week's goes on to today
     runs = {day: pd.read_parquet(snapshots / day / "pipeline_executions.parquet")["start_time"]
             for day in (last_week, report.parent.name)}

@@ -24,6 +24,7 @@ from audit.analysis.catalog import Catalog, load_catalog
 from audit.analysis.delivery import delivery, deploy_events
 from audit.analysis.drift import DriftBasis, crawl_outcome, drift, drift_basis
 from audit.analysis.frames import Inventory, load_inventory, table, to_table
+from audit.analysis.headline import headline_row
 from audit.analysis.links import link_repos
 from audit.analysis.patterns import overlap, patterns, similarity, team_drift
 from audit.analysis.picks import picks_table
@@ -39,7 +40,7 @@ from audit.store.snapshots import Snapshot, open_snapshot, write_analysis
 
 log = logging.getLogger(__name__)
 ANALYSIS_TABLES = ("repo_links", "unmatched_sources", "units", "patterns", "overlap", "similarity", "team_drift",
-                   "baseline", "delivery", "ranking", "item_hits", "picks", "drift", "drift_summary")
+                   "baseline", "delivery", "ranking", "item_hits", "picks", "headline", "drift", "drift_summary")
 
 
 def history_window_days(snapshot: Snapshot | None) -> float | None:
@@ -114,6 +115,8 @@ def analyze(snapshot: Snapshot, catalog_path: Path, surveys: Mapping[str, Survey
     basis = drift_basis(snapshot) if previous == "auto" else DriftBasis(crawl_outcome(snapshot), previous)
     out["drift"] = drift_since(basis.compared, table(inv, "accounts"), out, catalog, surveys, top_n=top_n, seed=seed)
     out["drift_summary"] = basis.frame()
+    out["headline"] = headline_row(table(inv, "accounts"), out["delivery"], out["baseline"],
+                                   table(inv, "findings"), out["ranking"])
     out["picks"] = picks_table(decisions, snapshot, out["item_hits"], deploy_events(inv, out["units"]),
                                {i.id: i.title for i in catalog.items}, window_days=history_window_days(snapshot))
     write_analysis(snapshot.path, {name: to_table(name, frame) for name, frame in out.items()})

@@ -90,6 +90,37 @@ def fingerprint(source: str, build: str, artifact: str, iac: str, target: str, s
     return f"{text} + {gates}" if gates else text
 
 
+PARTS = ("source", "build", "artifact", "iac", "target", "strategy", "gates")
+
+
+def fingerprint_parts(text: str | None) -> dict[str, str]:
+    """The parts of a `fingerprint` string (its inverse); an unparsable text is all in `target`."""
+    parts = dict.fromkeys(PARTS, "")
+    if not text:
+        return parts
+    chain, _, parts["gates"] = str(text).partition(" + ")
+    steps = chain.split(" -> ")
+    if len(steps) != 5:
+        parts["target"] = str(text)
+        return parts
+    last, _, strategy = steps[4].partition("[")
+    parts.update(zip(PARTS[:4], steps[:4], strict=True), target=last, strategy=strategy.rstrip("]"))
+    return parts
+
+
+def fingerprint_changes(before: str | None, after: str | None) -> list[str]:
+    """What differs between two fingerprints, in words: 'build codebuild → github-actions', 'gates + manual-approval'."""
+    old, new = fingerprint_parts(before), fingerprint_parts(after)
+    out = []
+    for part in PARTS[:-1]:
+        if old[part] != new[part]:
+            out.append(f"{part} {old[part] or 'none'} → {new[part] or 'none'}")
+    gained = sorted(set(filter(None, new["gates"].split(" + "))) - set(filter(None, old["gates"].split(" + "))))
+    lost = sorted(set(filter(None, old["gates"].split(" + "))) - set(filter(None, new["gates"].split(" + "))))
+    out += [f"gained gate {g}" for g in gained] + [f"lost gate {g}" for g in lost]
+    return out
+
+
 def family(artifact: str, target: str) -> str:
     return f"{artifact} -> {target}"
 

@@ -1,4 +1,4 @@
-"""`cicd-audit demo`: the weekly run on a synthetic fleet, with last week's snapshot recorded first.
+"""`cicd-audit demo`: the weekly run on a synthetic fleet, with the two weeks before it recorded first.
 
 The fleet runs on an in-process moto server with dummy base credentials (a real profile must never
 reach it); the run itself is the production pipeline, unchanged.
@@ -60,6 +60,7 @@ def run_demo(clients: int = 24, out: str | Path = "demo-output", *, seed: int = 
                 day = pipeline.today()
                 with timings.step("last week"):
                     record_last_week(fleet, inputs, inventory, day, progress=progress)
+                    inputs = pipeline.Inputs.load(fleet.out)  # with the meetings' decisions
                 options = WeeklyOptions.for_day(day, config_dir=inputs.config_dir, endpoint_url=fleet.endpoint_url,
                                                 top_n=top_n, export_all=export_all, progress=progress)
                 report = pipeline.weekly(inputs, inventory, out / "reports", options, timings)

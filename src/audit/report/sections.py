@@ -37,10 +37,11 @@ def load_inventory(inventory_dir: str, snapshot_date: str = "", *, top_n: int = 
 
 # ---- 1. headline ---------------------------------------------------------------------------------
 
-_DRIFT_ORDER = ("account-added", "account-removed", "rank-moved", "fingerprint-changed", "unit-added",
+_DRIFT_ORDER = ("account-added", "account-removed", "fingerprint-changed", "rank-moved", "unit-added",
                 "unit-removed")
 
-def _changes(data: ReportData) -> list[str]:
+def _changes(data: ReportData, limit: int = 12) -> list[str]:
+    """What changed, in words (drift's `detail`), the kinds the meeting cares about first."""
     drift, summary = data.table("drift"), data.drift_summary()
     if drift.empty:
         if data.previous is not None:
@@ -48,14 +49,15 @@ def _changes(data: ReportData) -> list[str]:
         return [summary or "First snapshot: nothing to compare with yet."]
     counts = drift["kind"].value_counts()
     lines = [", ".join(f"{n} {k.replace('-', ' ')}" for k, n in counts.items())]
-    titles = data.titles()
-    first = {k: i for i, k in enumerate(_DRIFT_ORDER)}  # what the meeting cares about first
+    first = {k: i for i, k in enumerate(_DRIFT_ORDER)}
     drift = drift.sort_values("kind", key=lambda col: col.map(first).fillna(len(first)), kind="stable")
-    for row in drift.head(8).itertuples():
-        key = titles.get(row.key, row.key) if row.kind == "rank-moved" else row.key
-        before = "—" if is_missing(row.before) or row.before == "" else row.before
-        after = "—" if is_missing(row.after) or row.after == "" else row.after
-        lines.append(f"{row.kind}: {key} ({before} → {after})")
+    for row in drift.head(limit).itertuples():
+        detail = getattr(row, "detail", None)
+        lines.append(detail if isinstance(detail, str) and detail else
+                     f"{row.kind}: {row.key} ({'—' if is_missing(row.before) else row.before} → "
+                     f"{'—' if is_missing(row.after) else row.after})")
+    if len(drift) > limit:
+        lines.append(f"… and {len(drift) - limit} more (the drift table: cicd-audit query \"SELECT * FROM drift\")")
     return lines + ([summary] if summary else [])
 
 

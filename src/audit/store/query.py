@@ -47,7 +47,11 @@ class Query(Rule):
 
 
 def _dated(snap: Snapshot, table: pa.Table) -> pa.Table:
+    """`table` with a leading snapshot_date: the date the snapshot directory stands for, over any
+    column of that name the table carries itself."""
     day = date.fromisoformat(snap.date)
+    if "snapshot_date" in table.column_names:
+        table = table.drop_columns(["snapshot_date"])
     return table.add_column(0, "snapshot_date", pa.array([day] * table.num_rows, pa.date32()))
 
 
@@ -115,7 +119,8 @@ def write_result(table: pa.Table, fmt: str, out: IO[str]) -> None:
             view.add_column(name, overflow="fold")
         for r in rows:
             view.add_row(*(_cell(r[c]) for c in table.column_names))
-        Console(file=out, soft_wrap=False).print(view, markup=False, highlight=False)
+        wide = None if out.isatty() else 200  # piped or redirected: no terminal width to fit
+        Console(file=out, soft_wrap=False, width=wide).print(view, markup=False, highlight=False)
 
 
 def query_command(sql: str, where: str | os.PathLike, *, day: str | None, all_snapshots: bool, fmt: str,

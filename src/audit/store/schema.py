@@ -381,10 +381,17 @@ _TABLE_LIST: list[Table] = [
         _c("time_to_restore_hours_before", FLOAT), _c("time_to_restore_hours_after", FLOAT),
         _c("effect", STR, "measured | too early to tell: ... | not done yet | dropped"),
     ), "analysis"),
+    Table("headline", "The snapshot's headline figures, one row (trended over snapshots in the report).", (
+        _c("accounts_total", INT), _c("accounts_crawled", INT, "ok or partial"),
+        _c("deploys_per_week", FLOAT), _c("change_failure_rate", FLOAT), _c("time_to_restore_hours", FLOAT),
+        _c("lead_time_hours", FLOAT), _c("baseline_coverage", FLOAT, "mean over the baseline's items"),
+        _c("findings", INT), _c("addressable_hours", FLOAT, "sum over every ranked item, hours per year"),
+    ), "analysis"),
     Table("drift", "What changed since the last good snapshot (see drift_summary).", (
         _c("kind", STR, "account-added | account-removed | unit-added | unit-removed | "
            "fingerprint-changed | rank-moved"),
         _c("key", STR), _c("before", STR), _c("after", STR),
+        _c("detail", STR, "the change in words: client and unit names, the fingerprint parts that changed"),
     ), "analysis"),
     Table("drift_summary", "Which snapshot drift compared with, and why (one row).", (
         _c("compared_with", STR, "date of the snapshot drift compared with; empty when none"),
