@@ -18,6 +18,7 @@ from audit._version import __version__
 from audit.errors import ExportError
 
 TEMPLATES = Path(__file__).parent / "templates"
+SCRIPT = TEMPLATES / "report" / "report.js"  # contents, sortable and filterable tables: inline, offline
 PLOTLY_BANNER = re.compile(r"\* plotly\.js v\d")
 # Anything a browser would fetch by itself: src/href/url()/@import pointing off the file.
 _EXTERNAL = [
@@ -43,7 +44,7 @@ p, li, dd { font-size: 1rem; }
 .output { margin: 0.6rem 0 1.2rem; overflow-x: hidden; }
 .audit-facts, .item-facts { display: flex; flex-wrap: wrap; gap: 0.8rem; margin: 0.6rem 0; }
 .card { background: var(--soft); border-radius: 8px; padding: 0.6rem 1rem; min-width: 9rem; }
-.card .value { font-size: 1.7rem; font-weight: 700; overflow-wrap: anywhere; }
+.card .value { font-size: 1.7rem; font-weight: 700; white-space: nowrap; font-variant-numeric: tabular-nums; }
 .card .label { font-size: 0.85rem; color: var(--muted); text-transform: uppercase; letter-spacing: 0.03em; }
 .item-facts { flex-wrap: nowrap; gap: 0.5rem; }
 .item-facts .card { flex: 1 1 0; min-width: 0; padding: 0.4rem 0.6rem; }
@@ -66,10 +67,53 @@ table.audit-table td:last-child { overflow-wrap: anywhere; }
 table.audit-table th { background: var(--soft); font-weight: 600; word-break: keep-all; }
 table.audit-table tr:nth-child(even) td { background: #fafafa; }
 .audit-empty { color: var(--muted); font-style: italic; }
+.card .total { font-size: 0.9rem; font-weight: 400; color: var(--muted); }
+nav.toc { background: var(--soft); border-radius: 8px; padding: 0.6rem 1.2rem; margin: 0.8rem 0 1.2rem; }
+nav.toc .toc-title { font-weight: 700; }
+nav.toc ol { margin: 0.3rem 0; padding-left: 1.2rem; columns: 2 18rem; }
+nav.toc a { color: var(--accent); text-decoration: none; }
+th.sortable { cursor: pointer; }
+th.sortable::after { content: " ↕"; color: #9a9a9a; font-size: 0.8em; }
+th[aria-sort="ascending"]::after { content: " ↑"; color: var(--ink); }
+th[aria-sort="descending"]::after { content: " ↓"; color: var(--ink); }
+.table-filter { display: flex; gap: 0.6rem; align-items: center; margin: 0.4rem 0; }
+.table-filter input { font: inherit; font-size: 0.9rem; padding: 0.25rem 0.5rem; border: 1px solid var(--line);
+                      border-radius: 6px; min-width: 0; flex: 0 1 18rem; }
+.table-count { color: var(--muted); font-size: 0.85rem; }
+details.more { display: inline; }
+details.more summary { display: inline; cursor: pointer; color: var(--accent); }
+svg.spark { color: var(--accent); vertical-align: middle; }
+.js-plotly-plot, .plotly-graph-div { max-width: 100%; }
+@media (max-width: 700px) {
+  html { font-size: 15px; }
+  main.report { padding: 0.8rem 0.7rem 2rem; }
+  h1 { font-size: 1.6rem; } h2 { font-size: 1.3rem; }
+  .card { min-width: 0; flex: 1 1 8rem; padding: 0.5rem 0.7rem; }
+  .card .value { font-size: 1.35rem; }
+  .item-facts { flex-wrap: wrap; }
+  .item-facts .card { flex: 1 1 40%; }
+  .item { padding: 0.6rem 0.8rem; }
+  .item dl { grid-template-columns: 1fr; }
+  nav.toc ol { columns: 1; }
+}
 pre { white-space: pre-wrap; overflow-wrap: anywhere; font-size: 0.85rem; background: var(--soft); padding: 0.6rem; }
 pre.error { background: #fde8e1; }
 footer { margin-top: 3rem; color: var(--muted); font-size: 0.85rem; }
-@media print { h2 { page-break-before: always; } .item { page-break-inside: avoid; } }
+@media print {
+  @page { margin: 14mm 12mm; }
+  html { font-size: 11pt; }
+  main.report { max-width: none; padding: 0; }
+  h2 { break-before: page; } h2.first-section { break-before: avoid; }
+  h2, h3 { break-after: avoid; }
+  .item, .card, tr, .output { break-inside: avoid; }
+  .modebar, .modebar-container, .table-filter, nav.toc { display: none !important; }
+  .audit-table-wrap { overflow: visible; }
+  table.audit-table { table-layout: fixed; font-size: 8.5pt; }
+  table.audit-table th, table.audit-table td { overflow-wrap: anywhere; word-break: break-word; padding: 2pt 4pt; }
+  th.sortable::after { content: none; }
+  .items { display: block; } .item { margin-bottom: 8pt; }
+  details.more { display: inline; } details.more > *:not(summary) { display: inline; }
+}
 """
 
 
@@ -96,6 +140,7 @@ def export_report(notebook: str | Path, html_path: str | Path, *, title: str = "
                             exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
                             exclude_anchor_links=True)
     resources = {"report_title": title, "report_css": CSS, "plotly_js": get_plotlyjs(),
+                 "report_js": SCRIPT.read_text(encoding="utf-8"),
                  "tool_version": __version__, "snapshot_date": snapshot_date}
     page, _ = exporter.from_notebook_node(nb, resources=resources)
     verify_offline(page)
