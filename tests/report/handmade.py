@@ -99,8 +99,9 @@ def analysis_tables() -> dict[str, list[dict]]:
                         "wsjf": it[3] / it[4], "depends_on": it[2], "order": pos, "cumulative_hours": cum_h,
                         "cumulative_effort_days": cum_d, "top_n_share": 0.9 - 0.1 * pos,
                         "why": f"Serves acme and {XSS}; {FORMULA}"})
-    drift = [{"kind": "account-added", "key": "umbrella", "before": None, "after": "000000000004"},
-             {"kind": "rank-moved", "key": "oidc", "before": "5", "after": "1"}]
+    drift = [{"kind": "account-added", "key": "000000000004", "before": None, "after": "umbrella",
+              "detail": f"umbrella{XSS} (000000000004) crawled for the first time"},
+             {"kind": "rank-moved", "key": "oidc", "before": "5", "after": "1"}]  # no detail: an older analysis
     return {"units": units, "patterns": patterns, "overlap": overlap, "similarity": similarity,
             "team_drift": team_drift, "baseline": baseline, "delivery": delivery, "ranking": ranking,
             "drift": drift}

@@ -22,7 +22,7 @@ def setup_module() -> None:
 
 def test_report_renders_offline_and_safely(handmade_report, tmp_path) -> None:
     page = check_report(handmade_report.report, tmp_path / "report.png")
-    assert page.figures_expected == 6
+    assert page.figures_expected == 7
     assert page.figures_in_dom == page.figures_rendered == page.figures_expected
     assert page.console_errors == []
     assert page.requests and all(u.startswith(("file://", "data:")) for u in page.requests), page.requests

@@ -31,7 +31,14 @@ def test_overlap_heatmap_is_clients_by_patterns(tables) -> None:
     assert len(heat.y) == tables["patterns"]["fingerprint"].nunique()
     # acme runs two patterns (its pipeline and a manual bucket): two filled cells in its column
     col = list(heat.x).index("acme")
-    assert sum(1 for row in heat.z if row[col] == row[col]) == 2
+    assert sum(1 for row in heat.z if row[col] is not None) == 2
+    assert set(heat.colorbar.ticktext) == {"not crawled", "runs it"}  # categories, not a 0-1 scale
+
+
+def test_overlap_heatmap_shows_clients_not_crawled(tables) -> None:
+    heat = fg.overlap_heatmap(tables["overlap"], "client", not_crawled=["hooli"]).data[0]
+    assert heat.x[-1] == "hooli (not crawled)"
+    assert all(row[-1] == fg.NOT_CRAWLED for row in heat.z) and all(row[-1] == "—" for row in heat.text)
 
 
 def test_payoff_curve_is_cumulative_in_dependency_order(tables) -> None:

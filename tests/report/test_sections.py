@@ -20,12 +20,13 @@ def report(handmade_inventory):
 
 def test_headline_counts_and_changes(report) -> None:
     out = sections.headline(report).data
-    assert '<div class="value">3</div><div class="label">accounts ok</div>' in out
-    assert '<div class="value">1</div><div class="label">failed</div>' in out
-    assert '<div class="value">2</div><div class="label">repositories scanned</div>' in out
+    assert '<div class="value">3<span class="total"> of 4</span></div><div class="label">accounts ok</div>' in out
+    assert '<div class="value">1<span class="total"> of 4</span></div><div class="label">failed</div>' in out
+    assert '<span class="total"> of 2</span></div><div class="label">repositories scanned ok</div>' in out
     assert "What changed since 2026-11-16" in out
-    assert out.index("account-added") < out.index("rank-moved")
-    assert "=Migrate CI access keys to OIDC (5 → 1)" in out  # the item's title, not its id
+    assert f"umbrella{ESCAPED} (000000000004) crawled for the first time" in out
+    assert "rank-moved: =Migrate CI access keys to OIDC (5 → 1)" in out  # an older row: the item's title
+    assert out.index("crawled for the first time") < out.index("rank-moved")
 
 
 def test_top_work_items_show_why_and_prerequisites(report) -> None:

@@ -69,6 +69,11 @@ class ReportData:
             counts = {k: crawl.get(f"accounts_{k}", 0) for k in ("ok", "partial", "failed")}
         return {k: int(counts.get(k, 0)) for k in ("ok", "partial", "failed")}
 
+    def not_crawled(self) -> list[str]:
+        """Clients whose account could not be crawled this week."""
+        acc = self.table("accounts")
+        return sorted(acc.loc[acc["status"] == "failed", "client"].dropna()) if len(acc) else []
+
     @cached_property
     def outcome(self) -> str | None:
         """The crawl's outcome (`audit.store.outcome`: ok, partial, all-failed, empty); None without a crawl."""

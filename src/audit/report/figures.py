@@ -63,16 +63,24 @@ def empty(title: str, message: str = "No data in this snapshot") -> go.Figure:
     return _layout(fig, title, 220)
 
 
+NOT_CRAWLED, RUNS_IT = -1.0, 1.0
+# categorical cells: grey = not crawled, blue = runs the pattern (its unit count written in the cell)
+_CELL_COLOURS = [[0.0, "#bdbdbd"], [0.5, "#bdbdbd"], [0.5, OKABE_ITO[0]], [1.0, OKABE_ITO[0]]]
+
+
 def overlap_heatmap(overlap: pd.DataFrame, dimension: str = "client", max_patterns: int = 15,
-                    by: str = "fingerprint", max_keys: int = 60) -> go.Figure:
-    """Clients (or teams) x deployment patterns, cell = units; the most shared patterns first.
+                    by: str = "fingerprint", max_keys: int = 60, not_crawled: Iterable[str] = ()) -> go.Figure:
+    """Clients (or teams) x deployment patterns: a cell says "runs it" (with its unit count) or is blank;
+    the most shared patterns first; clients whose crawl failed get a grey "not crawled" column, so a
+    missing client is never read as one that runs nothing.
 
     Beyond `max_keys` clients the columns are those running the most patterns (said in the title).
     """
-    title = f"Who runs which deployment pattern ({dimension}s x patterns, units per cell)"
+    title = f"Who runs which deployment pattern ({dimension}s x patterns; the number is units)"
     df = overlap[overlap["dimension"] == dimension] if len(overlap) else overlap
+    missing = sorted({str(k) for k in not_crawled} - set(df["key"] if len(df) else ()))
     if df.empty:
-        return empty(title)
+        return empty(title, "No deployable units" + (f"; not crawled: {', '.join(missing)}" if missing else ""))
     grid = df.pivot_table(index=by, columns="key", values="units", aggfunc="sum", fill_value=0)
     spread = (grid > 0).sum(axis=1).sort_values(ascending=False, kind="stable")
     grid = grid.loc[spread.index[:max_patterns]]
@@ -81,13 +89,21 @@ def overlap_heatmap(overlap: pd.DataFrame, dimension: str = "client", max_patter
         title = title[:-1] + f"; the {max_keys} of {len(keys)} {dimension}s with the most patterns)"
         keys = keys[:max_keys]
     grid = grid[keys]
-    z = grid.where(grid > 0).to_numpy(dtype=float)  # blank where a client has none
-    ys = [f"{label(p, 70)} ({spread[p]})" for p in grid.index]
+    units = grid.where(grid > 0)  # NaN: this client runs none of the pattern (a blank cell)
+    z = [[RUNS_IT if v == v else None for v in row] for row in units.to_numpy(dtype=float).tolist()]
+    text = [["" if v != v else str(int(v)) for v in row] for row in units.to_numpy(dtype=float).tolist()]
     xs = [label(k, 30) for k in grid.columns]
+    if missing:
+        z = [[*row, *([NOT_CRAWLED] * len(missing))] for row in z]
+        text = [[*row, *(["—"] * len(missing))] for row in text]
+        xs += [f"{label(k, 22)} (not crawled)" for k in missing]
+    ys = [f"{label(p, 70)} ({spread[p]})" for p in grid.index]
     fig = go.Figure(go.Heatmap(
-        z=z, x=xs, y=ys, colorscale=SEQUENTIAL, xgap=2, ygap=2, colorbar=dict(title="units"), zmin=0,
-        zmax=max(1.0, float(grid.to_numpy().max())),
-        hovertemplate=f"{dimension}: %{{x}}<br>pattern: %{{y}}<br>units: %{{z}}<extra></extra>",
+        z=z, x=xs, y=ys, text=text, texttemplate="%{text}", colorscale=_CELL_COLOURS, zmin=NOT_CRAWLED,
+        zmax=RUNS_IT, xgap=2, ygap=2,
+        colorbar=dict(title="", tickvals=[NOT_CRAWLED * 0.5, RUNS_IT * 0.5], ticktext=["not crawled", "runs it"],
+                      len=0.35, y=1, yanchor="top", thickness=14),
+        hovertemplate=f"{dimension}: %{{x}}<br>pattern: %{{y}}<br>units: %{{text}}<extra></extra>",
     ))
     fig.update_yaxes(autorange="reversed", tickfont=dict(size=13))
     fig.update_xaxes(tickangle=-45, side="bottom")
@@ -175,19 +191,28 @@ def payoff_curve(ranking: pd.DataFrame, top_n: int = 10) -> go.Figure:
 
 
 def rank_stability(ranking: pd.DataFrame, top_n: int = 10, show: int | None = None) -> go.Figure:
-    """Share of the noisy re-rankings (+-30% effort and payoff) that keep each item in the top N."""
+    """Share of the noisy re-rankings (+-30% effort and payoff) that keep each item in the top N; the
+    colour says whether the item is in the top N today (legend)."""
     title = f"Rank stability: how often each item stays in the top {top_n}"
     if ranking.empty:
         return empty(title)
     df = ranking.sort_values("rank", kind="stable").head(show or 2 * top_n).iloc[::-1]
     share = df["top_n_share"].astype(float)
-    colors = [OKABE_ITO[0] if r <= top_n else OKABE_ITO[1] for r in df["rank"]]
-    ys = [f"{int(r)}. {label(t, 45)}" for r, t in zip(df["rank"], df["title"], strict=True)]
-    fig = go.Figure(go.Bar(x=share.fillna(0.0) * 100, y=ys, orientation="h", marker_color=colors,
-                           text=[percent(s) for s in share], textposition="outside",
-                           hovertemplate="%{y}: in the top N in %{x:.0f}% of runs<extra></extra>"))
-    fig.update_xaxes(title="% of runs in the top N", range=[0, 110])
-    return _layout(fig, title, max(320, 100 + 34 * len(df)))
+    ys = [f"{int(r)}. {label(t, 60)}" for r, t in zip(df["rank"], df["title"], strict=True)]
+    inside = (df["rank"] <= top_n).to_numpy()
+    bars = []
+    for mask, name, colour in ((inside, f"in the top {top_n} today", OKABE_ITO[0]),
+                               (~inside, f"below the top {top_n} today", OKABE_ITO[1])):
+        if mask.any():
+            bars.append(go.Bar(x=(share.fillna(0.0) * 100)[mask], y=[y for y, m in zip(ys, mask, strict=True) if m],
+                               orientation="h", marker_color=colour, name=name,
+                               text=[percent(v) for v, m in zip(share, mask, strict=True) if m], textposition="outside",
+                               hovertemplate="%{y}: in the top N in %{x:.0f}% of runs<extra></extra>"))
+    fig = go.Figure(bars)
+    fig.update_xaxes(title="% of runs in the top N", range=[0, 115])
+    fig.update_yaxes(categoryorder="array", categoryarray=ys, automargin=True)
+    return _layout(fig, title, max(320, 120 + 34 * len(df)),
+                   legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
 
 
 def delivery_frequency(delivery: pd.DataFrame, level: str = "client", max_keys: int = 40) -> go.Figure:

@@ -51,10 +51,14 @@ def _changes(data: ReportData, limit: int = 12) -> list[str]:
     lines = [", ".join(f"{n} {k.replace('-', ' ')}" for k, n in counts.items())]
     first = {k: i for i, k in enumerate(_DRIFT_ORDER)}
     drift = drift.sort_values("kind", key=lambda col: col.map(first).fillna(len(first)), kind="stable")
+    titles = data.titles()
     for row in drift.head(limit).itertuples():
         detail = getattr(row, "detail", None)
-        lines.append(detail if isinstance(detail, str) and detail else
-                     f"{row.kind}: {row.key} ({'—' if is_missing(row.before) else row.before} → "
+        if isinstance(detail, str) and detail:
+            lines.append(detail)
+            continue  # a snapshot analysed before drift had words: its raw row, items by title
+        key = titles.get(row.key, row.key) if row.kind == "rank-moved" else row.key
+        lines.append(f"{row.kind}: {key} ({'—' if is_missing(row.before) else row.before} → "
                      f"{'—' if is_missing(row.after) else row.after})")
     if len(drift) > limit:
         lines.append(f"… and {len(drift) - limit} more (the drift table: cicd-audit query \"SELECT * FROM drift\")")
@@ -81,10 +85,13 @@ def _coverage_warning(data: ReportData) -> str:
 def headline(data: ReportData) -> HTML:
     """Accounts ok/partial/failed, repositories scanned, the date, and what changed since last time."""
     acc, repos = data.account_status(), data.repo_status()
-    cards = [("snapshot", data.date), ("accounts ok", acc["ok"]), ("partial", acc["partial"]),
-             ("failed", acc["failed"]), ("repositories scanned", repos["scanned"]),
-             ("repos failed", repos["failed"]), ("deployable units", len(data.table("units"))),
-             ("errors recorded", len(data.table("errors")))]
+    accounts, scanned = sum(acc.values()), repos["scanned"]
+    units = data.table("units")
+    manual = int((units["kind"] == "manual").sum()) if len(units) else 0
+    cards = [("snapshot", data.date), ("accounts ok", acc["ok"], accounts), ("partial", acc["partial"], accounts),
+             ("failed", acc["failed"], accounts), ("repositories scanned ok", repos["ok"], scanned),
+             ("repos failed", repos["failed"], scanned), ("deployable units", len(units)),
+             ("of them hand-made", manual, len(units)), ("errors recorded", len(data.table("errors")))]
     warning = _coverage_warning(data)
     since = f"What changed since {data.previous.date}" if data.previous else "What changed"
     return html(paragraph(warning, "warning") if warning else "", facts(cards), heading(since, 3),
@@ -146,7 +153,9 @@ def dependency_order(data: ReportData) -> HTML:
 # ---- 3. overlap ----------------------------------------------------------------------------------
 
 def overlap_heatmap(data: ReportData, dimension: str = "client") -> fg.FigureView:
-    return fg.FigureView(fg.overlap_heatmap(data.table("overlap"), dimension))
+    """Clients (or teams) x patterns; clients whose crawl failed are shown as "not crawled"."""
+    failed = data.not_crawled() if dimension == "client" else []
+    return fg.FigureView(fg.overlap_heatmap(data.table("overlap"), dimension, not_crawled=failed))
 
 
 def pattern_families(data: ReportData) -> fg.FigureView:

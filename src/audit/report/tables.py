@@ -107,11 +107,14 @@ def _default_format(value: Any) -> str:
     return str(value)
 
 
-def facts(items: Iterable[tuple[str, Any]], css: str = "audit-facts") -> str:
-    """A row of big-number 'cards' (label, value), escaped."""
-    cards = "".join(f'<div class="card"><div class="value">{esc(v)}</div><div class="label">{esc(k)}</div></div>'
-                    for k, v in items)
-    return f'<div class="{esc(css)}">{cards}</div>'
+def facts(items: Iterable[tuple[str, Any] | tuple[str, Any, Any]], css: str = "audit-facts") -> str:
+    """A row of big-number 'cards' (label, value[, total]), escaped; a total reads "3 of 5"."""
+    cards = []
+    for label, value, *total in items:
+        of = f'<span class="total"> of {esc(total[0])}</span>' if total else ""
+        cards.append(f'<div class="card"><div class="value">{esc(value)}{of}</div><div class="label">{esc(label)}'
+                     "</div></div>")
+    return f'<div class="{esc(css)}">{"".join(cards)}</div>'
 
 
 def paragraph(text: str, css: str = "") -> str:
