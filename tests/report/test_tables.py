@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from audit.report.tables import esc, facts, html_table, join_list, number, percent
+from audit.report.tables import esc, expandable, facts, html_table, join_list, number, percent
 
 from .handmade import XSS
 
@@ -35,3 +35,13 @@ def test_helpers() -> None:
     assert join_list(None) == "—"
     assert percent(0.256) == "26%" and percent(None) == "unknown"
     assert "<script>" not in facts([(XSS, XSS)])
+
+
+def test_long_lists_open_in_place_and_stay_escaped() -> None:
+    clients = [f"c{i}" for i in range(10)] + ["<b>x</b>"]
+    cell = expandable(clients, limit=8)
+    assert cell.startswith("c0, c1, c2, c3, c4, c5, c6, c7 <details class=\"more\"><summary>+3 more</summary>")
+    assert "c8, c9, &lt;b&gt;x&lt;/b&gt;</details>" in cell and "<b>" not in cell
+    assert expandable(["a", "b"]) == "a, b" and expandable([]) == "—"
+    table = html_table(pd.DataFrame({"client_list": [clients], "name": ["<i>n</i>"]})).data
+    assert "<details class=\"more\">" in table and "&lt;i&gt;n&lt;/i&gt;" in table and "<i>" not in table

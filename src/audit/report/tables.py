@@ -74,13 +74,25 @@ def hours(value: Any) -> str:
 Formatter = Callable[[Any], str]
 
 
+def expandable(value: Any, limit: int = 8) -> str:
+    """Escaped HTML of a list: the first `limit` items, the rest behind "+N more" that opens in place
+    (and prints whole: the report's script opens every list before printing)."""
+    items = [esc(v) for v in as_list(value)]
+    if not items:
+        return "—"
+    if len(items) <= limit:
+        return ", ".join(items)
+    return (", ".join(items[:limit]) + f' <details class="more"><summary>+{len(items) - limit} more</summary>'
+            + ", ".join(items[limit:]) + "</details>")
+
+
 def html_table(df: pd.DataFrame, columns: Mapping[str, str] | None = None,
                formats: Mapping[str, Formatter] | None = None, *, empty: str = "Nothing to show.",
                css: str = "audit-table") -> HTML:
     """An escaped HTML table: `columns` maps source column -> heading (and picks the order).
 
-    Values are turned into display strings first (lists joined, numbers formatted, missing ->
-    'unknown'); pandas then escapes every cell and heading.
+    Values are turned into display strings first (numbers formatted, missing -> 'unknown') and
+    escaped; list cells without a format of their own become expandable lists (`expandable`).
     """
     if df is None or df.empty:
         return HTML(f'<p class="audit-empty">{esc(empty)}</p>')
@@ -89,14 +101,19 @@ def html_table(df: pd.DataFrame, columns: Mapping[str, str] | None = None,
     shown = pd.DataFrame(index=range(len(df)))
     for source, heading in columns.items():
         values = df[source].tolist() if source in df.columns else [None] * len(df)
-        fmt = formats.get(source, _default_format)
-        shown[heading] = [fmt(v) for v in values]
-    body = shown.to_html(index=False, escape=True, border=0, classes=[css], na_rep=UNKNOWN, justify="left")
+        fmt = formats.get(source)
+        shown[esc(heading)] = [esc(fmt(v)) if fmt else expandable(v) if _is_list(v) else esc(_default_format(v))
+                               for v in values]
+    body = shown.to_html(index=False, escape=False, border=0, classes=[css], na_rep=UNKNOWN, justify="left")
     return HTML(f'<div class="audit-table-wrap">{body}</div>')
 
 
+def _is_list(value: Any) -> bool:
+    return isinstance(value, list | tuple) or hasattr(value, "__array__") and not isinstance(value, str)
+
+
 def _default_format(value: Any) -> str:
-    if isinstance(value, list | tuple) or hasattr(value, "__array__") and not isinstance(value, str):
+    if _is_list(value):
         return join_list(value)
     if is_missing(value):
         return UNKNOWN
