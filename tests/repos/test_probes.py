@@ -156,6 +156,32 @@ const serverlessConfiguration: AWS = {
 };
 module.exports = serverlessConfiguration;
 """
+# `sls create --template aws-nodejs-typescript`: serverless.ts imports each function's config
+SLS_TS_TEMPLATE = """import hello from '@functions/hello';
+const serverlessConfiguration = { service: 'api', provider: { name: 'aws' }, functions: { hello } };
+module.exports = serverlessConfiguration;
+"""
+SLS_TS_FUNCTION = """import { handlerPath } from '@libs/handler-resolver';
+export default {
+  handler: `${handlerPath(__dirname)}/handler.main`,
+  events: [
+    {
+      http: {
+        method: 'post',
+        path: 'hello',
+      },
+    },
+  ],
+};
+"""
+SLS_FLOW = """service: x
+provider: {name: aws}
+functions:
+  get:
+    handler: h.get
+    events:
+      - {http: {path: items, method: get}}
+"""
 SLS_QUEUE_ONLY = """service: worker
 provider: {name: aws}
 functions:
@@ -214,6 +240,28 @@ jobs:
       - run: aws ecs describe-services --cluster prod --services web
 """
 
+CDK_TS_NAMED = """import { Stack } from 'aws-cdk-lib';
+import { Instance, InstanceType, MachineImage, Vpc } from 'aws-cdk-lib/aws-ec2';
+import { CfnApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CfnApp } from 'aws-cdk-lib/aws-amplify';
+export class Named extends Stack {
+  constructor(scope: any, id: string) {
+    super(scope, id);
+    new Instance(this, 'Web', { instanceType: new InstanceType('t3.micro'), machineImage: MachineImage.latestAmazonLinux2023(),
+      vpc: new Vpc(this, 'Vpc') });
+    new CfnApi(this, 'Ws', { name: 'ws', protocolType: 'WEBSOCKET', routeSelectionExpression: '$request.body.action' });
+    new CfnApp(this, 'Site', { name: 'site' });
+  }
+}
+"""
+CDK_TS_DATA_UPLOAD = """import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
+const data = new s3.Bucket(this, 'Data');
+new s3deploy.BucketDeployment(this, 'Seed', { sources: [s3deploy.Source.asset('./seed')], destinationBucket: data });
+"""
+CDK_TS_SITE = CDK_TS_DATA_UPLOAD.replace("const data", "import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';\n"
+                                         "const dist = new cloudfront.Distribution(this, 'Cdn', {});\nconst data")
+
 CASES = {
     "cdk-typescript-lambda-restapi": (
         {"cdk.json": CDK_JSON, "bin/app.ts": "import { ApiStack } from '../lib/api-stack';\n",
@@ -242,6 +290,17 @@ CASES = {
         {"cdk.json": '{"app": "dotnet run --project src/Infra/Infra.csproj"}', "src/Infra/Infra.csproj": "",
          "src/Infra/WebStack.cs": CDK_CS},
         {"deploy_targets": ["ecs"], "languages": ["csharp"]}),
+    "cdk-typescript-named-imports": (
+        {"cdk.json": CDK_JSON, "lib/named.ts": CDK_TS_NAMED, "package.json": "{}"},
+        {"deploy_targets": ["amplify-hosting", "api-gateway", "ec2"]}),
+    "cdk-bucket-deployment-of-data-is-not-a-site": (
+        {"cdk.json": CDK_JSON, "lib/data.ts": CDK_TS_DATA_UPLOAD}, {"deploy_targets": []}),
+    "cdk-bucket-deployment-behind-cloudfront-is-a-site": (
+        {"cdk.json": CDK_JSON, "lib/site.ts": CDK_TS_SITE}, {"deploy_targets": ["s3-static"]}),
+    "java-package-named-example-is-java": (
+        {"pom.xml": "<project/>", "src/main/java/com/example/demo/DemoApplication.java": "",
+         "src/test/java/com/example/demo/DemoApplicationTests.java": "", "examples/Other.java": ""},
+        {"languages": ["java"]}),
     "cdk-words-without-cdk-import": (
         {"cdk.json": CDK_JSON, "lib/notes.ts": "// TODO: move to a FargateService behind a RestApi\n"
                                                 "export const plan = 'new ecs.FargateService';\n"},
@@ -271,6 +330,14 @@ CASES = {
         {"serverless.ts": SLS_TS, "src/hello.ts": "export const main = async () => ({});\n",
          "package.json": "{}"},
         {"deploy_targets": ["api-gateway", "lambda"], "languages": ["typescript"]}),
+    "serverless-typescript-template-function-config": (
+        {"serverless.ts": SLS_TS_TEMPLATE, "src/functions/hello/index.ts": SLS_TS_FUNCTION,
+         "src/functions/hello/handler.ts": "export const main = async () => ({});\n", "package.json": "{}"},
+        {"deploy_targets": ["api-gateway", "lambda"]}),
+    "function-config-without-serverless-is-nothing": (
+        {"src/functions/hello/index.ts": SLS_TS_FUNCTION, "package.json": "{}"}, {"deploy_targets": []}),
+    "serverless-flow-style-http-event": (
+        {"serverless.yml": SLS_FLOW}, {"deploy_targets": ["api-gateway", "lambda"]}),
     "serverless-queue-events-only": (
         {"serverless.yml": SLS_QUEUE_ONLY, "h.py": "", "requirements.txt": ""},
         {"deploy_targets": ["lambda"]}),
@@ -335,3 +402,12 @@ def test_program_reads_are_bounded(repo_factory, monkeypatch):
     assert ("deploy_targets", "lambda") not in det.traits
     monkeypatch.setattr(D, "MAX_PROGRAM_FILES", 200)
     assert ("deploy_targets", "lambda") in D.detect(tree.entries(), tree.read).traits
+
+
+def test_stack_files_are_read_first_when_a_program_has_more_files_than_the_cap(repo_factory, monkeypatch):
+    files = {"cdk.json": '{"app": "mvn -e -q compile exec:java"}', "pom.xml": "<project/>",
+             "src/main/java/com/myorg/AppStack.java": CDK_JAVA}
+    files.update({f"web/v{i:02}.ts": "export const v = 1;\n" for i in range(12)})  # shallower app code
+    monkeypatch.setattr(D, "MAX_PROGRAM_FILES", 10)
+    found = detect_path(repo_factory(files))
+    assert found["ci_systems"] == ["codebuild", "codepipeline"]

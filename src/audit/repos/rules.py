@@ -39,6 +39,9 @@ IGNORED = re.compile(
     r"fixtures?|__fixtures__|testdata|test[_-]?data|__snapshots__|cdk\.out|\.terraform|\.serverless|"
     r"\.aws-sam|\.git)/")
 # Directories whose programs are documentation sites or examples, not the project's languages.
+# JVM sources live in package directories (`src/main/java/com/example/`): only the part of a path
+# before such a source root is checked against NOT_LANGUAGE_DIRS.
+JVM_SOURCE_ROOT = re.compile(r"(^|/)src/(main|test)/(java|kotlin|scala)/")
 NOT_LANGUAGE_DIRS = re.compile(
     r"(^|/)(docs?|documentation|website|site|_site|examples?|samples?|demos?|scripts|hack|"
     r"\.[^/]+)/")
@@ -68,8 +71,8 @@ def aws_cli(service: str, operations: str) -> str:
 
 
 # Serverless Framework `http` (REST API) and `httpApi` (HTTP API) events, in YAML and in code.
-SLS_HTTP_YAML = r"^\s*-\s*(http|httpApi)\s*:"
-SLS_HTTP_CODE = r"[{,]\s*[\"']?(http|httpApi)[\"']?\s*:\s*[{\"'`]"
+SLS_HTTP_YAML = r"^\s*-\s*\{?\s*[\"']?(http|httpApi)[\"']?\s*:"
+SLS_HTTP_CODE = r"(^|[{,])\s*[\"']?(http|httpApi)[\"']?\s*:\s*[{\"'`]"
 # Pulumi resource type tokens (`aws:ecs:Service`, `aws:ecs/service:Service`, `awsx:ecs:FargateService`).
 PULUMI_TYPES = [
     ("ecs", r"awsx?:ecs(/\w+)?:(Service|FargateService|EC2Service|TaskDefinition|FargateTaskDefinition)\b"),
@@ -236,7 +239,7 @@ RULES: list[Rule] = [
     ]],
     # deploy targets: tool manifests
     r("deploy_targets", "lambda", r"(^|/)serverless\.ya?ml$", r"^\s*functions\s*:"),
-    r("deploy_targets", "api-gateway", r"(^|/)serverless\.ya?ml$", r"^\s*-\s*(http|httpApi)\s*:"),
+    r("deploy_targets", "api-gateway", r"(^|/)serverless\.ya?ml$", SLS_HTTP_YAML),
     r("deploy_targets", "lambda", r"(^|/)(zappa_settings\.(json|ya?ml)|\.chalice/config\.json)$"),
     # Chalice and Zappa put an API Gateway in front of the function unless told not to
     r("deploy_targets", "api-gateway", r"(^|/)(zappa_settings\.(json|ya?ml)|\.chalice/config\.json)$",
@@ -302,6 +305,9 @@ RULES: list[Rule] = [
     # it includes (`functions: ${file(...)}`), or in a serverless.ts/js service file
     r("deploy_targets", "lambda", r"(^|/)serverless\.(ts|js|json)$", r"[\"']?\bfunctions[\"']?\s*:"),
     r("deploy_targets", "api-gateway", r"(^|/)serverless\.(ts|js|json)$", SLS_HTTP_CODE),
+    # the aws-nodejs-typescript template keeps each function's events in functions/<name>/index.ts
+    r("deploy_targets", "api-gateway", r"(^|/)functions/([^/]+/)?index\.[cm]?[jt]s$",
+      (r"^\s*events\s*:", SLS_HTTP_CODE), requires=(r"(^|/)serverless\.(ts|js)$",)),
     r("deploy_targets", "api-gateway", r"\.ya?ml$", (r"^\s*-?\s*handler\s*:", SLS_HTTP_YAML),
       requires=(r"(^|/)serverless\.(ya?ml|ts|js|json)$",), skip=f"({CI_FILES}|(^|/)serverless\\.ya?ml$)"),
     # Pulumi YAML programs declare resources by type token in Pulumi.yaml itself
@@ -320,7 +326,7 @@ RULES: list[Rule] = [
 IAC_IMPORT = (r"aws-cdk-lib|@aws-cdk/|\baws_cdk\b|aws-cdk-go/awscdk|software\.amazon\.awscdk|Amazon\.CDK\b|"
               r"@pulumi/|\bpulumi_\w+|pulumi/pulumi-\w+/sdk|\bPulumi\.\w+|com\.pulumi\.")
 _NOT_BASTION = r"(?![^\n]{0,80}[Bb]astion)"
-PROGRAM_RULES: list[tuple[str, str, str]] = [
+PROGRAM_RULES: list[tuple[str, str, str | tuple[str, ...]]] = [  # a tuple: every regex must match
     ("deploy_targets", "ecs", r"(Fargate|Ec2|External)Service\b|LoadBalanced(Fargate|Ec2)Service\b|"
                               r"QueueProcessing(Fargate|Ec2)Service\b|Scheduled(Fargate|Ec2)Task\b|EcsDeployAction\b|"
                               r"EcsDeploymentGroup\b|\b(ecs|awsecs)\.(New)?(Cfn)?(Service|TaskDefinition)\b|"
@@ -329,17 +335,30 @@ PROGRAM_RULES: list[tuple[str, str, str]] = [
                                  r"\b(lambda_?|_lambda|awslambda|aws_lambda|Lambda)\.(New)?(Cfn)?Function\b(?!\.from)|"
                                  r"\bnew\s+Function\s*\(\s*this\b|\bFunction\.Builder\b|"
                                  r"\blambda\.(New)?CallbackFunction\b"),
-    ("deploy_targets", "api-gateway", r"(Lambda|Spec|StepFunctions)?RestApi\b(?!\.from)|HttpApi\b(?!\.from)|"
+    ("deploy_targets", "api-gateway", r"(?<!I)(Lambda|Spec|StepFunctions)?RestApi\b(?!\.from)|(?<!I)HttpApi\b(?!\.from)|"
+                                      r"\bRestAPI\b|"
                                       r"WebSocketApi\b|\bapigatewayv2\.(New)?(Cfn)?Api\b|"
                                       r"\bApiGateway(V2)?\.(RestApi|Api)\b|awsx\.(classic\.)?apigateway\.API\b"),
-    ("deploy_targets", "eks", r"\b(eks|awseks)\.(New)?(Fargate)?Cluster\b|\bEks\.Cluster\b"),
+    ("deploy_targets", "eks", r"\b(eks|awseks)\.(New)?(Fargate)?Cluster\b|\bEks\.Cluster\b|"
+                              r"\bservices\.eks\.(Fargate)?Cluster\b"),
     ("deploy_targets", "kubernetes", r"\b(eks|awseks)\.(New)?(Fargate)?Cluster\b|@pulumi/kubernetes|pulumi_kubernetes|"
                                      r"pulumi-kubernetes/sdk|Pulumi\.Kubernetes"),
     ("deploy_targets", "ec2", rf"\b(ec2|awsec2)\.(New)?Instance\b{_NOT_BASTION}|"
-                              rf"\b(autoscaling|awsautoscaling)\.(New)?(AutoScalingGroup|Group)\b{_NOT_BASTION}"),
+                              rf"\b(autoscaling|awsautoscaling)\.(New)?(AutoScalingGroup|Group)\b{_NOT_BASTION}|"
+                              rf"\bnew\s+AutoScalingGroup\s*\({_NOT_BASTION}|\bAutoScalingGroup\.Builder\b{_NOT_BASTION}"),
+    # class names imported unqualified (TS `import { Instance } from 'aws-cdk-lib/aws-ec2'`, C#, Java):
+    # the module import says which service the name belongs to
+    ("deploy_targets", "ec2", (r"aws[-_]ec2\b|services\.ec2\b|CDK\.AWS\.EC2\b",
+                               rf"\bnew\s+Instance_?\s*\({_NOT_BASTION}|\bInstance\.Builder\.create\({_NOT_BASTION}")),
+    ("deploy_targets", "api-gateway", (r"aws[-_]apigatewayv2|services\.apigatewayv2\b|CDK\.AWS\.Apigatewayv2\b",
+                                       r"\bnew\s+CfnApi\s*\(|\bCfnApi\.Builder\b")),
+    ("deploy_targets", "amplify-hosting", (r"aws[-_]amplify|services\.amplify\b|CDK\.AWS\.Amplify\b",
+                                           r"\bnew\s+CfnApp\s*\(|\bCfnApp\.Builder\b")),
     ("deploy_targets", "codedeploy", r"(Server|Ecs|Lambda)DeploymentGroup\b|\bcodedeploy\.(New)?DeploymentGroup\b"),
-    ("deploy_targets", "s3-static", r"BucketDeployment\b|websiteIndexDocument|website_index_document|"
-                                    r"WebsiteIndexDocument|\bs3\.(New)?BucketWebsiteConfiguration"),
+    ("deploy_targets", "s3-static", r"websiteIndexDocument|website_index_document|WebsiteIndexDocument|"
+                                    r"\bs3\.(New)?BucketWebsiteConfiguration"),
+    # a BucketDeployment also uploads data and assets; a site is one served through CloudFront
+    ("deploy_targets", "s3-static", (r"BucketDeployment\b", r"Distribution\b")),
     ("deploy_targets", "app-runner", r"\b(apprunner|awsapprunner|apprunner_alpha)\.(New)?(Cfn)?Service\b|"
                                      r"\bAppRunner\.(Cfn)?Service\b"),
     ("deploy_targets", "elastic-beanstalk", r"\b(elasticbeanstalk|awselasticbeanstalk)\.(New)?(Cfn)?"
@@ -347,13 +366,16 @@ PROGRAM_RULES: list[tuple[str, str, str]] = [
     ("deploy_targets", "amplify-hosting", r"\b(amplify|awsamplify|amplify_alpha)\.(New)?(Cfn)?App\b"),
     ("deploy_targets", "lightsail", r"\b(lightsail|awslightsail)\.(New)?(Cfn)?(Instance|Container(Service)?)\b"),
     ("ci_systems", "codebuild", r"\b(codebuild|awscodebuild)\.(New)?(Pipeline)?(Cfn)?Project\b|CodeBuildStep\b|"
-                                r"CodeBuildAction\b|\bpipelines\.(CodePipeline|ShellStep)\b|"
+                                r"CodeBuildAction\b|\b(pipelines|awspipelines)\.(New)?(CodePipeline|ShellStep)\b|"
                                 r"\b(CodePipeline|ShellStep)\.Builder\b|\bCodeBuild\.Project\b"),
     ("ci_systems", "codepipeline", r"\b(codepipeline|awscodepipeline)\.(New)?(Cfn)?Pipeline\b|"
                                    r"\b(pipelines|awspipelines)\.(New)?CodePipeline\b|\bCodePipeline\.Builder\b|"
                                    r"\bCodePipeline\.Pipeline\b"),
 ]
 PROGRAM_SOURCE = r"\.(ts|js|mjs|py|go|java|cs|kt|fs)$"
+# Read first when a program has more source files than the cap: names and folders stacks live in.
+PROGRAM_FIRST = (r"(^|/)(bin|lib|infra[^/]*|cdk|stacks?|constructs?|pipelines?|deploy[^/]*)/|"
+                 r"(stack|construct|infra|pipeline|app|main|index|__main__|program)[^/]*\.\w+$")
 PROGRAM_SKIP = r"(^|/)(test|tests|__tests__|node_modules|cdk\.out)/|(_test\.go|\.test\.ts|\.spec\.ts|\.d\.ts)$"
 
 # Amplify backends define functions and REST APIs too.
