@@ -110,10 +110,13 @@ def test_every_probe_is_linear_on_hostile_text():
     for rule in RULES:
         for pattern in (*rule.probes, *([rule.probe_not] if rule.probe_not else [])):
             rx = re.compile(line_safe(pattern), re.MULTILINE)
-            t0 = time.monotonic()
-            for text in hostile:
-                rx.search(text)
-            assert time.monotonic() - t0 < 2, pattern
+            took = []
+            for _ in range(3):  # best of three: a loaded machine can stall any single pass
+                t0 = time.monotonic()
+                for text in hostile:
+                    rx.search(text)
+                took.append(time.monotonic() - t0)
+            assert min(took) < 2, pattern  # linear probes take ~0.1 s here; a backtracking one minutes
 
 
 def test_symlinked_directory_in_a_work_tree_is_not_read_through(tmp_path):

@@ -139,8 +139,10 @@ _GROUPS: dict[str, list[_Compiled]] = {}
 for _rule in COMPILED:
     _GROUPS.setdefault(_rule.rule.path, []).append(_rule)
 BY_PATH = [(rules[0].path, rules) for rules in _GROUPS.values()]
-PROGRAM = [(f, v, _probe(p)) for f, v, p in R.PROGRAM_RULES]
+PROGRAM = [(f, v, tuple(_probe(x) for x in ((p,) if isinstance(p, str) else p))) for f, v, p in R.PROGRAM_RULES]
+_IAC_IMPORT = _probe(R.IAC_IMPORT)
 _PROGRAM_SOURCE, _PROGRAM_SKIP = re.compile(R.PROGRAM_SOURCE), re.compile(R.PROGRAM_SKIP)
+_PROGRAM_FIRST = re.compile(R.PROGRAM_FIRST, re.IGNORECASE)
 _PROGRAM_ROOTS = re.compile(r"(^|/)(cdk\.json|Pulumi\.ya?ml)$")
 _LOCKS = {"package-lock.json": "npm", "npm-shrinkwrap.json": "npm", "yarn.lock": "yarn",
           "pnpm-lock.yaml": "pnpm", "bun.lockb": "bun", "bun.lock": "bun"}
@@ -197,14 +199,17 @@ def detect(entries: list[FileEntry], reader: Reader) -> Detection:
         text = texts.get(p)
         if text is None:
             continue
+        hit = _Hits(text)  # a regex shared by several rules (the CloudFormation gate) runs once per file
         for rule in rules:
-            head = text[: rule.rule.probe_kb * 1024]
-            if all(rx.search(head) for rx in rule.probes) and not (rule.probe_not and rule.probe_not.search(head)):
+            kb = rule.rule.probe_kb
+            if all(hit(rx, kb) for rx in rule.probes) and not (rule.probe_not and hit(rule.probe_not, kb)):
                 out.add(rule.rule.family, rule.rule.value, [p])
     for p in programs:
         text = texts.get(p)
-        for family, value, rx in PROGRAM if text else ():
-            if rx.search(text[:256 * 1024]):
+        if not text or not _IAC_IMPORT.search(text):
+            continue  # application code beside the program (a handler using an AWS SDK) proves nothing
+        for family, value, probes in PROGRAM:
+            if all(rx.search(text) for rx in probes):
                 out.add(family, value, [p])
     _package_managers(packages, set(paths), texts, out)
     _languages(paths, out)
@@ -213,6 +218,19 @@ def detect(entries: list[FileEntry], reader: Reader) -> Detection:
             out.add(ifam, ival, out.traits[(fam, val)])
     # SAM templates are CloudFormation too, but the convention labels them `sam` only.
     return out
+
+
+class _Hits:
+    """Memoised `rx.search(text[:kb KB])` for one file."""
+
+    def __init__(self, text: str) -> None:
+        self.text, self.seen = text, {}
+
+    def __call__(self, rx: re.Pattern, kb: int) -> bool:
+        key = (rx.pattern, kb)
+        if key not in self.seen:
+            self.seen[key] = rx.search(self.text[: kb * 1024]) is not None
+        return self.seen[key]
 
 
 def _program_files(paths: list[str]) -> list[str]:
@@ -224,7 +242,7 @@ def _program_files(paths: list[str]) -> list[str]:
             continue
         if any(root == "" or p.startswith(root + "/") for root in roots):
             found.append(p)
-    found.sort(key=lambda p: (p.count("/"), p))
+    found.sort(key=lambda p: (not _PROGRAM_FIRST.search(p), p.count("/"), p))
     return found[:MAX_PROGRAM_FILES]
 
 
@@ -277,7 +295,7 @@ def _languages(paths: list[str], out: Detection) -> None:
     for p in paths:
         ext = posixpath.splitext(p)[1].lower()
         lang = R.EXTENSIONS.get(ext)
-        if not lang or R.NOT_LANGUAGE_DIRS.search(p) or R.NOT_LANGUAGE_FILES.search(p):
+        if not lang or _not_language_dir(p) or R.NOT_LANGUAGE_FILES.search(p):
             continue
         if lang == "python" and R.SCRIPT_NAMED.search(p):
             continue
@@ -287,6 +305,11 @@ def _languages(paths: list[str], out: Detection) -> None:
         if has_manifest or len(files) >= R.MIN_FILES_WITHOUT_MANIFEST:
             files.sort(key=lambda p: (_is_test(p), p.count("/"), p))
             out.add("languages", lang, files)
+
+
+def _not_language_dir(path: str) -> bool:
+    root = R.JVM_SOURCE_ROOT.search(path)
+    return bool(R.NOT_LANGUAGE_DIRS.search(path[: root.end(1)] if root else path))
 
 
 _TEST = re.compile(r"(^|/)(tests?|__tests__|spec)/|(_test|\.test|\.spec|Test|Tests)\.\w+$|(^|/)test_[^/]+$")

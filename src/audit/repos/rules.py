@@ -39,6 +39,9 @@ IGNORED = re.compile(
     r"fixtures?|__fixtures__|testdata|test[_-]?data|__snapshots__|cdk\.out|\.terraform|\.serverless|"
     r"\.aws-sam|\.git)/")
 # Directories whose programs are documentation sites or examples, not the project's languages.
+# JVM sources live in package directories (`src/main/java/com/example/`): only the part of a path
+# before such a source root is checked against NOT_LANGUAGE_DIRS.
+JVM_SOURCE_ROOT = re.compile(r"(^|/)src/(main|test)/(java|kotlin|scala)/")
 NOT_LANGUAGE_DIRS = re.compile(
     r"(^|/)(docs?|documentation|website|site|_site|examples?|samples?|demos?|scripts|hack|"
     r"\.[^/]+)/")
@@ -57,7 +60,34 @@ TF = r"\.tf$"
 # A CloudFormation template: the format version, or a Resources section declaring AWS:: types.
 CFN_PROBE = (r"AWSTemplateFormatVersion|^\s*-?\s*[\"']?Type[\"']?\s*:\s*[\"']?AWS::\w+::\w+")
 SAM_PROBE = r"AWS::Serverless-2016-10-31"
+# Cheap first test before the resource-type probes: a template names AWS:: types somewhere.
+CFN_GATE = r"AWS::\w+::\w+"
 CFN_NOT_TEMPLATE = r"(^|/)(serverless\.ya?ml|appspec\.ya?ml|package(-lock)?\.json|tsconfig[^/]*\.json|[^/]*lock[^/]*)$"
+
+
+def aws_cli(service: str, operations: str) -> str:
+    """`aws <service> <operation>` with up to six global options or values anywhere in between."""
+    return rf"aws\s+(\S+\s+){{0,6}}?{service}\s+(\S+\s+){{0,6}}?({operations})\b"  # a literal first: fast
+
+
+# Serverless Framework `http` (REST API) and `httpApi` (HTTP API) events, in YAML and in code.
+SLS_HTTP_YAML = r"^\s*-\s*\{?\s*[\"']?(http|httpApi)[\"']?\s*:"
+SLS_HTTP_CODE = r"(^|[{,])\s*[\"']?(http|httpApi)[\"']?\s*:\s*[{\"'`]"
+# Pulumi resource type tokens (`aws:ecs:Service`, `aws:ecs/service:Service`, `awsx:ecs:FargateService`).
+PULUMI_TYPES = [
+    ("ecs", r"awsx?:ecs(/\w+)?:(Service|FargateService|EC2Service|TaskDefinition|FargateTaskDefinition)\b"),
+    ("lambda", r"aws:lambda(/\w+)?:(Function|CallbackFunction)\b"),
+    ("api-gateway", r"awsx?:apigateway(v2)?(/\w+)?:(RestApi|Api|API)\b"),
+    ("eks", r"(aws:eks(/\w+)?:Cluster|eks:index:Cluster)\b"),
+    ("kubernetes", r"(aws:eks(/\w+)?:Cluster|eks:index:Cluster|kubernetes:[\w.]+/v\w+:\w+|kubernetes:helm\.sh/)"),
+    ("ec2", r"aws:(ec2(/\w+)?:Instance|autoscaling(/\w+)?:Group)\b"),
+    ("app-runner", r"aws:apprunner(/\w+)?:Service\b"),
+    ("elastic-beanstalk", r"aws:elasticbeanstalk(/\w+)?:Environment\b"),
+    ("amplify-hosting", r"aws:amplify(/\w+)?:App\b"),
+    ("lightsail", r"aws:lightsail(/\w+)?:(Instance|ContainerService)\b"),
+]
+PULUMI_CI_TYPES = [("codebuild", r"aws:codebuild(/\w+)?:Project\b"),
+                   ("codepipeline", r"aws:codepipeline(/\w+)?:Pipeline\b")]
 
 
 @dataclass(frozen=True)
@@ -172,7 +202,7 @@ RULES: list[Rule] = [
     r("packaging", "zip-artifact", r"(^|/)buildspec[^/]*\.ya?ml$", r"^\s*type:\s*zip\s*$"),
     r("packaging", "zip-artifact", r"(^|/)package\.json$", r"\"[^\"\n]{0,300}\bzip\s+-[a-zA-Z]*r"),
     # deploy targets: CloudFormation / SAM resource types
-    *[r("deploy_targets", v, CFN_CANDIDATES, p, skip=CFN_NOT_TEMPLATE) for v, p in [
+    *[r("deploy_targets", v, CFN_CANDIDATES, (CFN_GATE, p), skip=CFN_NOT_TEMPLATE) for v, p in [
         ("lambda", r"AWS::(Lambda::Function|Serverless::Function)\b"),
         ("api-gateway", r"AWS::(ApiGateway::RestApi|ApiGatewayV2::Api|Serverless::(Http)?Api)\b|"
                         r"^\s*Type:\s*[\"']?(Http)?Api[\"']?\s*$"),
@@ -209,7 +239,7 @@ RULES: list[Rule] = [
     ]],
     # deploy targets: tool manifests
     r("deploy_targets", "lambda", r"(^|/)serverless\.ya?ml$", r"^\s*functions\s*:"),
-    r("deploy_targets", "api-gateway", r"(^|/)serverless\.ya?ml$", r"^\s*-\s*(http|httpApi)\s*:"),
+    r("deploy_targets", "api-gateway", r"(^|/)serverless\.ya?ml$", SLS_HTTP_YAML),
     r("deploy_targets", "lambda", r"(^|/)(zappa_settings\.(json|ya?ml)|\.chalice/config\.json)$"),
     # Chalice and Zappa put an API Gateway in front of the function unless told not to
     r("deploy_targets", "api-gateway", r"(^|/)(zappa_settings\.(json|ya?ml)|\.chalice/config\.json)$",
@@ -243,54 +273,109 @@ RULES: list[Rule] = [
                                  r"wrangler\.toml)$"),
     # deploy targets: commands and actions in CI files and deploy scripts
     *[r("deploy_targets", v, CI_OR_SCRIPTS, p) for v, p in [
-        ("ecs", r"aws-actions/amazon-ecs-deploy-task-definition|aws\s+ecs\s+(update-service|deploy|"
-                r"register-task-definition)|\becs-cli\s|\becs-deploy\b|imagedefinitions\.json"),
-        ("eks", r"aws\s+eks\s+update-kubeconfig|\beksctl\s"),
-        ("kubernetes", r"\bkubectl\s+(apply|set\s+image|rollout)|\bhelm\s+(upgrade|install)\b|"
-                       r"azure/k8s-deploy|aws\s+eks\s+update-kubeconfig"),
-        ("lambda", r"aws\s+lambda\s+(update-function-code|publish-version|create-function)|"
-                   r"aws-actions/aws-lambda-deploy|appleboy/lambda-action|\bsam\s+deploy\b|\bserverless\s+deploy\b|\bsls\s+deploy\b"),
-        ("elastic-beanstalk", r"\beb\s+(deploy|create)\b|aws\s+elasticbeanstalk\s|beanstalk-deploy"),
-        ("codedeploy", r"aws\s+deploy\s+(create-deployment|push)\b"),
+        ("ecs", aws_cli("ecs", "update-service|create-service|deploy|register-task-definition|run-task") + "|"
+                r"aws-actions/amazon-ecs-deploy-task-definition|\becs-cli\s|\becs-deploy\b|\becspresso\s+deploy\b|"
+                r"imagedefinitions\.json|circleci/aws-ecs@"),
+        ("eks", aws_cli("eks", "update-kubeconfig|create-cluster|create-nodegroup") + "|"
+                r"\beksctl\s|circleci/aws-eks@|uses:\s*[\"']?[\w.-]+/[\w.-]*\beks\b[\w.-]*@"),
+        ("kubernetes", r"\bkubectl\s+(\S+\s+){0,4}?(apply|create|set\s+image|rollout|replace)\b|"
+                       r"\bhelm\s+(\S+\s+){0,4}?(upgrade|install)\b|\bhelmfile\s+(\S+\s+){0,4}?(apply|sync)\b|"
+                       r"azure/k8s-deploy|\bskaffold\s+(run|deploy)\b|\bargocd\s+app\s+sync\b"),
+        ("lambda", aws_cli("lambda", "update-function-code|publish-version|create-function") + "|"
+                   r"aws-actions/aws-lambda-deploy|appleboy/lambda-action|\bsam\s+deploy\b|"
+                   r"\bserverless\s+deploy\b|\bsls\s+deploy\b"),
+        ("api-gateway", aws_cli("apigateway(v2)?", "create-deployment|put-rest-api|import-rest-api|import-api|"
+                                                   "reimport-api|create-stage")),
+        ("elastic-beanstalk", aws_cli("elasticbeanstalk", "create-application-version|update-environment|"
+                                                          "create-environment") + "|"
+                              r"\beb\s+(deploy|create)\b|beanstalk-deploy"),
+        ("codedeploy", aws_cli("deploy", "create-deployment|push")),
         ("s3-static", r"aws\s+s3\s+sync\s+[\"']?\.?/?([\w-]+/)?(build|dist|public|out|_site|site|www|website|"
                       r"static|html)/?[\"']?\s|aws\s+s3\s+sync\s[^\n]{0,300}--delete|aws\s+s3\s+website\s|"
                       r"s3-sync-action|aws\s+cloudfront\s+create-invalidation"),
-        ("app-runner", r"amazon-app-runner-deploy|aws\s+apprunner\s+(start-deployment|update-service|"
-                       r"create-service)"),
-        ("lightsail", r"aws\s+lightsail\s|client\([\"']lightsail[\"']|lightsailctl"),
+        ("app-runner", r"amazon-app-runner-deploy|" + aws_cli("apprunner", "start-deployment|update-service|"
+                                                                              "create-service")),
+        ("lightsail", aws_cli("lightsail", r"[a-z]+(-[a-z]+)*") + r"|client\([\"']lightsail[\"']|lightsailctl"),
         ("heroku", r"akhileshns/heroku-deploy|git\s+push\s+(https://[^\s]*heroku|heroku\b)|heroku\s+container:"),
         ("other", r"azure/webapps-deploy|AzureWebApp@|AzureRmWebAppDeployment@|AzureFunctionApp@|"
                   r"gcloud\s+(run|app)\s+deploy|google-github-actions/deploy-(cloudrun|appengine)|"
                   r"\bflyctl\s+deploy|\bvercel\s+(deploy\s+)?--prod|netlify\s+deploy"),
     ]],
+    # Serverless Framework: functions and their API Gateway events in serverless.yml, in a yml file
+    # it includes (`functions: ${file(...)}`), or in a serverless.ts/js service file
+    r("deploy_targets", "lambda", r"(^|/)serverless\.(ts|js|json)$", r"[\"']?\bfunctions[\"']?\s*:"),
+    r("deploy_targets", "api-gateway", r"(^|/)serverless\.(ts|js|json)$", SLS_HTTP_CODE),
+    # the aws-nodejs-typescript template keeps each function's events in functions/<name>/index.ts
+    r("deploy_targets", "api-gateway", r"(^|/)functions/([^/]+/)?index\.[cm]?[jt]s$",
+      (r"^\s*events\s*:", SLS_HTTP_CODE), requires=(r"(^|/)serverless\.(ts|js)$",)),
+    r("deploy_targets", "api-gateway", r"\.ya?ml$", (r"^\s*-?\s*handler\s*:", SLS_HTTP_YAML),
+      requires=(r"(^|/)serverless\.(ya?ml|ts|js|json)$",), skip=f"({CI_FILES}|(^|/)serverless\\.ya?ml$)"),
+    # Pulumi YAML programs declare resources by type token in Pulumi.yaml itself
+    *[r("deploy_targets", v, r"(^|/)Pulumi\.ya?ml$", rf"^\s*type\s*:\s*[\"']?{t}")
+      for v, t in PULUMI_TYPES],
+    *[r("ci_systems", v, r"(^|/)Pulumi\.ya?ml$", rf"^\s*type\s*:\s*[\"']?{t}")
+      for v, t in PULUMI_CI_TYPES],
 ]
 
-# Programs that define infrastructure (CDK and Pulumi apps): constructs -> traits. These probe the
-# source files under the directory holding cdk.json / Pulumi.yaml.
-PROGRAM_RULES: list[tuple[str, str, str]] = [
-    ("deploy_targets", "ecs", r"ecs[_-]?patterns|ApplicationLoadBalancedFargateService|FargateService\b|"
-                              r"Ec2Service\b|EcsDeployAction|awsx\.ecs\.|aws\.ecs\.(Service|TaskDefinition)|"
-                              r"ecs\.(NewFargateService|FargateTaskDefinition)"),
-    ("deploy_targets", "lambda", r"\b(aws_?)?lambda[\w]*\.(New)?(Docker)?(Image)?Function\b|NodejsFunction\b|"
-                                 r"PythonFunction\b|GoFunction\b|DockerImageFunction\b|"
-                                 r"aws\.lambda\.(Function|CallbackFunction)|awslambda\.New\w*Function"),
-    ("deploy_targets", "api-gateway", r"\b(aws_?)?apigateway(v2)?\.(New)?(Lambda)?(Rest|Http)Api\b|"
-                                      r"LambdaRestApi\b|aws\.apigateway\.|awsx\.apigateway\."),
-    ("deploy_targets", "eks", r"\beks\.(New)?Cluster\b|@pulumi/eks|awseks\.NewCluster"),
-    ("deploy_targets", "kubernetes", r"\beks\.(New)?Cluster\b|@pulumi/kubernetes|pulumi_kubernetes"),
-    ("deploy_targets", "s3-static", r"BucketDeployment\b|websiteIndexDocument|website_index_document|"
-                                    r"aws\.s3\.BucketWebsiteConfiguration"),
-    ("deploy_targets", "app-runner", r"apprunner\.(Cfn)?Service\b|aws\.apprunner\.Service"),
-    ("deploy_targets", "elastic-beanstalk", r"elasticbeanstalk\.CfnEnvironment|aws\.elasticbeanstalk\."),
-    ("deploy_targets", "amplify-hosting", r"amplify\.(Cfn)?App\b|aws\.amplify\.App"),
-    ("deploy_targets", "lightsail", r"lightsail\.Cfn(Instance|Container)|aws\.lightsail\."),
-    ("ci_systems", "codebuild", r"aws[-_]codebuild|codebuild\.(Pipeline)?Project\b|CodeBuildStep\b|"
-                                r"CodeBuildAction\b|pipelines\.(CodePipeline|ShellStep)\b|awscodebuild\.|"
-                                r"aws\.codebuild\.Project"),
-    ("ci_systems", "codepipeline", r"aws[-_]codepipeline\b|codepipeline\.Pipeline\b|pipelines\.CodePipeline\b|"
-                                   r"awscodepipeline\.|aws\.codepipeline\.Pipeline"),
+# Programs that define infrastructure (CDK and Pulumi apps, in TypeScript/JavaScript, Python, Go,
+# Java or C#): the source files under the directory holding cdk.json / Pulumi.yaml. A file counts
+# only when it imports a CDK or Pulumi library (IAC_IMPORT), so the application code next to it
+# (a Lambda handler calling the AWS SDK) proves nothing. Constructs are the documented class names
+# (CDK: `new ecs.FargateService`, Python `ecs.FargateService(`, Go `awsecs.NewFargateService`,
+# Java `FargateService.Builder`; Pulumi: `aws.ecs.Service`, Go `ecs.NewService`, C# `Aws.Ecs.Service`).
+IAC_IMPORT = (r"aws-cdk-lib|@aws-cdk/|\baws_cdk\b|aws-cdk-go/awscdk|software\.amazon\.awscdk|Amazon\.CDK\b|"
+              r"@pulumi/|\bpulumi_\w+|pulumi/pulumi-\w+/sdk|\bPulumi\.\w+|com\.pulumi\.")
+_NOT_BASTION = r"(?![^\n]{0,80}[Bb]astion)"
+PROGRAM_RULES: list[tuple[str, str, str | tuple[str, ...]]] = [  # a tuple: every regex must match
+    ("deploy_targets", "ecs", r"(Fargate|Ec2|External)Service\b|LoadBalanced(Fargate|Ec2)Service\b|"
+                              r"QueueProcessing(Fargate|Ec2)Service\b|Scheduled(Fargate|Ec2)Task\b|EcsDeployAction\b|"
+                              r"EcsDeploymentGroup\b|\b(ecs|awsecs)\.(New)?(Cfn)?(Service|TaskDefinition)\b|"
+                              r"(Fargate|Ec2)TaskDefinition\b|\bEcs\.(Service|TaskDefinition)\b|awsx\.ecs\."),
+    ("deploy_targets", "lambda", r"(DockerImage|Nodejs|Python|Go|Singleton)Function\b|"
+                                 r"\b(lambda_?|_lambda|awslambda|aws_lambda|Lambda)\.(New)?(Cfn)?Function\b(?!\.from)|"
+                                 r"\bnew\s+Function\s*\(\s*this\b|\bFunction\.Builder\b|"
+                                 r"\blambda\.(New)?CallbackFunction\b"),
+    ("deploy_targets", "api-gateway", r"(?<!I)(Lambda|Spec|StepFunctions)?RestApi\b(?!\.from)|(?<!I)HttpApi\b(?!\.from)|"
+                                      r"\bRestAPI\b|"
+                                      r"WebSocketApi\b|\bapigatewayv2\.(New)?(Cfn)?Api\b|"
+                                      r"\bApiGateway(V2)?\.(RestApi|Api)\b|awsx\.(classic\.)?apigateway\.API\b"),
+    ("deploy_targets", "eks", r"\b(eks|awseks)\.(New)?(Fargate)?Cluster\b|\bEks\.Cluster\b|"
+                              r"\bservices\.eks\.(Fargate)?Cluster\b"),
+    ("deploy_targets", "kubernetes", r"\b(eks|awseks)\.(New)?(Fargate)?Cluster\b|@pulumi/kubernetes|pulumi_kubernetes|"
+                                     r"pulumi-kubernetes/sdk|Pulumi\.Kubernetes"),
+    ("deploy_targets", "ec2", rf"\b(ec2|awsec2)\.(New)?Instance\b{_NOT_BASTION}|"
+                              rf"\b(autoscaling|awsautoscaling)\.(New)?(AutoScalingGroup|Group)\b{_NOT_BASTION}|"
+                              rf"\bnew\s+AutoScalingGroup\s*\({_NOT_BASTION}|\bAutoScalingGroup\.Builder\b{_NOT_BASTION}"),
+    # class names imported unqualified (TS `import { Instance } from 'aws-cdk-lib/aws-ec2'`, C#, Java):
+    # the module import says which service the name belongs to
+    ("deploy_targets", "ec2", (r"aws[-_]ec2\b|services\.ec2\b|CDK\.AWS\.EC2\b",
+                               rf"\bnew\s+Instance_?\s*\({_NOT_BASTION}|\bInstance\.Builder\.create\({_NOT_BASTION}")),
+    ("deploy_targets", "api-gateway", (r"aws[-_]apigatewayv2|services\.apigatewayv2\b|CDK\.AWS\.Apigatewayv2\b",
+                                       r"\bnew\s+CfnApi\s*\(|\bCfnApi\.Builder\b")),
+    ("deploy_targets", "amplify-hosting", (r"aws[-_]amplify|services\.amplify\b|CDK\.AWS\.Amplify\b",
+                                           r"\bnew\s+CfnApp\s*\(|\bCfnApp\.Builder\b")),
+    ("deploy_targets", "codedeploy", r"(Server|Ecs|Lambda)DeploymentGroup\b|\bcodedeploy\.(New)?DeploymentGroup\b"),
+    ("deploy_targets", "s3-static", r"websiteIndexDocument|website_index_document|WebsiteIndexDocument|"
+                                    r"\bs3\.(New)?BucketWebsiteConfiguration"),
+    # a BucketDeployment also uploads data and assets; a site is one served through CloudFront
+    ("deploy_targets", "s3-static", (r"BucketDeployment\b", r"Distribution\b")),
+    ("deploy_targets", "app-runner", r"\b(apprunner|awsapprunner|apprunner_alpha)\.(New)?(Cfn)?Service\b|"
+                                     r"\bAppRunner\.(Cfn)?Service\b"),
+    ("deploy_targets", "elastic-beanstalk", r"\b(elasticbeanstalk|awselasticbeanstalk)\.(New)?(Cfn)?"
+                                            r"(Environment|Application)\b|\bElasticBeanstalk\.(Cfn)?Environment\b"),
+    ("deploy_targets", "amplify-hosting", r"\b(amplify|awsamplify|amplify_alpha)\.(New)?(Cfn)?App\b"),
+    ("deploy_targets", "lightsail", r"\b(lightsail|awslightsail)\.(New)?(Cfn)?(Instance|Container(Service)?)\b"),
+    ("ci_systems", "codebuild", r"\b(codebuild|awscodebuild)\.(New)?(Pipeline)?(Cfn)?Project\b|CodeBuildStep\b|"
+                                r"CodeBuildAction\b|\b(pipelines|awspipelines)\.(New)?(CodePipeline|ShellStep)\b|"
+                                r"\b(CodePipeline|ShellStep)\.Builder\b|\bCodeBuild\.Project\b"),
+    ("ci_systems", "codepipeline", r"\b(codepipeline|awscodepipeline)\.(New)?(Cfn)?Pipeline\b|"
+                                   r"\b(pipelines|awspipelines)\.(New)?CodePipeline\b|\bCodePipeline\.Builder\b|"
+                                   r"\bCodePipeline\.Pipeline\b"),
 ]
 PROGRAM_SOURCE = r"\.(ts|js|mjs|py|go|java|cs|kt|fs)$"
+# Read first when a program has more source files than the cap: names and folders stacks live in.
+PROGRAM_FIRST = (r"(^|/)(bin|lib|infra[^/]*|cdk|stacks?|constructs?|pipelines?|deploy[^/]*)/|"
+                 r"(stack|construct|infra|pipeline|app|main|index|__main__|program)[^/]*\.\w+$")
 PROGRAM_SKIP = r"(^|/)(test|tests|__tests__|node_modules|cdk\.out)/|(_test\.go|\.test\.ts|\.spec\.ts|\.d\.ts)$"
 
 # Amplify backends define functions and REST APIs too.
@@ -333,8 +418,9 @@ LANGUAGE_MANIFESTS: dict[str, str] = {
 }
 # Files that are configuration written in a language, not the project's program.
 NOT_LANGUAGE_FILES = re.compile(
-    r"(^|/)(\.[^/]+|[^/]*\.config\.[cm]?[jt]s|[^/]*\.conf\.[cm]?js|Gruntfile\.js|gulpfile\.[jt]s|"
-    r"webpack\.[^/]*\.js|rollup\.[^/]*\.js|babel\.[^/]*\.js|karma\.[^/]*\.js|jest\.[^/]*\.js|"
+    r"(^|/)(\.[^/]+|[^/]*\.config\.[cm]?[jt]s|[^/]*\.conf\.[cm]?js|Gruntfile\.[cm]?[jt]s|"
+    r"gulpfile(\.[\w-]+)?\.[cm]?[jt]s|(webpack|rollup|babel|karma|jest|vitest|protractor|wdio|nightwatch)"
+    r"\.[^/]*\.[cm]?[jt]s|(dangerfile|knexfile|Jakefile|ember-cli-build|serverless)\.[cm]?[jt]s|"
     r"[^/]*\.d\.ts|gunicorn\.conf\.py|conftest\.py|noxfile\.py|fabfile\.py|"
     r"[^/]*\.min\.js|[^/]*bundle[^/]*\.js|[^/]*-min\.js|[^/]*[.-][0-9a-f]{8,}\.js|[^/]*[-.]\d+\.\d+(\.\d+)?[^/]*\.js|"
     r"(jquery|bootstrap|popper|lodash|underscore|moment|d3|chart|three|backbone|modernizr|html5shiv|"
