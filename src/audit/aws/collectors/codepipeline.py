@@ -74,8 +74,8 @@ def get_pipelines(ctx: Ctx) -> list[dict[str, Any]]:
         if answer is not None:
             raw["pipeline"], raw["metadata"] = answer["pipeline"], answer.get("metadata", {})
             arn = raw["metadata"].get("pipelineArn") or _arn(ctx, name)
-            raw["tags"] = ctx.soft("ListTagsForResource", lambda a=arn: cp.list_tags_for_resource(resourceArn=a)
-                                   .get("tags", []), default=None)
+            raw["tags"] = ctx.tags_for(arn, "ListTagsForResource", lambda a=arn: cp.list_tags_for_resource(
+                resourceArn=a).get("tags", []))
         raw["executions"] = ctx.soft("ListPipelineExecutions", _executions, cp, name, ctx, default=[])
         out.append(raw)
     return out
@@ -230,4 +230,5 @@ def collect(ctx: Ctx) -> Rows:
 COLLECTOR = Collector(
     "codepipeline", collect, ("pipelines", "pipeline_actions", "pipeline_executions", "findings"),
     operations("codepipeline", "ListPipelines", "GetPipeline", "ListTagsForResource", "ListPipelineExecutions"),
+    bulk_tags=("codepipeline",),
 )

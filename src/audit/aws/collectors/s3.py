@@ -35,8 +35,9 @@ def get_buckets(ctx: Ctx) -> list[dict[str, Any]]:
                                          .get("LocationConstraint") or "us-east-1")
         b["__website"] = ctx.soft("GetBucketWebsite", _absent_ok,
                                   lambda n=name: bool(s3.get_bucket_website(Bucket=n)), False)
-        b["__tags"] = ctx.soft("GetBucketTagging", _absent_ok,
-                               lambda n=name: s3.get_bucket_tagging(Bucket=n).get("TagSet", []), [])
+        # the tagging API lists a bucket in the bucket's own region
+        b["__tags"] = ctx.tags_for(f"arn:aws:s3:::{name}", "GetBucketTagging", lambda n=name: _absent_ok(
+            lambda: s3.get_bucket_tagging(Bucket=n).get("TagSet", []), []), region=b.get("BucketRegion"), default=[])
     return buckets
 
 
@@ -54,4 +55,4 @@ COLLECTOR = Collector("s3", collect, ("s3_buckets",),
                       # HeadBucket: botocore's S3 region redirector sends it on this client when a
                       # wrong-region answer names no region (botocore.utils.S3RegionRedirectorv2)
                       operations("s3", "ListBuckets", "GetBucketLocation", "GetBucketWebsite", "GetBucketTagging",
-                                 "HeadBucket"))
+                                 "HeadBucket"), bulk_tags=("s3",))
