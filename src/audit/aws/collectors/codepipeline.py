@@ -24,6 +24,7 @@ from audit.aws.collectors.base import (
     Rows,
     operations,
     pages,
+    paginate,
     resource_row,
     secret_findings,
 )
@@ -84,7 +85,7 @@ def get_pipelines(ctx: Ctx) -> list[dict[str, Any]]:
 def _executions(cp: Any, name: str, ctx: Ctx) -> list[dict[str, Any]]:
     """Executions newest first; stop paging once they are older than the window."""
     out: list[dict[str, Any]] = []
-    for page in cp.get_paginator("list_pipeline_executions").paginate(pipelineName=name):
+    for page in paginate(cp, "list_pipeline_executions", pipelineName=name):
         summaries = page.get("pipelineExecutionSummaries", [])
         out.extend(s for s in summaries if ctx.in_window(s.get("startTime")))
         if summaries and all(s.get("startTime") and s["startTime"] < ctx.since for s in summaries):

@@ -11,7 +11,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from audit.aws.collectors.base import Collector, Ctx, Rows, operations, resource_row
+from audit.aws.collectors.base import Collector, Ctx, Rows, operations, pages, resource_row
 
 ABSENT = {"NoSuchWebsiteConfiguration", "NoSuchTagSet", "NoSuchTagSetError"}
 
@@ -27,7 +27,7 @@ def _absent_ok(fn: Callable[[], Any], absent: Any) -> Any:
 
 def get_buckets(ctx: Ctx) -> list[dict[str, Any]]:
     s3 = ctx.client("s3")
-    buckets = [dict(b) for b in s3.list_buckets().get("Buckets", [])]
+    buckets = [dict(b) for b in pages(s3, "list_buckets", "Buckets")]
     for b in buckets:
         name = b["Name"]
         if not b.get("BucketRegion"):
