@@ -253,7 +253,8 @@ def child(args: argparse.Namespace) -> None:
         def counted(fn: Any, label: Any) -> Any:
             def run(*a: Any, **kw: Any) -> Any:
                 out = fn(*a, **kw)
-                key = f"{label(a)}|{a[2].account_id}|{a[3] if len(a) > 3 else 'global'}"
+                region = a[3] if isinstance(a[3], str) and label(a) != "session" else "global"
+                key = f"{label(a)}|{a[2].account_id}|{region}"
                 per_task[key] = per_task.get(key, 0) + out["calls"]
                 return out
             return run
@@ -308,6 +309,8 @@ def main() -> None:
     parser.add_argument("--in-flight", type=int, default=16, help="realistic profile: in-flight requests "
                         "of the projection (docs/crawler.md)")
     parser.add_argument("--baseline-src", help="realistic profile: another checkout's src/ to measure too")
+    parser.add_argument("--size-factor", type=float, default=1.0, help="realistic profile: scale the sizes "
+                        "(a quick smoke run)")
     parser.add_argument("--child", choices=["ours", "naive", "moto"], help=argparse.SUPPRESS)
     parser.add_argument("--accounts", help=argparse.SUPPRESS)
     parser.add_argument("--endpoint", help=argparse.SUPPRESS)
@@ -414,7 +417,7 @@ def realistic_main(args: argparse.Namespace) -> None:
     fleet = start_fleet(args.accounts_n, out=tmp / "fleet", repos=False, latency_ms=0)
     fleet.server.set_faults(Faults())  # every row complete: no denied role or service
     home = {c.account_id: c.home_region for c in fleet.model.clients}
-    made = seed_realistic(fleet.endpoint_url, list(home), home)
+    made = seed_realistic(fleet.endpoint_url, list(home), home, factor=args.size_factor)
     print(f"realistic fleet: {summary(made)}; seeded in {time.perf_counter() - t:.1f}s; sizes {SIZES}", flush=True)
     try:
         fleet.server.set_latency(args.latency_ms)

@@ -1,4 +1,4 @@
-"""The realistic-client profile for bench/crawl.py: demo fleet accounts topped up to a real client's size.
+"""The realistic-client profile for bench/crawl.py: demo fleet accounts with a real client's resources added.
 
 Issue 12's realistic client, per account in its home region: 30 pipelines with 50 executions each
 (CodeBuild project and builds beside each), 200 Lambda functions, 50 stacks, 150 alarms, 100
@@ -29,9 +29,11 @@ def _tags(account: str, n: int) -> dict[str, str]:
 
 
 def seed_realistic(endpoint: str, account_ids: list[str], regions: dict[str, str], now: datetime | None = None,
-                   ) -> dict[str, dict[str, int]]:
-    """Top every account up to SIZES in its home region; returns what was created per account."""
+                   factor: float = 1.0) -> dict[str, dict[str, int]]:
+    """Add SIZES (x factor) to every account in its home region; returns what was created per account."""
     moto_patches.install()
+    if factor != 1.0:
+        SIZES.update({k: max(1, round(v * factor)) for k, v in SIZES.items()})
     clients = Clients(endpoint)
     now = now or datetime.now(UTC)
 
