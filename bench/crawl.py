@@ -19,6 +19,15 @@ process, so peak RSS is the crawler's alone and neither shares a GIL with the se
          more CPU than ListPipelines: the mix floor is the machine's real limit for this workload.
 
 Targets: >= 15x faster than naive, calls <= naive's, <= 1.5x the floor, peak RSS < 400 MB.
+
+    .venv/bin/python bench/crawl.py --profile realistic [--accounts-n 3] [--latency-ms 50]
+                                    [--in-flight 16] [--baseline-src DIR]
+
+The realistic-client profile (bench/realistic.py: 30 pipelines x 50 executions, 200 functions, 50
+stacks, 150 alarms, 100 buckets, 20 ECR repositories, history; every row complete) served with 50 ms
+latency: calls per account by collector, client CPU per call, wall time, and a projection for 500
+accounts x 4 regions, for ours, the naive crawler (one account) and, with `--baseline-src`, the
+crawler of another checkout's `src/` (e.g. main before a change) measured in the same run.
 """
 
 from __future__ import annotations
@@ -233,11 +242,27 @@ def child(args: argparse.Namespace) -> None:
     elif args.child == "moto":
         out = moto_throughput(args.accounts, args.endpoint)
     else:
+        from audit.aws import crawler as crawler_module
         from audit.aws import session
         from audit.aws.crawler import crawl
         from audit.config import load_accounts
         from audit.options import CrawlOptions
 
+        per_task: dict[str, int] = {}
+
+        def counted(fn: Any, label: Any) -> Any:
+            def run(*a: Any, **kw: Any) -> Any:
+                out = fn(*a, **kw)
+                region = a[3] if isinstance(a[3], str) and label(a) != "session" else "global"
+                key = f"{label(a)}|{a[2].account_id}|{region}"
+                per_task[key] = per_task.get(key, 0) + out["calls"]
+                return out
+            return run
+
+        crawler_module.run_collector = counted(crawler_module.run_collector, lambda a: a[4])
+        crawler_module.start_account = counted(crawler_module.start_account, lambda a: "session")
+        if hasattr(crawler_module, "read_tags"):
+            crawler_module.read_tags = counted(crawler_module.read_tags, lambda a: "tags")
         built = {"clients": 0, "cpu": 0.0}
         make = session.AwsContext._make
 
@@ -250,22 +275,26 @@ def child(args: argparse.Namespace) -> None:
                 built["cpu"] += time.thread_time() - t0
 
         session.AwsContext._make = timed_make  # type: ignore[method-assign]
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         result = crawl(load_accounts(args.accounts), Path(args.out), CrawlOptions(
             endpoint_url=args.endpoint, workers=args.workers, accounts_only=tuple(only) or None, progress=False))
-        out = {"wall": time.perf_counter() - start, "calls": result.calls, "ok": result.accounts_ok,
-               "partial": result.accounts_partial, "failed": result.accounts_failed, "errors": result.errors,
-               "clients": built["clients"], "client_cpu": built["cpu"]}
+        out = {"wall": time.perf_counter() - start, "cpu": time.process_time() - cpu, "calls": result.calls,
+               "ok": result.accounts_ok, "partial": result.accounts_partial, "failed": result.accounts_failed,
+               "errors": result.errors, "clients": built["clients"], "client_cpu": built["cpu"],
+               "per_task": per_task}
     out["maxrss_mb"] = _maxrss_mb()
     print(json.dumps(out))
 
 
-def run_child(mode: str, fleet: Any, out: Path, workers: int, only: list[str] | None = None) -> dict[str, Any]:
+def run_child(mode: str, fleet: Any, out: Path, workers: int, only: list[str] | None = None,
+              src: str | None = None) -> dict[str, Any]:
+    """One crawler in a child process; `src` puts another checkout's src/ first on its path."""
     cmd = [sys.executable, __file__, "--child", mode, "--accounts", str(fleet.accounts_file), "--endpoint",
            fleet.endpoint_url, "--out", str(out), "--workers", str(workers)]
     if only:
         cmd += ["--accounts-only", ",".join(only)]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    env = {**os.environ, "PYTHONPATH": src} if src else None
+    done = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -275,6 +304,13 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=100)
     parser.add_argument("--workers", type=int, default=16)
     parser.add_argument("--naive-accounts", type=int, default=4, help="subset size for the naive crawler")
+    parser.add_argument("--profile", choices=["fleet", "realistic"], default="fleet")
+    parser.add_argument("--accounts-n", type=int, default=3, help="realistic profile: accounts seeded")
+    parser.add_argument("--in-flight", type=int, default=16, help="realistic profile: in-flight requests "
+                        "of the projection (docs/crawler.md)")
+    parser.add_argument("--baseline-src", help="realistic profile: another checkout's src/ to measure too")
+    parser.add_argument("--size-factor", type=float, default=1.0, help="realistic profile: scale the sizes "
+                        "(a quick smoke run)")
     parser.add_argument("--child", choices=["ours", "naive", "moto"], help=argparse.SUPPRESS)
     parser.add_argument("--accounts", help=argparse.SUPPRESS)
     parser.add_argument("--endpoint", help=argparse.SUPPRESS)
@@ -290,6 +326,11 @@ def main() -> None:
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     for noisy in ("werkzeug", "moto"):
         logging.getLogger(noisy).setLevel(logging.CRITICAL)
+    if args.profile == "realistic":
+        if "--latency-ms" not in sys.argv:
+            args.latency_ms = 50
+        realistic_main(args)
+        return
     from audit.demo.fleet import start_fleet
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-crawl-"))
@@ -341,6 +382,78 @@ def main() -> None:
         f"peak RSS ours: {ours['maxrss_mb']:.0f} MB   (target < 400 MB)",
     ]
     print("\n".join(lines))
+
+
+# ---- the realistic-client profile ------------------------------------------------------------------
+
+PROJECT_ACCOUNTS, PROJECT_REGIONS, CORES = 500, 4, 2
+
+
+def per_account(result: dict[str, Any], home: dict[str, str]) -> dict[str, dict[str, float]]:
+    """collector -> {"home": calls per account in its home region + global, "other": per other region}."""
+    sums: dict[str, dict[str, float]] = {}
+    for key, calls in result["per_task"].items():
+        name, account, region = key.split("|")
+        where = "other" if region not in ("global", home[account]) else "home"
+        sums.setdefault(name, {"home": 0.0, "other": 0.0})[where] += calls
+    n = len(home)
+    return {name: {k: v / n for k, v in d.items()} for name, d in sums.items()}
+
+
+def projection(calls_home: float, calls_other: float, cpu_per_call: float, latency: float, in_flight: int,
+               cores: int = CORES) -> tuple[float, float, float]:
+    """(total calls, latency term s, CPU term s) for PROJECT_ACCOUNTS x PROJECT_REGIONS."""
+    total = PROJECT_ACCOUNTS * (calls_home + (PROJECT_REGIONS - 1) * calls_other)
+    return total, total * latency / in_flight, total * cpu_per_call / cores
+
+
+def realistic_main(args: argparse.Namespace) -> None:
+    from audit.demo.fleet import start_fleet
+    from audit.demo.server import Faults
+    from realistic import SIZES, seed_realistic, summary
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-realistic-"))
+    t = time.perf_counter()
+    fleet = start_fleet(args.accounts_n, out=tmp / "fleet", repos=False, latency_ms=0)
+    fleet.server.set_faults(Faults())  # every row complete: no denied role or service
+    home = {c.account_id: c.home_region for c in fleet.model.clients}
+    made = seed_realistic(fleet.endpoint_url, list(home), home, factor=args.size_factor)
+    print(f"realistic fleet: {summary(made)}; seeded in {time.perf_counter() - t:.1f}s; sizes {SIZES}", flush=True)
+    try:
+        fleet.server.set_latency(args.latency_ms)
+        runs = {"ours": run_child("ours", fleet, tmp / "ours", args.workers)}
+        if args.baseline_src:
+            runs["before"] = run_child("ours", fleet, tmp / "before", args.workers, src=args.baseline_src)
+        one = [next(iter(home))]
+        naive = run_child("naive", fleet, tmp / "naive", 1, one)
+    finally:
+        fleet.stop()
+    latency = args.latency_ms / 1000
+    tables = {name: per_account(r, home) for name, r in runs.items()}
+    names = sorted({n for t in tables.values() for n in t}, key=lambda n: -tables["ours"].get(n, {}).get("home", 0))
+    cols = list(runs)
+    print(f"\ncalls per realistic account (home region + global; per other, empty region), "
+          f"{len(home)} accounts, latency {args.latency_ms:.0f} ms, workers {args.workers}")
+    print(f"{'collector':<16}" + "".join(f"{c + ' home':>13}{c + ' other':>13}" for c in cols))
+    for n in names:
+        print(f"{n:<16}" + "".join(f"{tables[c].get(n, {}).get('home', 0):13.0f}{tables[c].get(n, {}).get('other', 0):13.0f}"
+                                   for c in cols))
+    for c in cols:
+        r = runs[c]
+        homes = sum(v["home"] for v in tables[c].values())
+        others = sum(v["other"] for v in tables[c].values())
+        cpu_call = r["cpu"] / max(1, r["calls"])
+        total, lat_term, cpu_term = projection(homes, others, cpu_call, latency, args.in_flight)
+        print(f"{c:<7}: {homes:6.0f} calls per account (+{others:.0f} per other region; target <= 400), "
+              f"wall {r['wall']:.1f}s for {r['calls']} calls, client CPU {1000 * cpu_call:.2f} ms/call, "
+              f"peak RSS {r['maxrss_mb']:.0f} MB (ok {r['ok']}, partial {r['partial']}, errors {r['errors']})")
+        print(f"         projection {PROJECT_ACCOUNTS} accounts x {PROJECT_REGIONS} regions: {total:,.0f} calls; "
+              f"latency term {total:,.0f} x {latency:.3f}s / {args.in_flight} in flight = {lat_term / 60:.1f} min; "
+              f"CPU term {total:,.0f} x {1000 * cpu_call:.2f} ms / {CORES} cores = {cpu_term / 60:.1f} min; "
+              f"max = {max(lat_term, cpu_term) / 60:.1f} min   (target < 5 min)")
+    print(f"naive  : {naive['calls']} calls for 1 account (both regions) in {naive['wall']:.1f}s "
+          f"(sequential); ours / naive calls per account = "
+          f"{runs['ours']['calls'] / len(home) / max(1, naive['calls']):.2f}")
 
 
 if __name__ == "__main__":

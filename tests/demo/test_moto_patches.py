@@ -45,3 +45,17 @@ def test_stack_resources_hide_what_moto_could_not_create(fleet, assume_in):
     listed = cfn.list_stack_resources(StackName=f"{spec.name}-monitoring")["StackResourceSummaries"]
     assert [r["LogicalResourceId"] for r in listed] == ["Dashboard9E4231ED"]
     assert "CDKMetadata" in cfn.get_template(StackName=f"{spec.name}-monitoring")["TemplateBody"]["Resources"]
+
+
+def test_get_resources_lists_what_aws_lists_for_fleet_accounts(fleet, assume_in):
+    spec = next(c for c in fleet.model.clients if c.account_id not in fleet.faults["assume_role_denied"])
+    tagging = assume_in(fleet, spec.account_id, spec.home_region).client("resourcegroupstaggingapi",
+                                                                           endpoint_url=fleet.endpoint_url)
+    found = {}
+    for page in tagging.get_paginator("get_resources").paginate(
+            ResourceTypeFilters=["codepipeline", "ecr", "codecommit", "lambda"], PaginationConfig={"PageSize": 100}):
+        found.update({r["ResourceARN"]: {t["Key"]: t["Value"] for t in r["Tags"]}
+                      for r in page["ResourceTagMappingList"]})
+    services = {arn.split(":")[2] for arn in found}
+    assert {"codepipeline", "ecr", "lambda"} <= services, services  # moto lists lambda itself
+    assert all(tags.get("client") == spec.name for tags in found.values())

@@ -1,7 +1,9 @@
 """The crawl: (account, region, collector) tasks on any concurrent.futures.Executor.
 
 Per account: one `start_account` task (AssumeRole, regions), then one task per regional collector
-and region plus one per global collector. When an account's tasks are all done, its rows get
+and region plus one per global collector. Collectors that take their tags from the tag index
+(`Collector.bulk_tags`) start once the account's `read_tags` tasks (one GetResources pass per
+region, audit.aws.tagging) are done; the others start at once. When an account's tasks are all done, its rows get
 `managed_by`, and go to the staging area via `SnapshotWriter.write_account`; only a few accounts
 are in flight at once, so memory stays flat however many accounts there are. `resume=True` skips
 accounts already written; the published snapshot is the same as an uninterrupted crawl's.
@@ -26,7 +28,8 @@ from audit.aws.discover import discovered_clients
 from audit.aws.failures import collapse_region_denials
 from audit.aws.managed import fill_managed_by, fill_rollback_alarms
 from audit.aws.session import GLOBAL, AwsSettings, Target, context_for, drop_context, forget_account
-from audit.aws.tasks import run_collector, start_account
+from audit.aws.tagging import TagIndex
+from audit.aws.tasks import read_tags, run_collector, start_account
 from audit.config import AccountsConfig, Client, load_accounts
 from audit.errors import (
     EXIT_ALL_ACCOUNTS_FAILED,
@@ -114,6 +117,8 @@ class _Account:
     errors: list[dict[str, Any]] = field(default_factory=list)
     calls: int = 0
     started: float = field(default_factory=time.monotonic)
+    tag_parts: list[tuple[str, dict[str, dict[str, str]] | None]] = field(default_factory=list)
+    tags_pending: int = 0
 
     def add(self, rows: dict[str, list[dict[str, Any]]]) -> None:
         for table, items in rows.items():
@@ -220,6 +225,7 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
     pool = executor or ThreadPoolExecutor(max_workers=workers, thread_name_prefix="crawl")
     regional = [c for c in collectors if c.scope == "regional"]
     global_ = [c for c in collectors if c.scope == "global"]
+    tag_types = tuple(sorted({t for c in collectors for t in c.bulk_tags}))
     max_in_flight = max(2, workers)  # memory scales with workers, not with accounts
     futures: dict[Future, tuple[str, _Account]] = {}
     in_flight: dict[str, _Account] = {}
@@ -232,6 +238,17 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
             acct = in_flight[c.account_id] = _Account(c, target, pending=1)
             wanted = region_override or config.regions_for(c)
             futures[pool.submit(start_account, settings, day, target, wanted)] = (("start", ""), acct)
+
+    def submit(acct: _Account, which: Any, tags: TagIndex | None) -> None:
+        """The account's collector tasks that `which` picks, global ones first (IAM is one of the
+        longest chains of an account)."""
+        tasks = [(GLOBAL, c) for c in global_ if which(c)] + [
+            (r, c) for c in regional if which(c) for r in acct.regions]
+        for region, c in tasks:
+            f = pool.submit(run_collector, settings, day, acct.target, region, c.name, since, history_until,
+                            tags if c.bulk_tags else None)
+            futures[f] = (("collect", c.name), acct)
+        acct.pending += len(tasks)
 
     def finish(acct: _Account) -> None:
         acct.errors = collapse_region_denials(acct.errors)
@@ -266,13 +283,20 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
                     acct.errors.extend(result["errors"])
                     if kind == "start":
                         acct.failed, acct.regions = result["failed"], result["regions"]
-                        # global collectors first: IAM is one of the longest chains of an account
-                        tasks = [] if acct.failed else [(GLOBAL, c.name) for c in global_] + [
-                            (r, c.name) for c in regional for r in acct.regions]
-                        for region, name in tasks:
-                            f = pool.submit(run_collector, settings, day, acct.target, region, name, since, history_until)
-                            futures[f] = (("collect", name), acct)
-                        acct.pending += len(tasks)
+                        if not acct.failed:
+                            reading = bool(tag_types and acct.regions)
+                            submit(acct, lambda c, r=reading: not (r and c.bulk_tags), None)
+                            for region in acct.regions if reading else ():
+                                f = pool.submit(read_tags, settings, day, acct.target, region, tag_types)
+                                futures[f] = (("tags", region), acct)
+                                acct.pending += 1
+                                acct.tags_pending += 1
+                    elif kind == "tags":
+                        acct.tag_parts.append((result["region"], result["tags"]))
+                        acct.tags_pending -= 1
+                        if acct.tags_pending == 0:
+                            submit(acct, lambda c: bool(c.bulk_tags), TagIndex.merge(acct.tag_parts))
+                            acct.tag_parts = []
                     else:
                         acct.add(result["rows"])
                         called[name].update(result["operations"])

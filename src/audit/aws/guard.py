@@ -34,6 +34,7 @@ BASE_OPERATIONS: dict[Operation, str] = {
 # Calls made outside the collectors inside a client account (the audit role grants them), and why.
 ACCOUNT_OPERATIONS: dict[Operation, str] = {
     ("ec2", "DescribeRegions"): "`regions: all` (session.py)",
+    ("resourcegroupstaggingapi", "GetResources"): "tags in bulk, one pass per region (tagging.py)",
 }
 
 

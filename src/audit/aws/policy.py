@@ -18,7 +18,8 @@ from audit.aws.collectors.base import Operation
 from audit.aws.guard import account_operations
 
 # botocore service name -> IAM service prefix, where they differ
-IAM_PREFIXES = {"apigatewayv2": "apigateway"}
+# (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonresourcegrouptaggingapi.html)
+IAM_PREFIXES = {"apigatewayv2": "apigateway", "resourcegroupstaggingapi": "tag"}
 # operations authorised by an IAM action of another name
 # (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html)
 IAM_ACTIONS: dict[Operation, str] = {

@@ -1,7 +1,8 @@
-"""The two kinds of crawl task, as plain picklable functions (so any Executor can run them).
+"""The three kinds of crawl task, as plain picklable functions (so any Executor can run them).
 
-`start_account` assumes the role (once, up front) and resolves the regions; `run_collector` runs
-one collector for one (account, region). Both return plain dicts and never raise for AWS
+`start_account` assumes the role (once, up front) and resolves the regions; `read_tags` reads one
+region's tags in bulk (audit.aws.tagging); `run_collector` runs one collector for one (account,
+region), with the account's tag index. Both return plain dicts and never raise for AWS
 failures: those become `errors` rows. Calls are counted per task via the per-thread counter.
 """
 
@@ -16,6 +17,8 @@ from audit.aws.collectors.base import Ctx
 from audit.aws.failures import AWS_ERRORS, classify, error_row
 from audit.aws.guard import recording_calls
 from audit.aws.session import GLOBAL, AwsSettings, Target, context_for
+from audit.aws.tagging import SERVICE as TAGGING
+from audit.aws.tagging import TagIndex, read_region_tags
 from audit.errors import AuditError, ReadOnlyViolation
 from audit.logs import redact
 
@@ -50,13 +53,30 @@ def start_account(settings: AwsSettings, day: str, target: Target, regions: list
     return out
 
 
+def read_tags(settings: AwsSettings, day: str, target: Target, region: str,
+              resource_types: tuple[str, ...]) -> dict[str, Any]:
+    """One region's tags by ARN (None when the pass failed: its errors row says why, and the
+    collectors read that region's tags per resource)."""
+    aws = context_for(settings, day)
+    before = aws.counter.thread_count()
+    out: dict[str, Any] = {"region": region, "tags": None, "errors": []}
+    try:
+        with aws.acting_as(target):
+            out["tags"] = read_region_tags(aws.client(target, region, TAGGING), resource_types)
+    except AWS_ERRORS as exc:
+        out["errors"].append(error_row(exc, account_id=target.account_id, client=target.client, region=region,
+                                       collector="tags", operation="GetResources"))
+    out["calls"] = aws.counter.thread_count() - before
+    return out
+
+
 def run_collector(settings: AwsSettings, day: str, target: Target, region: str, name: str,
-                  since: datetime, until: datetime | None = None) -> dict[str, Any]:
+                  since: datetime, until: datetime | None = None, tags: TagIndex | None = None) -> dict[str, Any]:
     """One collector for one (account, region): rows by table, error rows, calls made."""
     aws = context_for(settings, day)
     before = aws.counter.thread_count()
     ctx = Ctx(target.account_id, target.client, region, name,
-              lambda service: aws.client(target, region, service), since, until)
+              lambda service: aws.client(target, region, service), since, until, tag_index=tags)
     rows: dict[str, list[dict[str, Any]]] = {}
     try:
         with aws.acting_as(target), recording_calls() as called:

@@ -15,6 +15,13 @@
   fleet's account regions (`fleet_listing`) and for its repositories (`fleet_tags`), in the shape of
   https://docs.aws.amazon.com/codecommit/latest/APIReference/API_ListRepositories.html (names and ids,
   sorted by name, one page) and API_ListTagsForResource.html (`tags` as a map).
+- Resource Groups Tagging API `GetResources`: moto lists only the resource types of backends that
+  mix in its tagging support; AWS lists every tagged resource of a supported service
+  (https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/API_GetResources.html,
+  https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/supported-services.html).
+  In fleet account regions (`fleet_listing`) it also lists CodePipeline pipelines, ECR
+  repositories, and the CodeCommit repositories and Beanstalk applications whose tags the fleet
+  stored (`fleet_tags`), with the same filters and pages as moto's own types.
 
 `install()` is idempotent and only touches moto in this process. Every addition answers only for
 objects the fleet created (marked `fleet_*` or written complete), so other moto users in the same
@@ -88,6 +95,7 @@ def install() -> None:
         _patch_beanstalk()
         _patch_beanstalk_tags()
         _patch_codecommit()
+        _patch_tagging()
         _installed = True
 
 
@@ -178,3 +186,49 @@ def _patch_codecommit() -> None:
 
     CodeCommitResponse.list_repositories = list_repositories  # type: ignore[attr-defined]
     CodeCommitResponse.list_tags_for_resource = list_tags_for_resource  # type: ignore[attr-defined]
+
+
+def _fleet_tagged(account_id: str, region: str) -> list[Any]:
+    """The fleet's taggable objects moto's GetResources does not list (empty outside fleet regions)."""
+    from moto.codecommit.models import codecommit_backends
+    from moto.codepipeline.models import codepipeline_backends
+    from moto.core.resource_tagging import TaggedResource
+    from moto.ecr.models import ecr_backends
+    from moto.elasticbeanstalk.models import eb_backends
+
+    def backend(backends: Any) -> Any:
+        return backends[account_id][region] if account_id in backends and region in backends[account_id] else None
+
+    commit = backend(codecommit_backends)
+    if commit is None or not getattr(commit, "fleet_listing", False):
+        return []
+    out = [TaggedResource(r.repository_metadata["Arn"], dict(r.fleet_tags), "codecommit:repository")
+           for r in commit.repositories.values() if hasattr(r, "fleet_tags")]
+    if (pipelines := backend(codepipeline_backends)) is not None:
+        out += [TaggedResource(p._arn, dict(p.tags), "codepipeline:pipeline") for p in pipelines.pipelines.values()]
+    if (ecr := backend(ecr_backends)) is not None:
+        out += [TaggedResource(r.arn, ecr.tagger.get_tag_dict_for_resource(r.arn), "ecr:repository")
+                for r in ecr.repositories.values()]
+    if (eb := backend(eb_backends)) is not None:
+        out += [TaggedResource(a.arn, dict(a.fleet_tags), "elasticbeanstalk:application")
+                for a in eb.applications.values() if hasattr(a, "fleet_tags")]
+    return out
+
+
+def _patch_tagging() -> None:
+    from moto.core.resource_tagging import make_tag_matcher, match_resource_type
+    from moto.resourcegroupstaggingapi.models import ResourceGroupsTaggingAPIBackend
+
+    original = ResourceGroupsTaggingAPIBackend._get_resources_generator
+
+    def resources(self: ResourceGroupsTaggingAPIBackend, tag_filters: list[dict[str, Any]] | None = None,
+                  resource_type_filters: list[str] | None = None,
+                  resource_arn_list: list[str] | None = None) -> Any:
+        yield from original(self, tag_filters, resource_type_filters, resource_arn_list)
+        matches = make_tag_matcher(tag_filters)
+        for r in _fleet_tagged(self.account_id, self.region_name):
+            if (r.tags and match_resource_type(r.resource_type, resource_type_filters) and matches(r.tags)
+                    and (not resource_arn_list or r.arn in resource_arn_list)):
+                yield r
+
+    ResourceGroupsTaggingAPIBackend._get_resources_generator = resources  # type: ignore[method-assign]

@@ -3,7 +3,9 @@ the generic engine that runs declarative `ResourceSpec`s (cloud-custodian's shap
 
 A collector never loops over accounts or regions and never builds sessions: the crawler hands it a
 `Ctx` for one (account, region). *get* functions only page the API and raise; *transform*
-functions are pure (raw dicts -> rows) and drop secret values. Secondary calls that may fail on
+functions are pure (raw dicts -> rows) and drop secret values. Tags come from the account's tag
+index (one GetResources pass per region, audit.aws.tagging) through `ctx.tags_for`; a collector
+declares the resource types it reads there (`Collector.bulk_tags`). Secondary calls that may fail on
 their own (tags, history, a batch API an endpoint lacks) go through `ctx.soft`, which records an
 `errors` row and returns a default, so a missing permission is visible, never silent. Per-item
 and per-batch calls go through `ctx.each`: one failing item costs that item's rows, not the list's.
@@ -22,6 +24,8 @@ import botocore.session
 from botocore import xform_name
 
 from audit.aws.failures import AWS_ERRORS, classify, error_row
+from audit.aws.limits import page_size
+from audit.aws.tagging import TagIndex
 from audit.names import looks_secret
 from audit.store.schema import RESOURCE_TYPES
 
@@ -43,6 +47,7 @@ class Ctx:
     since: datetime
     until: datetime | None = None  # end of the snapshot day (a back-dated crawl excludes later history)
     errors: list[dict[str, Any]] = field(default_factory=list)
+    tag_index: TagIndex | None = None  # the account's bulk tags (None: read tags per resource)
 
     def client(self, service: str) -> Any:
         return self.clients(service)
@@ -86,6 +91,16 @@ class Ctx:
             return default
 
 
+    def tags_for(self, arn: str, operation: str, fetch: Callable[[], Any], *, region: str | None = None,
+                 **soft: Any) -> Any:
+        """A resource's tags: from the tag index when its pass covered the resource's region (this
+        task's region unless given; a resource it does not list has none), else `fetch()`, the
+        per-resource tag call named `operation`, through `soft` (a failure costs these tags only)."""
+        if self.tag_index is not None and self.tag_index.covers(region or self.region):
+            return self.tag_index.get(arn)
+        return self.soft(operation, fetch, **soft)
+
+
 @dataclass(frozen=True)
 class Collector:
     """A registry entry: name, the tables it fills, the operations it calls, its function.
@@ -93,12 +108,16 @@ class Collector:
     `operations` are botocore (service, operation) pairs: the read-only guard allows exactly these
     (audit.aws.guard) and the audit role's policy grants their IAM actions (audit.aws.policy).
     `scope` (global: run once per account, region 'global') follows from its tables' declarations
-    in store/schema.py; a collector cannot mix global and regional resource tables."""
+    in store/schema.py; a collector cannot mix global and regional resource tables.
+    `bulk_tags` are the Resource Groups Tagging API resource types (`service[:type]` filters) whose
+    tags it takes from the tag index (`Ctx.tags_for`); its per-resource tag operations stay
+    declared as the fallback."""
 
     name: str
     collect: Callable[[Ctx], Rows]
     tables: tuple[str, ...]
     operations: tuple[Operation, ...]
+    bulk_tags: tuple[str, ...] = ()
     scope: Literal["regional", "global"] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -116,11 +135,19 @@ def operations(service: str, *names: str) -> tuple[Operation, ...]:
 # ---- paging and batching ---------------------------------------------------------------------------
 
 
+def paginate(client: Any, operation: str, **params: Any) -> Any:
+    """botocore's page iterator for `operation`, asking for the largest page it allows (audit.aws.limits)."""
+    size = page_size(client.meta.service_model.service_name, api_name_of(client, operation))
+    config = {"PaginationConfig": {"PageSize": size}} if size else {}
+    return client.get_paginator(operation).paginate(**params, **config)
+
+
 def pages(client: Any, operation: str, key: str, **params: Any) -> list[Any]:
-    """Every item of `key` across all pages (botocore paginator when the operation has one)."""
+    """Every item of `key` across all pages (botocore paginator when the operation has one, at its
+    largest page size)."""
     if client.can_paginate(operation):
         out: list[Any] = []
-        for page in client.get_paginator(operation).paginate(**params):
+        for page in paginate(client, operation, **params):
             out.extend(page.get(key, []) or [])
         return out
     return list(getattr(client, operation)(**params).get(key, []) or [])
@@ -217,7 +244,8 @@ class ResourceSpec:
 
     `detail_op` (optional) enriches the listed items: with `batch` > 0 it takes `detail_param` as a
     list of up to `batch` ids per call (BatchGet*), else one id per call. `tags_op` fetches tags
-    per resource when the list/detail answer has none. `columns` turns one raw item into the
+    per resource when the list/detail answer has none, unless the tag index covers the region
+    (`bulk_tags`: the tagging API's resource type filter). `columns` turns one raw item into the
     table's own columns (pure).
     """
 
@@ -239,6 +267,7 @@ class ResourceSpec:
     tags_param: str | None = None
     tags_key: str | None = None
     tags_from: Literal["arn", "name"] = "arn"
+    bulk_tags: str | None = None
 
     @property
     def operations(self) -> tuple[Operation, ...]:
@@ -250,6 +279,10 @@ class ResourceSpec:
 def _api_names(service: str) -> dict[str, str]:
     model = botocore.session.get_session().get_service_model(service)
     return {xform_name(op): op for op in model.operation_names}
+
+
+def api_name_of(client: Any, method: str) -> str:
+    return api_name(client.meta.service_model.service_name, method)
 
 
 def api_name(service: str, method: str) -> str:
@@ -278,8 +311,13 @@ def get_spec(spec: ResourceSpec, ctx: Ctx) -> list[dict[str, Any]]:
         tag_op = getattr(client, spec.tags_op)
         for item in items:
             ident = spec.arn(item, ctx) if spec.tags_from == "arn" else item[spec.name_key]
-            item["__tags"] = ctx.soft(api_name(spec.service, spec.tags_op), lambda i=ident: tag_op(**{spec.tags_param: i})
-                                      .get(spec.tags_key), default=None)
+            tag_call = api_name(spec.service, spec.tags_op)
+
+            def fetch(i: str = ident) -> Any:
+                return tag_op(**{spec.tags_param: i}).get(spec.tags_key)
+
+            item["__tags"] = (ctx.tags_for(spec.arn(item, ctx), tag_call, fetch) if spec.bulk_tags
+                              else ctx.soft(tag_call, fetch))
     return items
 
 
@@ -305,7 +343,8 @@ def spec_collector(name: str, *specs: ResourceSpec) -> Collector:
         return out
 
     ops = tuple(dict.fromkeys(op for s in specs for op in s.operations))
-    return Collector(name, collect, tuple(dict.fromkeys(s.table for s in specs)), ops)
+    bulk = tuple(dict.fromkeys(s.bulk_tags for s in specs if s.bulk_tags))
+    return Collector(name, collect, tuple(dict.fromkeys(s.table for s in specs)), ops, bulk)
 
 
 def region_arn(service: str, resource: str, *, account: bool = True) -> Callable[[Mapping[str, Any], Ctx], str]:

@@ -22,10 +22,10 @@ def get_beanstalk(ctx: Ctx) -> dict[str, Any]:
                                       .get("Applications", []), default=[])]
     envs = [dict(e) for e in ctx.soft("DescribeEnvironments", pages, eb, "describe_environments", "Environments",
                                       default=[])]
-    for item in (*apps, *envs):
-        arn = item.get("ApplicationArn") or item.get("EnvironmentArn")
-        item["__tags"] = ctx.soft("ListTagsForResource", lambda a=arn: eb.list_tags_for_resource(
-            ResourceArn=a).get("ResourceTags"), default=None, quiet=("not-found",))
+    for item, arn_key in [*((a, "ApplicationArn") for a in apps), *((e, "EnvironmentArn") for e in envs)]:
+        arn = item.get(arn_key)
+        item["__tags"] = ctx.tags_for(arn, "ListTagsForResource", lambda a=arn: eb.list_tags_for_resource(
+            ResourceArn=a).get("ResourceTags"), quiet=("not-found",))
     settings_ok = True
     for env in envs:
         env["__options"] = None
@@ -74,4 +74,5 @@ COLLECTOR = Collector(
     "beanstalk", collect, ("beanstalk_applications", "beanstalk_environments", "findings"),
     operations("elasticbeanstalk", "DescribeApplications", "DescribeEnvironments", "ListTagsForResource",
                "DescribeConfigurationSettings"),
+    bulk_tags=("elasticbeanstalk",),
 )

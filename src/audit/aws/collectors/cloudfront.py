@@ -28,8 +28,10 @@ def get_distributions(ctx: Ctx) -> list[dict[str, Any]]:
         items.extend(dict(i) for i in (page.get("DistributionList") or {}).get("Items", []) or [])
     for d in items:
         arn = d["ARN"]
-        d["__tags"] = ctx.soft("ListTagsForResource", lambda a=arn: (cf.list_tags_for_resource(Resource=a)
-                                                                     .get("Tags") or {}).get("Items"), default=None)
+        # the tagging API lists distributions in us-east-1 (CloudFront's control-plane region)
+        d["__tags"] = ctx.tags_for(arn, "ListTagsForResource", lambda a=arn: (cf.list_tags_for_resource(Resource=a)
+                                                                            .get("Tags") or {}).get("Items"),
+                                   region="us-east-1")
     return items
 
 
@@ -48,4 +50,4 @@ def collect(ctx: Ctx) -> Rows:
 
 
 COLLECTOR = Collector("cloudfront", collect, ("cloudfront_distributions",),
-                      operations("cloudfront", "ListDistributions", "ListTagsForResource"))
+                      operations("cloudfront", "ListDistributions", "ListTagsForResource"), bulk_tags=("cloudfront",))

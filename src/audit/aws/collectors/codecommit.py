@@ -24,6 +24,6 @@ REPOSITORIES = ResourceSpec(
     table="codecommit_repositories", service="codecommit", list_op="list_repositories",
     result_key="repositories", name_key="repositoryName", arn=lambda raw, ctx: raw["Arn"], columns=columns,
     detail_op="get_repository", detail_param="repositoryName", detail_key="repositoryMetadata",
-    tags_op="list_tags_for_resource", tags_param="resourceArn", tags_key="tags")
+    tags_op="list_tags_for_resource", tags_param="resourceArn", tags_key="tags", bulk_tags="codecommit")
 
 COLLECTOR = spec_collector("codecommit", REPOSITORIES)

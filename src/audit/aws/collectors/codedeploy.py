@@ -46,8 +46,8 @@ def get_codedeploy(ctx: Ctx) -> dict[str, Any]:
                    lambda n: cd.get_application(applicationName=n)["application"], "GetApplication")
     for app in apps:
         app_name = app["applicationName"]
-        app["__tags"] = ctx.soft("ListTagsForResource", lambda a=app_name: cd.list_tags_for_resource(
-            ResourceArn=_app_arn(ctx, a)).get("Tags", []))
+        app["__tags"] = ctx.tags_for(_app_arn(ctx, app_name), "ListTagsForResource", lambda a=app_name:
+                                     cd.list_tags_for_resource(ResourceArn=_app_arn(ctx, a)).get("Tags", []))
     groups: list[dict[str, Any]] = []
     for app_name in names:
         group_names = ctx.soft("ListDeploymentGroups", pages, cd, "list_deployment_groups", "deploymentGroups",
@@ -60,7 +60,7 @@ def get_codedeploy(ctx: Ctx) -> dict[str, Any]:
             ["deploymentGroupInfo"], "GetDeploymentGroup")
         for group in found:
             arn = _group_arn(ctx, app_name, group["deploymentGroupName"])
-            group["__tags"] = ctx.soft("ListTagsForResource", lambda a=arn: cd.list_tags_for_resource(
+            group["__tags"] = ctx.tags_for(arn, "ListTagsForResource", lambda a=arn: cd.list_tags_for_resource(
                 ResourceArn=a).get("Tags", []))
         groups.extend(found)
     deployments = ctx.soft("ListDeployments", _deployments, cd, ctx, default=[])
@@ -146,4 +146,5 @@ COLLECTOR = Collector(
     operations("codedeploy", "ListApplications", "BatchGetApplications", "GetApplication", "ListDeploymentGroups",
                "BatchGetDeploymentGroups", "GetDeploymentGroup", "ListDeployments", "BatchGetDeployments",
                "GetDeployment", "ListTagsForResource"),
+    bulk_tags=("codedeploy",),
 )

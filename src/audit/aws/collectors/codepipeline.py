@@ -24,6 +24,7 @@ from audit.aws.collectors.base import (
     Rows,
     operations,
     pages,
+    paginate,
     resource_row,
     secret_findings,
 )
@@ -74,8 +75,8 @@ def get_pipelines(ctx: Ctx) -> list[dict[str, Any]]:
         if answer is not None:
             raw["pipeline"], raw["metadata"] = answer["pipeline"], answer.get("metadata", {})
             arn = raw["metadata"].get("pipelineArn") or _arn(ctx, name)
-            raw["tags"] = ctx.soft("ListTagsForResource", lambda a=arn: cp.list_tags_for_resource(resourceArn=a)
-                                   .get("tags", []), default=None)
+            raw["tags"] = ctx.tags_for(arn, "ListTagsForResource", lambda a=arn: cp.list_tags_for_resource(
+                resourceArn=a).get("tags", []))
         raw["executions"] = ctx.soft("ListPipelineExecutions", _executions, cp, name, ctx, default=[])
         out.append(raw)
     return out
@@ -84,7 +85,7 @@ def get_pipelines(ctx: Ctx) -> list[dict[str, Any]]:
 def _executions(cp: Any, name: str, ctx: Ctx) -> list[dict[str, Any]]:
     """Executions newest first; stop paging once they are older than the window."""
     out: list[dict[str, Any]] = []
-    for page in cp.get_paginator("list_pipeline_executions").paginate(pipelineName=name):
+    for page in paginate(cp, "list_pipeline_executions", pipelineName=name):
         summaries = page.get("pipelineExecutionSummaries", [])
         out.extend(s for s in summaries if ctx.in_window(s.get("startTime")))
         if summaries and all(s.get("startTime") and s["startTime"] < ctx.since for s in summaries):
@@ -230,4 +231,5 @@ def collect(ctx: Ctx) -> Rows:
 COLLECTOR = Collector(
     "codepipeline", collect, ("pipelines", "pipeline_actions", "pipeline_executions", "findings"),
     operations("codepipeline", "ListPipelines", "GetPipeline", "ListTagsForResource", "ListPipelineExecutions"),
+    bulk_tags=("codepipeline",),
 )

@@ -15,8 +15,8 @@ def get_repositories(ctx: Ctx) -> list[dict[str, Any]]:
         name, arn = repo["repositoryName"], repo["repositoryArn"]
         repo["__images"] = ctx.soft("ListImages", lambda n=name: len(pages(ecr, "list_images", "imageIds",
                                                                            repositoryName=n)))
-        repo["__tags"] = ctx.soft("ListTagsForResource", lambda a=arn: ecr.list_tags_for_resource(
-            resourceArn=a).get("tags"), default=None)
+        repo["__tags"] = ctx.tags_for(arn, "ListTagsForResource", lambda a=arn: ecr.list_tags_for_resource(
+            resourceArn=a).get("tags"))
     return repos
 
 
@@ -33,4 +33,4 @@ def collect(ctx: Ctx) -> Rows:
 
 
 COLLECTOR = Collector("ecr", collect, ("ecr_repositories",),
-                      operations("ecr", "DescribeRepositories", "ListImages", "ListTagsForResource"))
+                      operations("ecr", "DescribeRepositories", "ListImages", "ListTagsForResource"), bulk_tags=("ecr",))

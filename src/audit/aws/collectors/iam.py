@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
-from audit.aws.collectors.base import Collector, Ctx, Rows, finding, operations, pages, resource_row
+from audit.aws.collectors.base import Collector, Ctx, Rows, finding, operations, pages, paginate, resource_row
 
 SERVICE_KINDS = {"codebuild.amazonaws.com": "codebuild", "codepipeline.amazonaws.com": "codepipeline",
                  "codedeploy.amazonaws.com": "codedeploy", "cloudformation.amazonaws.com": "cloudformation"}
@@ -45,7 +45,7 @@ def get_iam(ctx: Ctx) -> dict[str, Any]:
 def _roles_and_users(iam: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     roles: list[dict[str, Any]] = []
     users: list[dict[str, Any]] = []
-    for page in iam.get_paginator("get_account_authorization_details").paginate(Filter=["Role", "User"]):
+    for page in paginate(iam, "get_account_authorization_details", Filter=["Role", "User"]):
         roles += [r for r in page.get("RoleDetailList", []) if not r.get("Path", "/").startswith("/aws-service-role/")]
         users += [dict(u) for u in page.get("UserDetailList", [])]
     return roles, users

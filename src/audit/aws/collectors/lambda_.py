@@ -21,7 +21,7 @@ def get_functions(ctx: Ctx) -> list[dict[str, Any]]:
         env = (f.pop("Environment", None) or {}).get("Variables") or {}
         f["__env_names"] = sorted(env)  # values are dropped here, before anything else sees them
         arn = f["FunctionArn"]
-        f["__tags"] = ctx.soft("ListTags", lambda a=arn: lam.list_tags(Resource=a).get("Tags"), default=None)
+        f["__tags"] = ctx.tags_for(arn, "ListTags", lambda a=arn: lam.list_tags(Resource=a).get("Tags"))
         out.append(f)
     return out
 
@@ -53,4 +53,4 @@ def collect(ctx: Ctx) -> Rows:
 
 
 COLLECTOR = Collector("lambda", collect, ("lambda_functions", "findings"),
-                      operations("lambda", "ListFunctions", "ListTags"))
+                      operations("lambda", "ListFunctions", "ListTags"), bulk_tags=("lambda",))

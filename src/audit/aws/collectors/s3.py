@@ -11,7 +11,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from audit.aws.collectors.base import Collector, Ctx, Rows, operations, resource_row
+from audit.aws.collectors.base import Collector, Ctx, Rows, operations, pages, resource_row
 
 ABSENT = {"NoSuchWebsiteConfiguration", "NoSuchTagSet", "NoSuchTagSetError"}
 
@@ -27,7 +27,7 @@ def _absent_ok(fn: Callable[[], Any], absent: Any) -> Any:
 
 def get_buckets(ctx: Ctx) -> list[dict[str, Any]]:
     s3 = ctx.client("s3")
-    buckets = [dict(b) for b in s3.list_buckets().get("Buckets", [])]
+    buckets = [dict(b) for b in pages(s3, "list_buckets", "Buckets")]
     for b in buckets:
         name = b["Name"]
         if not b.get("BucketRegion"):
@@ -35,8 +35,9 @@ def get_buckets(ctx: Ctx) -> list[dict[str, Any]]:
                                          .get("LocationConstraint") or "us-east-1")
         b["__website"] = ctx.soft("GetBucketWebsite", _absent_ok,
                                   lambda n=name: bool(s3.get_bucket_website(Bucket=n)), False)
-        b["__tags"] = ctx.soft("GetBucketTagging", _absent_ok,
-                               lambda n=name: s3.get_bucket_tagging(Bucket=n).get("TagSet", []), [])
+        # the tagging API lists a bucket in the bucket's own region
+        b["__tags"] = ctx.tags_for(f"arn:aws:s3:::{name}", "GetBucketTagging", lambda n=name: _absent_ok(
+            lambda: s3.get_bucket_tagging(Bucket=n).get("TagSet", []), []), region=b.get("BucketRegion"), default=[])
     return buckets
 
 
@@ -54,4 +55,4 @@ COLLECTOR = Collector("s3", collect, ("s3_buckets",),
                       # HeadBucket: botocore's S3 region redirector sends it on this client when a
                       # wrong-region answer names no region (botocore.utils.S3RegionRedirectorv2)
                       operations("s3", "ListBuckets", "GetBucketLocation", "GetBucketWebsite", "GetBucketTagging",
-                                 "HeadBucket"))
+                                 "HeadBucket"), bulk_tags=("s3",))

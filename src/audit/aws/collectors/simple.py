@@ -59,7 +59,7 @@ LAUNCH_TEMPLATES = ResourceSpec(
 ALARMS = ResourceSpec(
     table="cloudwatch_alarms", service="cloudwatch", list_op="describe_alarms", result_key="MetricAlarms",
     name_key="AlarmName", arn=key_arn("AlarmArn"), tags_op="list_tags_for_resource", tags_param="ResourceARN",
-    tags_key="Tags",
+    tags_key="Tags", bulk_tags="cloudwatch",
     columns=lambda raw: {"namespace": raw.get("Namespace"), "metric_name": raw.get("MetricName"),
                          "state": raw.get("StateValue"), "actions_enabled": raw.get("ActionsEnabled"),
                          "used_for_rollback": False},
