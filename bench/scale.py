@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import Executor, Future
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,18 @@ def _timed_clients(session: Any) -> dict[str, float]:
     return built
 
 
+class _Inline(Executor):
+    """Runs each task in the submitting thread (so one cProfile sees every call)."""
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed to the crawl like any executor would
+            future.set_exception(exc)
+        return future
+
+
 def child(args: argparse.Namespace) -> None:
     logging.disable(logging.WARNING)
     from audit.aws import session
@@ -71,9 +84,9 @@ def child(args: argparse.Namespace) -> None:
                            executor="processes" if args.child == "processes" else "threads")
     config = load_accounts(args.accounts)
     if args.child.startswith("profile"):
-        profiler = cProfile.Profile()
+        profiler = cProfile.Profile()  # profiles one thread: the tasks run inline in this one
         profiler.enable()
-        result = crawl(config, Path(args.out), options)
+        result = crawl(config, Path(args.out), options, executor=_Inline())
         profiler.disable()
         print(json.dumps({"calls": result.calls, "buckets": _buckets(profiler)}))
         return
