@@ -26,6 +26,7 @@ from audit.logs import setup_logging
 from audit.options import AnalyzeOptions, CrawlOptions, ScanOptions, WeeklyOptions
 from audit.repos.scan import scan_command, scan_path_command
 from audit.store.query import DEFAULT_SECONDS, FORMATS, query_command
+from audit.store.shards import merge_shards
 
 
 def _csv(value: str | None) -> tuple[str, ...] | None:
@@ -73,6 +74,8 @@ def cli(ctx: click.Context, verbose: int) -> None:
 @click.option("--list-services", is_flag=True, help="Print the collector names and exit.")
 @click.option("--replace", is_flag=True,
               help="Replace today's snapshot even when some accounts failed (never with an all-failed crawl).")
+@click.option("--executor", help="threads (default) | processes (every core) | dask://HOST:PORT (docs/crawler.md).")
+@click.option("--shard", help="I/N: crawl only shard I of N (stable hash of the account id); see merge-snapshots.")
 def crawl(accounts_file: Path | None, out: Path, list_services: bool, accounts_only: str | None, regions: str | None,
           services: str | None, **opts: Any) -> None:
     """Crawl every client account (AssumeRole, read-only) into a dated snapshot.
@@ -84,6 +87,21 @@ def crawl(accounts_file: Path | None, out: Path, list_services: bool, accounts_o
     options = CrawlOptions(accounts_only=_csv(accounts_only), regions=_csv(regions), services=_csv(services),
                            **opts)
     crawl_command(accounts_file, out, options, list_services=list_services)
+
+
+@cli.command("merge-snapshots")
+@click.argument("shards", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", type=OUT_DIR, default=Path("inventory"), show_default=True,
+              help="Inventory root; the merged snapshot goes to OUT/snapshots/<date>/.")
+@click.option("--replace", is_flag=True, help="Replace the day's snapshot even when some accounts failed.")
+def merge_snapshots(shards: tuple[Path, ...], out: Path, replace: bool) -> None:
+    """Merge the snapshots of `crawl --shard 1/N` .. `N/N` (one day) into one snapshot.
+
+    SHARDS are the shard snapshot directories (or inventory roots: their latest snapshot). Exit 2,
+    with nothing written, unless they are exactly shards 1..N of one day and config."""
+    published = merge_shards(list(shards), out, replace=replace)
+    click.echo(f"merge-snapshots: {published.path} ({published.outcome})" if published.published else
+               f"merge-snapshots: not published: {published.kept}")
 
 
 @cli.command()
@@ -153,6 +171,7 @@ def query(sql: str, snapshot: Path, **opts: Any) -> None:
 @click.option("--skip-crawl", is_flag=True, help="Reuse today's snapshot instead of crawling again.")
 @click.option("--replace", is_flag=True,
               help="Replace today's snapshot even when some accounts failed (never with an all-failed crawl).")
+@click.option("--executor", help="Where crawl tasks run: threads | processes | dask://HOST:PORT.")
 def weekly(config_dir: Path, out: Path, **opts: Any) -> None:
     """The whole weekly run: crawl, scan, analyze, notebooks, report.html and backlog."""
     options = WeeklyOptions.for_day(pipeline.today(), config_dir=config_dir.resolve(), **opts)

@@ -37,6 +37,8 @@ class CrawlOptions:
     history_until: datetime | None = None  # history ends here instead of now (the demo's last week)
     progress: bool = True
     replace: bool = False  # a crawl in which some accounts failed may replace the day's snapshot
+    executor: str | None = None  # threads (None) | processes | dask://HOST:PORT (audit.aws.executors)
+    shard: str | None = None  # "I/N": crawl only the accounts of shard I of N (audit.store.shards)
 
 
 @dataclass(frozen=True)
@@ -96,11 +98,11 @@ class WeeklyOptions:
     def for_day(cls, day: str, *, config_dir: Path | None = None, profile: str | None = None,
                 endpoint_url: str | None = None, top_n: int = 10, export_all: bool = False,
                 skip_crawl: bool = False, progress: bool = True, notebooks_dir: Path | None = None,
-                replace: bool = False) -> WeeklyOptions:
+                replace: bool = False, executor: str | None = None) -> WeeklyOptions:
         """The options of `cicd-audit weekly`: each knob given once, copied into the verbs that use it."""
         return cls(
             crawl=CrawlOptions(day=day, profile=profile, endpoint_url=endpoint_url, progress=progress,
-                               replace=replace),
+                               replace=replace, executor=executor),
             scan=ScanOptions(day=day, base_dir=config_dir, progress=progress),
             analyze=AnalyzeOptions(top_n=top_n),
             report=ReportOptions(snapshot_date=day, config_dir=config_dir, top_n=top_n, export_all=export_all,

@@ -19,6 +19,6 @@ def test_crawl_signature_is_the_contract() -> None:
     assert list(params) == ["config", "out", "options", "executor"]
     assert [f.name for f in dataclasses.fields(CrawlOptions)] == [
         "day", "profile", "endpoint_url", "workers", "accounts_only", "regions", "services", "resume",
-        "history_days", "history_until", "progress", "replace"]
+        "history_days", "history_until", "progress", "replace", "executor", "shard"]
     cli = inspect.signature(audit.aws.crawl_command).parameters
     assert list(cli) == ["accounts_file", "out", "options", "list_services"]

@@ -49,6 +49,27 @@ def test_each_account_has_its_own_clients_and_retry_quota(account, new_account) 
     assert time.perf_counter() - start < 1.0
 
 
+def test_clients_share_model_and_class_but_not_retry_state(account, new_account) -> None:
+    """Per service, our clients share botocore's ServiceModel and generated class (built once per
+    process, not per client); the event emitter with the retry quota and limiter stays per client.
+    Other botocore sessions (boto3's, moto's) keep botocore's own behaviour: a class per client."""
+    import botocore.session
+
+    other = new_account()
+    a = account.aws.client(account.target, "eu-west-1", "lambda")
+    b = account.aws.client(other.target, "eu-west-1", "lambda")
+    c = account.aws.client(other.target, "us-east-1", "lambda")
+    assert a is not b and a.meta.service_model is b.meta.service_model is c.meta.service_model
+    assert type(a) is type(b) is type(c)
+    assert a.meta.events is not b.meta.events and _retry_state(a)[0] is not _retry_state(b)[0]
+    assert a.meta.region_name == "eu-west-1" and c.meta.region_name == "us-east-1"
+    assert account.aws.client(account.target, "eu-west-1", "ecr").meta.service_model.service_name == "ecr"
+    plain = botocore.session.Session()
+    x, y = (plain.create_client("lambda", region_name="eu-west-1") for _ in range(2))
+    assert type(x) is not type(y) and x.meta.service_model is not a.meta.service_model
+    assert b.list_functions()["Functions"] == []  # the shared class and model still make calls
+
+
 def test_a_finished_account_drops_its_clients(account, new_account) -> None:
     aws = AwsContext(AwsSettings(endpoint_url=account.url, max_pool_connections=1), day="2026-01-01")
     accounts = [account] + [new_account() for _ in range(5)]

@@ -16,7 +16,8 @@ import sys
 import time
 from collections import Counter, deque
 from collections.abc import Iterable
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,6 +26,7 @@ from typing import Any
 from audit.aws.collectors import REGISTRY, select
 from audit.aws.collectors.base import tags_json
 from audit.aws.discover import discovered_clients
+from audit.aws.executors import check_executor, open_executor
 from audit.aws.failures import collapse_region_denials
 from audit.aws.managed import fill_managed_by, fill_rollback_alarms
 from audit.aws.session import GLOBAL, AwsSettings, Target, context_for, drop_context, forget_account
@@ -42,6 +44,7 @@ from audit.interrupts import deferred_sigint
 from audit.logs import console
 from audit.names import REGION
 from audit.options import CrawlOptions
+from audit.store.shards import parse_shard
 from audit.store.snapshots import SnapshotWriter
 
 
@@ -188,7 +191,9 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
 
     History (executions, builds, deployments) covers `history_days` back from now, or up to
     `history_until` when a crawl must show the past as it was (the demo's last-week snapshot).
-    Any Executor runs the tasks (a Dask cluster's too); by default a thread pool of `workers`.
+    Any Executor runs the tasks (a Dask cluster's too); by default the one `options.executor` names
+    (audit.aws.executors: a thread pool of `workers` unless told otherwise). `options.shard` (I/N)
+    keeps the accounts of one shard (audit.store.shards), recorded in the manifest for merging.
     The store decides whether the crawl replaces the day's snapshot (`replace` forces a partial one).
     """
     o = options
@@ -205,6 +210,8 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
                            max_pool_connections=workers, session_name=d.session_name)
     collectors = select(services)
     region_override = _check_regions(regions)
+    shard = parse_shard(o.shard)
+    executor_spec = check_executor(o.executor) if executor is None else type(executor).__name__
     # a bad profile (ConfigError), missing credentials or a dead endpoint (PreflightError): exit 2
     # before anything is written
     try:
@@ -214,6 +221,8 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
         raise
     clients = discovered_clients(config, settings) if config.discover is not None else list(config.clients)
     clients = _filter_accounts(clients, accounts_only)
+    if shard is not None:
+        clients = [c for c in clients if shard.holds(c.account_id)]
     history = o.history_days or d.history_days
     since = (history_until or datetime.now(UTC)) - timedelta(days=history)
     writer = SnapshotWriter(Path(out), day, resume=resume)
@@ -221,8 +230,8 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
     done_before = writer.done_accounts
     todo = deque(c for c in clients if c.account_id not in done_before)
     reporter = _Reporter(len(todo), o.progress)
-    own_executor = executor is None
-    pool = executor or ThreadPoolExecutor(max_workers=workers, thread_name_prefix="crawl")
+    resources = ExitStack()
+    pool = executor or resources.enter_context(open_executor(executor_spec, workers))
     regional = [c for c in collectors if c.scope == "regional"]
     global_ = [c for c in collectors if c.scope == "global"]
     tag_types = tuple(sorted({t for c in collectors for t in c.bulk_tags}))
@@ -309,8 +318,7 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
         raise
     finally:
         reporter.close()
-        if own_executor:
-            pool.shutdown(wait=True, cancel_futures=True)
+        resources.close()  # the executor opened here, if any
         drop_context(settings, day)
 
     accounts = writer.read_part("accounts").to_pylist()
@@ -333,8 +341,11 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
         "filters": {"accounts_only": accounts_only, "regions": regions, "services": services},
         "collectors": [c.name for c in collectors], "endpoint_url": settings.endpoint_url,
         "operations": {name: sorted(ops) for name, ops in called.items()},
-        "profile": profile,
+        "profile": profile, "executor": executor_spec,
     }
+    if shard is not None:
+        manifest["shard"] = {"index": shard.index, "count": shard.count,
+                             "accounts": sorted(c.account_id for c in clients)}
     published = writer.publish(manifest, section="crawl", replace=o.replace)
     result.snapshot_dir, result.outcome, result.kept = published.path, published.outcome, published.kept
     if o.progress:
@@ -381,6 +392,8 @@ def crawl_command(accounts_file: Path | None, out: Path, options: CrawlOptions =
     if accounts_file is None:
         raise ConfigError("missing: the accounts.yaml to crawl (or --list-services)", field="--accounts")
     select(list(options.services) if options.services else None)  # validate before touching anything
+    parse_shard(options.shard)
+    check_executor(options.executor)
     day = options.day
     if day:
         try:

@@ -14,6 +14,11 @@
   ~3-20 ms of CPU (mostly the event emitter copy and the client class), so an account's clients are
   dropped when its crawl is done, and at most `2 x workers` accounts keep clients in any process
   (memory stays flat in thread and process pools alike).
+- The clients of one of our sessions share, per service, botocore's `ServiceModel` and generated
+  client class (`_share_models`): botocore builds both anew for every client (a class with a
+  method per operation, and a model whose shapes are parsed again on each client's first call of
+  each operation), which was most of a client's creation CPU. What must stay per client (the event
+  emitter copy with its retry handler, quota and rate limiter, the endpoint, the signer) does.
 - Every client gets the read-only guard and the call counter (audit.aws.guard).
 """
 
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import botocore.session
+from botocore.client import ClientCreator
 from botocore.config import Config
 from botocore.credentials import (
     AssumeRoleCredentialFetcher,
@@ -128,6 +135,44 @@ def _no_retry_when_not_implemented(response: Any = None, **_: Any) -> None:
         http.status_code = 501
 
 
+# The event emitters of our sessions -> their shared ServiceModels and client classes by service.
+_shared: weakref.WeakKeyDictionary[Any, dict[tuple[str, str, str | None], Any]] = weakref.WeakKeyDictionary()
+_shared_lock = threading.Lock()
+_botocore_load_model = ClientCreator._load_service_model
+_botocore_create_class = ClientCreator._create_client_class
+
+
+def _shared_load_model(creator: ClientCreator, service_name: str, api_version: str | None = None) -> Any:
+    return _shared_get(creator, ("model", service_name, api_version),
+                       lambda: _botocore_load_model(creator, service_name, api_version))
+
+
+def _shared_create_class(creator: ClientCreator, service_name: str, service_model: Any) -> Any:
+    return _shared_get(creator, ("class", service_name, service_model.api_version),
+                       lambda: _botocore_create_class(creator, service_name, service_model))
+
+
+def _shared_get(creator: ClientCreator, key: tuple[str, str, str | None], build: Any) -> Any:
+    """From the cache of the creator's session if it is one of ours; botocore's own way otherwise."""
+    cache = _shared.get(creator._event_emitter)
+    if cache is None:
+        return build()
+    with _shared_lock:
+        if key not in cache:
+            cache[key] = build()
+        return cache[key]
+
+
+def _share_models(session: botocore.session.Session) -> None:
+    """Clients of `session` share one ServiceModel and client class per service (see module doc).
+
+    Both depend only on the service's model and the session's `creating-client-class` handlers;
+    other botocore sessions in the process (boto3's, moto's) keep botocore's behaviour."""
+    ClientCreator._load_service_model = _shared_load_model  # type: ignore[method-assign]
+    ClientCreator._create_client_class = _shared_create_class  # type: ignore[method-assign]
+    _shared[session.get_component("event_emitter")] = {}
+
+
 class AwsContext:
     """Sessions, credentials and clients for one crawl (thread-safe)."""
 
@@ -165,6 +210,8 @@ class AwsContext:
         self.accounts.register_component("data_loader", self.loader)
         self.accounts.get_component("credential_provider").insert_before("env", _Provided(
             _ThreadAccountCredentials(self)))
+        _share_models(self.base)
+        _share_models(self.accounts)
 
     # ---- clients ---------------------------------------------------------------------------
 

@@ -261,13 +261,21 @@ class SnapshotWriter:
             tables[name] = (pa.concat_tables([pq.read_table(p) for p in parts]) if parts
                             else _as_arrow(name, []))
         tables.update(extra or {})
-        accounts = tables.get("accounts")
-        statuses = _as_arrow("accounts", accounts).column("status").to_pylist() if accounts is not None else []
-        outcome = crawl_outcome(s or "ok" for s in statuses)  # a row without status was not a failure
-        path, kept = _write(self.root, self.day, tables, {**manifest, "outcome": outcome}, section, replace=replace)
-        if not kept:
+        published = publish_crawl(self.root, self.day, tables, manifest, section=section, replace=replace)
+        if published.published:
             shutil.rmtree(self.staging, ignore_errors=True)
-        return Publication(path, outcome, published=not kept, kept=kept)
+        return published
+
+
+def publish_crawl(root: str | os.PathLike, day: str, tables: Mapping[str, Rows], manifest: Mapping[str, Any], *,
+                  section: str = "crawl", replace: bool = False) -> Publication:
+    """Publish a crawl's tables with its outcome (from the accounts' statuses) in its manifest
+    section, unless the day's better snapshot must be kept (`audit.store.outcome.refusal`)."""
+    accounts = tables.get("accounts")
+    statuses = _as_arrow("accounts", accounts).column("status").to_pylist() if accounts is not None else []
+    outcome = crawl_outcome(s or "ok" for s in statuses)  # a row without status was not a failure
+    path, kept = _write(root, day, tables, {**manifest, "outcome": outcome}, section, replace=replace)
+    return Publication(path, outcome, published=not kept, kept=kept)
 
 
 @dataclass(frozen=True)
