@@ -80,7 +80,7 @@ def compute_tables(inv: Inventory, catalog: Catalog, surveys: Mapping[str, Surve
     units = build_units(inv)
     lap("units")
     out = {"repo_links": repo_links, "unmatched_sources": unmatched, "units": units, "patterns": patterns(units), "overlap": overlap(units),
-           "similarity": similarity(units), "team_drift": team_drift(units)}
+           "similarity": similarity(units), "team_drift": team_drift(units, table(inv, "accounts"))}
     lap("patterns")
     out["baseline"] = baseline(inv, units)
     lap("baseline")
@@ -89,7 +89,7 @@ def compute_tables(inv: Inventory, catalog: Catalog, surveys: Mapping[str, Surve
     hits = match_items(catalog, {**inv, "units": units, "delivery": out["delivery"]})
     lap("rules")
     out["ranking"] = score_items(catalog, hits, units, out["delivery"], table(inv, "accounts"), surveys,
-                                 top_n=top_n, seed=seed, resource_teams=resource_teams(inv))
+                                 top_n=top_n, seed=seed, resource_teams=resource_teams(inv, units))
     lap("scoring")
     return out
 
@@ -133,11 +133,9 @@ def drift_since(previous: Snapshot | None, accounts: pd.DataFrame, current: Mapp
 
 def analyze_command(snapshot: Path, catalog: Path, options: AnalyzeOptions = AnalyzeOptions(),
                     survey_dir: Path | None = None) -> dict[str, pd.DataFrame]:
-    """CLI wrapper: open the snapshot, load the surveys (default: survey/ beside the catalog), analyse."""
+    """CLI wrapper: open the snapshot, load the surveys (only from `survey_dir`: a survey/ beside a
+    shared catalog may belong to another fleet), analyse."""
     snap = open_snapshot(snapshot)
-    if survey_dir is None:
-        candidate = Path(catalog).parent / "survey"
-        survey_dir = candidate if candidate.is_dir() else None
     surveys = load_surveys(survey_dir) if survey_dir else {}
     started = time.perf_counter()
     out = analyze(snap, Path(catalog), surveys, options)
@@ -153,7 +151,7 @@ def analyze_command(snapshot: Path, catalog: Path, options: AnalyzeOptions = Ana
     console.print(summary, markup=False)
     units = out["units"]
     console.print(f"{len(units)} units, {out['patterns'].shape[0]} patterns, "
-                  f"{int(out['team_drift']['deviates'].sum()) if len(out['team_drift']) else 0} drifting "
+                  f"{int(out['team_drift']['status'].eq('drifts').sum())} drifting "
                   f"team/client pairs, {len(out['baseline'])} baseline items; written to "
                   f"{snap.path / 'analysis'} in {elapsed:.1f}s", markup=False, highlight=False)
     return out
