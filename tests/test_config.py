@@ -131,3 +131,22 @@ def test_loaded_yaml_keeps_no_parse_nodes_alive(tmp_path: Path) -> None:
     gc.collect()
     alive = [o for o in gc.get_objects() if isinstance(o, yaml.ScalarNode) and str(o.value).startswith(probe)]
     assert alive == []
+
+
+def test_validate_reports_teams_and_clients_accounts_yaml_does_not_know(tmp_path: Path) -> None:
+    accounts = tmp_path / "accounts.yaml"
+    accounts.write_text(GOOD)
+    repos = tmp_path / "repos.yaml"
+    repos.write_text("repositories:\n  - name: web-app\n    team: web\n    url: https://example.com/web.git\n"
+                     "    clients: [acme]\n  - name: etl\n    team: data\n    url: https://example.com/etl.git\n"
+                     "    clients: [acme, globex]\n")
+    survey = tmp_path / "ops.yaml"
+    survey.write_text("team: ops\nsprint: {length_days: 14, anchor: 2026-01-05}\n")
+    bad = _cli("validate", str(accounts), str(repos), str(survey))
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert f"{repos}:7: repositories[1].team: team 'data' is not in accounts.yaml (known: web)" in bad.stderr
+    assert f"{repos}:9: repositories[1].clients[1]: client 'globex' is not in accounts.yaml" in bad.stderr
+    assert f"{survey}:1: team: team 'ops' is not in accounts.yaml" in bad.stderr
+    assert "web-app" not in bad.stderr and ": ok (" not in bad.stdout  # nothing half-reported as fine
+    alone = _cli("validate", str(repos))  # no accounts file given: nothing to check the names against
+    assert alone.returncode == 0, alone.stderr

@@ -20,8 +20,9 @@ from audit.analysis.run import analyze_command
 from audit.aws.crawler import crawl_command
 from audit.config import load_config_file, record_decision
 from audit.config.accounts import endpoint_url_problem
+from audit.config.crosscheck import unknown_names
 from audit.config.decisions import STATUSES
-from audit.errors import AuditError
+from audit.errors import AuditError, ConfigError
 from audit.logs import setup_logging
 from audit.options import AnalyzeOptions, CrawlOptions, ScanOptions, WeeklyOptions
 from audit.repos.scan import scan_command, scan_path_command
@@ -131,9 +132,9 @@ def scan_path(path: Path, as_json: bool) -> None:
 @click.option("--snapshot", type=click.Path(exists=True, path_type=Path), default=Path("inventory"),
               show_default=True, help="A snapshot directory, or an inventory root (latest snapshot).")
 @click.option("--catalog", type=EXISTING_FILE, default=Path("inventory/catalog.yaml"), show_default=True)
-@click.option("--survey", "survey_dir", type=EXISTING_DIR, help="Team surveys [default: beside the catalog].")
+@click.option("--survey", "survey_dir", type=EXISTING_DIR, help="Team surveys; only these are read [default: none].")
 @click.option("--decisions", "decisions_file", type=EXISTING_FILE,
-              help="Meeting picks [default: decisions.yaml beside the catalog, when there].")
+              help="Meeting picks (decisions.yaml); only this file is read [default: none].")
 @click.option("--top-n", type=click.IntRange(1, 500), default=10, show_default=True)
 @click.option("--seed", type=int, default=7, show_default=True, help="Rank-stability Monte Carlo seed.")
 def analyze(snapshot: Path, catalog: Path, survey_dir: Path | None, decisions_file: Path | None, top_n: int,
@@ -220,9 +221,15 @@ def fleet_serve(**opts: Any) -> None:
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def validate(files: tuple[Path, ...]) -> None:
-    """Check config files (accounts, repos, survey, catalog) without crawling."""
-    for path in files:
-        kind, model = load_config_file(path)
+    """Check config files (accounts, repos, survey, catalog) without crawling; teams and clients
+    named in repos/survey files must be in an accounts file given alongside."""
+    loaded = [(path, *load_config_file(path)) for path in files]
+    problems = [p for _, kind, accounts in loaded if kind == "accounts"
+                for path, other, model in loaded if other in ("repos", "survey")
+                for p in unknown_names(accounts, path, model)]
+    if problems:
+        raise ConfigError("\n".join(str(p) for p in problems))
+    for path, kind, _ in loaded:
         click.echo(f"{path}: ok ({kind})")
 
 

@@ -52,3 +52,14 @@ def test_analyze_an_almost_empty_snapshot(tmp_path):
     d = out["delivery"].set_index(["level", "key"])
     assert pd.isna(d.loc[("client", "zulu"), "deploys"])  # no history source at all: unknown
     assert sorted(p.stem for p in (snap.path / "analysis").glob("*.parquet")) == sorted(out)
+
+
+def test_analyze_reads_no_survey_beside_the_catalog(snapshot):
+    """inventory/survey/ beside the shipped catalog is the demo fleet's: without --survey, no surveys."""
+    from audit.analysis.run import analyze_command
+
+    assert (CATALOG.parent / "survey").is_dir()
+    out = analyze_command(snapshot.path, CATALOG)
+    teams = out["delivery"].query("level == 'team'")
+    assert set(teams["key"]) == {"web", "data", "ops"}  # the demo surveys' java team would be a phantom
+    assert teams["sprint_end_releases"].isna().all()  # no calendar was given: unknown

@@ -9,7 +9,13 @@ builds outside any pipeline whose project belongs to a unit's stack. Metrics (DO
     time_to_restore_hours   failed deploy -> next succeeded deploy of the same unit, mean
     lead_time_hours         source revision (commit) time -> succeeded deploy end, mean, where known
     sprint_end_share        succeeded deploys in the team's sprint release window / all succeeded
-                            (the window: `audit.sprints`, the same rule as release tags)
+                            (the window: `audit.sprints`, the same rule as release tags); a team
+                            without a calendar: from the deploys' commit messages (survey
+                            `release_messages`, else the documented default patterns), else from
+                            release tags
+
+Each row says where the figures came from: `lead_time_source` (commit-time | release-tag) and
+`release_kind_source` (survey | commit-message | release-tag).
 
 Missing data is null ("unknown"): a unit with no history source, an account whose crawl failed or
 whose history collector errored, a team without a sprint calendar. Never a fake zero.
@@ -17,6 +23,7 @@ whose history collector errored, a team without a sprint calendar. Never a fake 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import numpy as np
@@ -24,11 +31,15 @@ import pandas as pd
 
 from audit.analysis.frames import Inventory, as_list, conform, objectify, table
 from audit.config import Survey
+from audit.config.survey import ReleaseMessages
 from audit.sprints import is_sprint_end
 
 OK, FAILED = "Succeeded", "Failed"
 HISTORY_COLLECTORS = ("codepipeline", "codedeploy", "codebuild")
 _EVENT_COLS = ["unit_id", "account_id", "client", "team", "time", "ok", "revision_time", "deploy"]
+# the commit message of a pipeline execution's source revision (ListPipelineExecutions
+# sourceRevisions[].revisionSummary), when the crawl recorded it
+MESSAGE_COLUMN = "source_revision_summary"
 
 
 def _history_errors(inv: Inventory) -> set[str]:
@@ -58,15 +69,19 @@ def deploy_events(inv: Inventory, units: pd.DataFrame) -> pd.DataFrame:
         m = ex.merge(pipes, on=["account_id", "region", "pipeline_name"], how="left")
         tags = table(inv, "repo_activity", strings=False)
         revision = pd.to_datetime(m["source_revision_time"], utc=True)
+        revision_source = pd.Series(np.where(revision.notna(), "commit-time", None), index=m.index, dtype=object)
         if len(tags) and revision.isna().any():
             tag_time = tags.groupby("commit")["tagged_at"].min().to_dict()
             from_tags = pd.to_datetime(pd.Series([tag_time.get(c) for c in m["source_revision"].tolist()],
                                                  index=m.index, dtype=object), utc=True)
+            revision_source = revision_source.where(revision.notna() | from_tags.isna(), "release-tag")
             revision = revision.fillna(from_tags)
+        message = m[MESSAGE_COLUMN] if MESSAGE_COLUMN in m.columns else pd.Series(None, index=m.index, dtype=object)
         parts.append(pd.DataFrame({
             "unit_id": m["unit_id"], "account_id": m["account_id"], "client": m["client"], "team": m["team"],
             "time": m["end_time"].fillna(m["start_time"]), "ok": m["status"] == OK,
-            "revision_time": revision, "deploy": True}))
+            "revision_time": revision, "deploy": True, "revision_source": revision_source,
+            "message": message.astype(object)}))
     in_pipeline_groups, in_pipeline_projects = {}, set()
     pipe_unit = {(a, n): (u, t) for u, a, n, t in zip(pipes["unit_id"], pipes["account_id"], pipes["pipeline_name"],
                                                        pipes["team"], strict=True)}
@@ -130,6 +145,8 @@ def deploy_events(inv: Inventory, units: pd.DataFrame) -> pd.DataFrame:
     ev["revision_time"] = pd.to_datetime(ev["revision_time"], utc=True)
     ev["team"] = ev["team"].where(ev["team"].notna(), ev["account_id"].map(single_team))
     ev["deploy"] = ev["deploy"].astype(bool)
+    for col in ("revision_source", "message"):
+        ev[col] = ev[col].astype(object).where(ev[col].notna(), None) if col in ev.columns else None
     return ev.dropna(subset=["time"]).sort_values(["unit_id", "time"], kind="stable", ignore_index=True)
 
 
@@ -139,10 +156,42 @@ def sprint_end_flags(times: pd.Series, teams: pd.Series, surveys: Mapping[str, S
     out = pd.Series(pd.NA, index=times.index, dtype="boolean")
     days = times.dt.tz_convert("UTC").dt.date
     for team, survey in surveys.items():
+        if survey.sprint is None:
+            continue
         mask = (teams == team).to_numpy()
         if mask.any():
             out[mask] = [is_sprint_end(day, survey.sprint) for day in days[mask]]
     return out
+
+
+def message_kind(message: object, patterns: ReleaseMessages) -> str | None:
+    """hotfix | sprint-end from a commit message's first line (hotfix wins), else None."""
+    if not isinstance(message, str) or not message.strip():
+        return None
+    first = message.strip().splitlines()[0]
+    if any(re.search(p, first, re.IGNORECASE) for p in patterns.hotfix):
+        return "hotfix"
+    if any(re.search(p, first, re.IGNORECASE) for p in patterns.sprint_end):
+        return "sprint-end"
+    return None
+
+
+def message_flags(messages: pd.Series, teams: pd.Series, surveys: Mapping[str, Survey]) -> pd.Series:
+    """True (sprint-end) / False (hotfix) from commit messages, NA where the message says neither."""
+    default = ReleaseMessages()
+    kinds = [message_kind(m, surveys[t].release_messages if t in surveys else default)
+             for m, t in zip(messages.tolist(), teams.tolist(), strict=True)]
+    return pd.Series([pd.NA if k is None else k == "sprint-end" for k in kinds], index=messages.index,
+                     dtype="boolean")
+
+
+def _has_calendar(team: object, surveys: Mapping[str, Survey]) -> bool:
+    return isinstance(team, str) and team in surveys and surveys[team].sprint is not None
+
+
+def _sources(values: pd.Series) -> str | None:
+    found = sorted({v for v in values if isinstance(v, str)})
+    return "+".join(found) or None
 
 
 def _restore_hours(ev: pd.DataFrame) -> pd.Series:
@@ -158,7 +207,8 @@ def _aggregate(ev: pd.DataFrame, keys: list[str], weeks: float) -> pd.DataFrame:
     out = pd.DataFrame({
         "deploys": g.size(), "failures": g["failed"].sum(), "time_to_restore_hours": g["restore_h"].mean(),
         "lead_time_hours": g["lead_h"].mean(), "sprint_end_releases": g["se"].sum(min_count=1),
-        "hotfix_releases": g["hf"].sum(min_count=1)})
+        "hotfix_releases": g["hf"].sum(min_count=1),
+        "lead_time_source": g["lead_src"].agg(_sources), "release_kind_source": g["rk_src"].agg(_sources)})
     out["deploys_per_week"] = out["deploys"] / weeks
     out["change_failure_rate"] = out["failures"] / out["deploys"].where(out["deploys"] > 0)
     known = out["sprint_end_releases"].notna()
@@ -193,7 +243,16 @@ def delivery(inv: Inventory, units: pd.DataFrame, surveys: Mapping[str, Survey] 
     ev = ev[ev["deploy"]].copy()  # rollbacks only restore
     lead = (ev["time"] - ev["revision_time"]).dt.total_seconds() / 3600
     ev["lead_h"] = lead.where(ev["ok"].astype(bool) & (lead >= 0))
-    flags = sprint_end_flags(ev["time"], ev["team"], surveys).where(ev["ok"].astype(bool))
+    ev["lead_src"] = ev["revision_source"].where(ev["lead_h"].notna(), None)
+    ok = ev["ok"].astype(bool)
+    flags = sprint_end_flags(ev["time"], ev["team"], surveys).where(ok)
+    ev["rk_src"] = pd.Series(np.where(flags.notna().to_numpy(), "survey", None), index=ev.index, dtype=object)
+    no_calendar = ok & ~ev["team"].map(lambda t: _has_calendar(t, surveys)).astype(bool)
+    if no_calendar.any():
+        said = message_flags(ev.loc[no_calendar, "message"], ev.loc[no_calendar, "team"], surveys)
+        flags = flags.copy()
+        flags[no_calendar] = said
+        ev.loc[said.index[said.notna().to_numpy()], "rk_src"] = "commit-message"
     ev["se"] = flags.astype("Float64")
     ev["hf"] = (1 - flags.astype("Float64"))
     frames = []
@@ -234,14 +293,17 @@ def _zero_fill(frame: pd.DataFrame, surveys: Mapping[str, Survey], known: pd.Ser
     for col, zero in (("deploys", 0), ("failures", 0), ("deploys_per_week", 0.0)):
         frame[col] = frame[col].where(frame[col].notna() | ~known, zero)
     if calendar:
-        has_cal = frame["team"].isin(list(surveys)) & known
+        has_cal = frame["team"].map(lambda t: _has_calendar(t, surveys)).astype(bool) & known
         for col in ("sprint_end_releases", "hotfix_releases"):
             frame[col] = frame[col].where(frame[col].notna() | ~has_cal, 0)
+        frame["release_kind_source"] = frame["release_kind_source"].where(
+            frame["release_kind_source"].notna() | ~has_cal, "survey")
     return frame
 
 
 def _tag_releases(inv: Inventory, teams: pd.DataFrame, surveys: Mapping[str, Survey]) -> pd.DataFrame:
-    """Teams without a sprint calendar: sprint-end vs hotfix counts from release tags, when tagged."""
+    """Teams without a sprint calendar or commit messages that say it: sprint-end vs hotfix counts
+    from release tags, when tagged."""
     tags = table(inv, "repo_activity")
     tags = tags[tags["release_kind"].isin(["sprint-end", "hotfix"]) & tags["team"].notna()]
     if tags.empty:
@@ -249,10 +311,12 @@ def _tag_releases(inv: Inventory, teams: pd.DataFrame, surveys: Mapping[str, Sur
     counts = tags.groupby(["team", "release_kind"]).size().unstack(fill_value=0)
     teams = teams.copy()
     for i, team in teams["team"].items():
-        if team in surveys or team not in counts.index:
+        if _has_calendar(team, surveys) or team not in counts.index or \
+                teams.loc[i, "release_kind_source"] == "commit-message":
             continue
         se = int(counts.loc[team].get("sprint-end", 0))
         hf = int(counts.loc[team].get("hotfix", 0))
         teams.loc[i, ["sprint_end_releases", "hotfix_releases"]] = [se, hf]
         teams.loc[i, "sprint_end_share"] = se / (se + hf) if se + hf else np.nan
+        teams.loc[i, "release_kind_source"] = "release-tag"
     return teams

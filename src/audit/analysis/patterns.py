@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from audit.analysis.frames import conform
+from audit.analysis.frames import as_list, conform
 
 
 def _sorted_unique(values: pd.Series) -> list[str]:
@@ -102,24 +102,71 @@ def dominant_fingerprints(units: pd.DataFrame) -> pd.DataFrame:
     return g.drop_duplicates("team")[["team", "fingerprint", "family", "clients", "units"]].reset_index(drop=True)
 
 
-def team_drift(units: pd.DataFrame) -> pd.DataFrame:
-    """Per (team, client): does the client deviate from the team's dominant fingerprint?
+PARTS = ("source", "build", "artifact", "iac", "target", "strategy", "gates")
+UNKNOWN = "unknown"
 
-    A client deviates when none of the team's units there has the dominant fingerprint, or when one
-    of them is a *variant* of it (same family, different fingerprint). Units of other families (a
-    static site beside the team's ECS services) are not drift.
+
+def _differences(dominant: dict[str, object], unit: dict[str, object]) -> list[str]:
+    """'part: dominant -> unit' for each part that differs; an unknown part differs from nothing."""
+    out = []
+    for part in PARTS:
+        a = dominant.get(part) if isinstance(dominant.get(part), str) else "none"
+        b = unit.get(part) if isinstance(unit.get(part), str) else "none"
+        if a != b and UNKNOWN not in (a, b):
+            out.append(f"{part}: {a} -> {b}")
+    return out
+
+
+def team_drift(units: pd.DataFrame, accounts: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per (team, client): does the client deviate from the team's dominant fingerprint, and in what?
+
+    A client deviates (`status` drifts) when none of the team's units there has the dominant
+    fingerprint, or when one of them is a *variant* of it (same family, a known part differs; a part
+    that is `unknown` differs from nothing); units of other families (a static site beside the team's
+    ECS services) are not drift. `differences` names the parts that differ ('strategy: rolling ->
+    blue-green'), or the family when the team's family is not there at all. Units no team could be attributed to are one `unattributed` row per
+    client (team null), and a client whose crawl failed is `not crawled` for each of its teams: none
+    of them is silently dropped.
     """
     dom = dominant_fingerprints(units)
-    if dom.empty:
-        return conform("team_drift", pd.DataFrame())
-    sub = units[units["team"].notna() & units["client"].notna()].copy()
-    dom_fp = dict(zip(dom["team"], dom["fingerprint"], strict=True))
-    dom_fam = dict(zip(dom["team"], dom["family"], strict=True))
-    sub["is_dom"] = sub["fingerprint"] == sub["team"].map(dom_fp)
-    sub["variant"] = (sub["family"] == sub["team"].map(dom_fam)) & ~sub["is_dom"]
-    per = sub.groupby(["team", "client"]).agg(
-        client_fingerprints=("fingerprint", _sorted_unique), has_dom=("is_dom", "any"),
-        variant=("variant", "any")).reset_index()
-    per["dominant_fingerprint"] = per["team"].map(dom_fp)
-    per["deviates"] = ~per["has_dom"] | per["variant"]
-    return conform("team_drift", per.sort_values(["team", "client"]))
+    rows = []
+    if not dom.empty:
+        sub = units[units["team"].notna() & units["client"].notna()].copy()
+        dom_fp = dict(zip(dom["team"], dom["fingerprint"], strict=True))
+        dom_fam = dict(zip(dom["team"], dom["family"], strict=True))
+        parts = list(PARTS)
+        exact = sub["fingerprint"] == sub["team"].map(dom_fp)
+        dom_parts = {t: dict(zip(parts, r, strict=True)) for t, r in
+                     zip(sub.loc[exact, "team"], sub.loc[exact, parts].itertuples(index=False), strict=True)}
+        same_family = (sub["family"] == sub["team"].map(dom_fam)).tolist()
+        # a unit that differs from the dominant only where it is unknown is not evidence of drift
+        diffs = [_differences(dom_parts.get(t, {}), dict(zip(parts, r, strict=True))) if fam else []
+                 for t, fam, r in zip(sub["team"], same_family, sub[parts].itertuples(index=False), strict=True)]
+        sub["diffs"] = diffs
+        sub["is_dom"] = [fam and not d for fam, d in zip(same_family, diffs, strict=True)]
+        sub["variant"] = [fam and bool(d) for fam, d in zip(same_family, diffs, strict=True)]
+        for (team, client), g in sub.groupby(["team", "client"], sort=True):
+            has_dom, variant = bool(g["is_dom"].any()), bool(g["variant"].any())
+            deviates = not has_dom or variant
+            found: list[str] = []
+            for d in (g.loc[g["variant"], "diffs"] if variant else []):
+                found += [x for x in d if x not in found]
+            if deviates and not variant:  # none of the team's family here: say what it runs instead
+                found = [f"family: {dom_fam[team]} -> {f}" for f in _sorted_unique(g["family"])]
+            rows.append({"team": team, "client": client, "dominant_fingerprint": dom_fp[team],
+                         "client_fingerprints": _sorted_unique(g["fingerprint"]), "deviates": deviates,
+                         "status": "drifts" if deviates else "follows", "differences": found})
+    lost = units[units["team"].isna() & units["client"].notna()]
+    for client, g in lost.groupby("client", sort=True):
+        rows.append({"team": None, "client": client, "dominant_fingerprint": None,
+                     "client_fingerprints": _sorted_unique(g["fingerprint"]), "deviates": None,
+                     "status": "unattributed", "differences": []})
+    if accounts is not None and len(accounts):
+        dom_fp = dict(zip(dom["team"], dom["fingerprint"], strict=True)) if not dom.empty else {}
+        failed = accounts[accounts["status"] == "failed"]
+        for client, teams in zip(failed["client"], failed["teams"], strict=True):
+            for team in sorted(as_list(teams)) or [None]:
+                rows.append({"team": team, "client": client, "dominant_fingerprint": dom_fp.get(team),
+                             "client_fingerprints": [], "deviates": None, "status": "not crawled",
+                             "differences": []})
+    return conform("team_drift", pd.DataFrame(rows))

@@ -51,7 +51,9 @@ def compute_resources(inv: Inventory) -> pd.DataFrame:
     fns = table(inv, "lambda_functions")
     add(fns, "function", "lambda", "all-at-once",
         fns["package_type"].map({"Image": "image"}).fillna("zip").values)
-    add(table(inv, "beanstalk_environments"), "service", "beanstalk", "rolling", "bundle")
+    envs = table(inv, "beanstalk_environments")
+    add(envs, "service", "beanstalk", [vocab.strategy_of_beanstalk(p) for p in envs["deployment_policy"]]
+        if "deployment_policy" in envs.columns else vocab.UNKNOWN, "bundle")
     add(table(inv, "eks_clusters"), "service", "eks", "rolling", "image")
     asgs = table(inv, "autoscaling_groups")
     if not asgs.empty:
@@ -100,17 +102,47 @@ def tag_team(tags: Any) -> str | None:
     return None
 
 
-def resource_teams(inv: Inventory) -> dict[str, str]:
-    """ARN -> `team` tag for every crawled resource that carries one (catalog hits that are not units)."""
+def resource_teams(inv: Inventory, units: pd.DataFrame | None = None) -> dict[str, str]:
+    """ARN -> team of every crawled resource a catalog hit may name that is not a unit itself.
+
+    First the team of the unit the resource belongs to (its stack's unit; the pipeline that runs a
+    CodeBuild project or deploys a CodeDeploy group; the unit named like it), then its `team` tag.
+    """
+    unit_team: dict[tuple, str] = {}  # (account, stack | pipeline | unit name) -> team
+    if units is not None and len(units):
+        for a, name, pipe, stacks, team in zip(units["account_id"], units["name"], units["pipeline_name"],
+                                               units["stack_name"], units["team"], strict=True):
+            if not isinstance(team, str):
+                continue
+            for key in {name, pipe, *(stacks.split(",") if isinstance(stacks, str) else [])}:
+                if isinstance(key, str) and key:
+                    unit_team.setdefault((a, key), team)
+    via_pipeline: dict[tuple, str] = {}  # (account, codebuild project | app/group) -> pipeline name
+    pipes = table(inv, "pipelines")
+    for a, pipe, projects, groups in zip(pipes["account_id"], pipes["name"], pipes["codebuild_projects"],
+                                         pipes["codedeploy_targets"], strict=True):
+        for key in [*as_list(projects), *as_list(groups)]:
+            via_pipeline.setdefault((a, str(key)), pipe)
     out: dict[str, str] = {}
     for name, spec in TABLES.items():
-        if spec.source != "crawl" or "tags" not in spec.column_names or "arn" not in spec.column_names:
+        if spec.source != "crawl" or "arn" not in spec.column_names:
             continue
         frame = inv.get(name)
-        if frame is None or frame.empty or "tags" not in frame.columns:
+        if frame is None or frame.empty or "arn" not in frame.columns:
             continue
-        for arn, tags in zip(frame["arn"].tolist(), frame["tags"].tolist(), strict=True):
-            team = tag_team(tags) if isinstance(tags, str) and "team" in tags.lower() else None
-            if team and isinstance(arn, str):
+        frame = table(inv, name)
+        keys = frame["name"].tolist()
+        if name == "codedeploy_groups":
+            keys = [f"{app}/{n}" for app, n in zip(frame["application_name"], frame["name"], strict=True)]
+        for a, arn, key, plain, owner, tags in zip(frame["account_id"], frame["arn"], keys, frame["name"],
+                                                   frame["managed_by"] if "managed_by" in frame else [None] * len(frame),
+                                                   frame["tags"] if "tags" in frame else [None] * len(frame),
+                                                   strict=True):
+            if not isinstance(arn, str):
+                continue
+            team = (unit_team.get((a, owner)) if isinstance(owner, str) else None) \
+                or unit_team.get((a, via_pipeline.get((a, str(key)), ""))) or unit_team.get((a, plain)) \
+                or tag_team(tags)
+            if team:
                 out[arn] = team
     return out

@@ -32,7 +32,6 @@ from audit.analysis.resources import resource_teams
 from audit.analysis.scoring import match_items, score_items
 from audit.analysis.units import build_units
 from audit.config import Survey, load_surveys
-from audit.config.decisions import FILE as DECISIONS_FILE
 from audit.config.decisions import Decisions, load_decisions
 from audit.logs import console
 from audit.options import AnalyzeOptions
@@ -84,7 +83,7 @@ def compute_tables(inv: Inventory, catalog: Catalog, surveys: Mapping[str, Surve
     units = build_units(inv)
     lap("units")
     out = {"repo_links": repo_links, "unmatched_sources": unmatched, "units": units, "patterns": patterns(units), "overlap": overlap(units),
-           "similarity": similarity(units), "team_drift": team_drift(units)}
+           "similarity": similarity(units), "team_drift": team_drift(units, table(inv, "accounts"))}
     lap("patterns")
     out["baseline"] = baseline(inv, units)
     lap("baseline")
@@ -93,7 +92,7 @@ def compute_tables(inv: Inventory, catalog: Catalog, surveys: Mapping[str, Surve
     hits = match_items(catalog, {**inv, "units": units, "delivery": out["delivery"]})
     lap("rules")
     out["ranking"] = score_items(catalog, hits, units, out["delivery"], table(inv, "accounts"), surveys,
-                                 top_n=top_n, seed=seed, resource_teams=resource_teams(inv))
+                                 top_n=top_n, seed=seed, resource_teams=resource_teams(inv, units))
     out["item_hits"] = hits[["item_id", "account_id", "unit_id"]].drop_duplicates(ignore_index=True)
     lap("scoring")
     return out
@@ -142,15 +141,10 @@ def drift_since(previous: Snapshot | None, accounts: pd.DataFrame, current: Mapp
 
 def analyze_command(snapshot: Path, catalog: Path, options: AnalyzeOptions = AnalyzeOptions(),
                     survey_dir: Path | None = None, decisions_file: Path | None = None) -> dict[str, pd.DataFrame]:
-    """CLI wrapper: open the snapshot, load the surveys (default: survey/ beside the catalog) and the
-    decisions (default: decisions.yaml beside the catalog, when there), analyse."""
+    """CLI wrapper: open the snapshot, load the surveys and the meetings' decisions (only from
+    `survey_dir` and `decisions_file`: files beside a shared catalog may belong to another fleet), analyse."""
     snap = open_snapshot(snapshot)
-    if survey_dir is None:
-        candidate = Path(catalog).parent / "survey"
-        survey_dir = candidate if candidate.is_dir() else None
     surveys = load_surveys(survey_dir) if survey_dir else {}
-    if decisions_file is None and (Path(catalog).parent / DECISIONS_FILE).is_file():
-        decisions_file = Path(catalog).parent / DECISIONS_FILE
     decisions = load_decisions(decisions_file) if decisions_file else None
     started = time.perf_counter()
     out = analyze(snap, Path(catalog), surveys, options, decisions=decisions)
@@ -166,7 +160,7 @@ def analyze_command(snapshot: Path, catalog: Path, options: AnalyzeOptions = Ana
     console.print(summary, markup=False)
     units = out["units"]
     console.print(f"{len(units)} units, {out['patterns'].shape[0]} patterns, "
-                  f"{int(out['team_drift']['deviates'].sum()) if len(out['team_drift']) else 0} drifting "
+                  f"{int(out['team_drift']['status'].eq('drifts').sum())} drifting "
                   f"team/client pairs, {len(out['baseline'])} baseline items; written to "
                   f"{snap.path / 'analysis'} in {elapsed:.1f}s", markup=False, highlight=False)
     return out

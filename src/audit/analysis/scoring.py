@@ -55,7 +55,9 @@ def match_items(catalog: Catalog, frames: Mapping[str, pd.DataFrame]) -> pd.Data
 
 def _covered(hits: pd.DataFrame, units: pd.DataFrame, accounts: pd.DataFrame,
              resource_teams: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """Hits with client and team: from the unit, else the resource's `team` tag, else the account's teams."""
+    """Hits with client and team: from the unit; a hit that is no unit takes its resource's unit's team
+    or `team` tag (`resource_teams`), else the account's only team. Only an account-level hit
+    (`account/<id>`) concerns every team of the account (`teams`); no other hit does."""
     u = units[["unit_id", "client", "team"]]
     m = hits.merge(u, on="unit_id", how="left")
     if resource_teams:
@@ -63,6 +65,10 @@ def _covered(hits: pd.DataFrame, units: pd.DataFrame, accounts: pd.DataFrame,
     acc = accounts[["account_id", "client", "teams"]].rename(columns={"client": "acc_client"})
     m = m.merge(acc, on="account_id", how="left")
     m["client"] = m["client"].where(m["client"].notna(), m["acc_client"])
+    only = m["teams"].map(lambda t: as_list(t)[0] if len(as_list(t)) == 1 else None)
+    m["team"] = m["team"].where(m["team"].notna(), only)
+    whole_account = m["unit_id"].map(lambda v: isinstance(v, str) and v.startswith("account/"))
+    m["teams"] = [as_list(t) if w else [] for t, w in zip(m["teams"], whole_account, strict=True)]
     m["in_units"] = m["unit_id"].isin(units["unit_id"])
     return m
 

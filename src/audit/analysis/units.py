@@ -11,7 +11,10 @@ A unit is the thing a team ships. Joins (rules in docs/analysis.md):
                              -> service/function unit, else a "manual" unit
     repository alone         repo traits -> a "repo" unit per client it serves
 
-Every unit reduces to `source -> build -> artifact -> iac -> target[strategy] + gates`.
+Every unit reduces to `source -> build -> artifact -> iac -> target[strategy] + gates`; each part's
+provenance (observed | inferred | unknown) is kept in `provenance`, and `unknown` is a value of its own,
+never written as `none`. The team of a unit and where it came from: `team_source` (repo | account |
+tag | inferred, audit.analysis.attribution).
 """
 
 from __future__ import annotations
@@ -22,10 +25,13 @@ from typing import Any
 
 import pandas as pd
 
-from audit.analysis import vocab
+from audit.analysis import oidc, vocab
+from audit.analysis.attribution import infer_teams
 from audit.analysis.frames import Inventory, as_list, conform, notnull, objectify, table
 from audit.analysis.resources import compute_resources, stack_targets_by_type, tag_team
 
+PARTS = ("source", "build", "artifact", "iac", "target", "strategy", "gates")
+OBSERVED, INFERRED = "observed", "inferred"
 BOOTSTRAP_STACKS = ("cdktoolkit", "aws-sam-cli-managed-", "stackset-", "stackset:")
 REPO_TARGETS = {"ecs": "ecs", "fargate": "ecs", "lambda": "lambda", "sam": "lambda", "beanstalk": "beanstalk",
                 "elastic-beanstalk": "beanstalk", "elasticbeanstalk": "beanstalk", "ec2": "ec2",
@@ -90,7 +96,7 @@ class _Repos:
 def _pick(cands: list[dict]) -> dict:
     """The primary target among a unit's candidates (by vocab.TARGET_PRIORITY)."""
     if not cands:
-        return {"target": "infra", "strategy": vocab.NONE, "artifact": "template", "gates": None}
+        return {"target": "infra", "strategy": vocab.NONE, "artifact": "template", "gates": None, "prov": {}}
     return min(cands, key=lambda c: (vocab.TARGET_PRIORITY.get(c["target"], 8), c["target"]))
 
 
@@ -111,6 +117,9 @@ def build_units(inv: Inventory) -> pd.DataFrame:
         if c["managed_by"] is not None and notnull(c["managed_by"]):
             by_stack[(c["account_id"], c["region"], c["managed_by"])].append(c)
         by_name[(c["account_id"], c["target"], c["name"])] = c
+        cluster = _ecs_cluster(c)
+        if cluster:
+            by_name[(c["account_id"], "ecs", f"{cluster}/{c['name']}")] = c
     stacks = table(inv, "stacks")
     stacks = stacks[stacks["status"].fillna("") != "DELETE_COMPLETE"]
     stack_tool = {(a, r, n): t for a, r, n, t in
@@ -125,26 +134,38 @@ def build_units(inv: Inventory) -> pd.DataFrame:
         acts[(a, r, p)].append((cat, vocab.text(prov).lower(), conf))
     account_teams = _account_teams(inv)
     stack_types = stack_targets_by_type(inv)
+    trusted = oidc.subjects(inv)
 
     def stack_targets(key: tuple) -> list[dict]:
         return by_stack.get(key) or stack_types.get(key, [])
     units: list[dict] = []
+    names: dict[str, set[str]] = {}  # unit_id -> names of the unit and its resources (team inference)
     used_stacks: set[tuple] = set()
     used_rids: set[tuple] = set()
 
-    def team_for(repo: str | None, account: str, client: str, target: str, tags: Any = None) -> str | None:
+    def team_for(repo: str | None, account: str, client: str, target: str, tags: Any = None) -> dict:
         """Team rule: linked repo's team, the account's only team, a `team` tag, a repo serving the
-        client with that target, else unknown (docs/analysis.md)."""
+        client with that target, else unknown for now (inferred later; docs/analysis.md)."""
         if repo and _str(repos.team.get(repo)):
-            return repos.team[repo]
+            return _team(repos.team[repo], "repo", f"linked repository {repo}")
         teams = account_teams.get(account, [])
         if len(teams) == 1:
-            return teams[0]
+            return _team(teams[0], "account", f"the only team of account {account}")
         tagged = tag_team(tags)
         if tagged:
-            return tagged
+            return _team(tagged, "tag", f"team tag {tagged}")
         other = repos.for_target(client, target)
-        return repos.team.get(other) if other else None
+        if other and _str(repos.team.get(other)):
+            return _team(repos.team[other], "repo", f"repository {other}, the one serving {client} with {target}")
+        return _team(None, None, None)
+
+    def add(row: Any, kind: str, name: str, cands: list[dict], prov: dict[str, str], **fields: Any) -> None:
+        unit = _unit(row, kind, name, **fields)
+        unit["provenance"] = _provenance(unit, prov)
+        units.append(unit)
+        names[unit["unit_id"]] = {n for n in (name, unit.get("pipeline_name"), *(unit.get("stack_name") or "").split(","),
+                                              *(c.get("name") for c in cands), *(_ecs_cluster(c) for c in cands))
+                                  if isinstance(n, str) and n}
 
     for p in table(inv, "pipelines").itertuples(index=False):
         key = (p.account_id, p.region, p.name)
@@ -165,7 +186,8 @@ def build_units(inv: Inventory) -> pd.DataFrame:
             for prov in as_list(p.deploy_providers):
                 if str(prov).lower() in vocab.DIRECT_DEPLOY and str(prov).lower() != "codedeploy":
                     t, s = vocab.DIRECT_DEPLOY[str(prov).lower()]
-                    cands.append({"target": t, "strategy": s, "artifact": vocab.ARTIFACT_OF_TARGET[t], "gates": None})
+                    cands.append({"target": t, "strategy": s, "artifact": vocab.ARTIFACT_OF_TARGET[t], "gates": None,
+                                  "prov": {"strategy": INFERRED, "artifact": INFERRED}})
             for ag in as_list(p.codedeploy_targets):
                 app, _, grp = str(ag).partition("/")
                 cands += _group_targets(p.account_id, group_of.get((p.account_id, app, grp)), by_name)
@@ -183,13 +205,13 @@ def build_units(inv: Inventory) -> pd.DataFrame:
         repo = repos.for_pipeline(p.arn, p.source_repository)
         gates = _gates("manual-approval" if notnull(p.manual_approvals) and p.manual_approvals > 0 else None,
                        "test" if has_test else None, best.get("gates"))
-        units.append(_unit(
-            p, "pipeline", p.name, repo=repo, pipeline_name=p.name, stack_name=",".join(stack_names) or None,
+        add(p, "pipeline", p.name, cands, best.get("prov", {}), repo=repo, pipeline_name=p.name,
+            stack_name=",".join(stack_names) or None,
             source=vocab.source_of(p.source_provider, repos.url.get(repo) if repo else None),
             build=vocab.build_of(as_list(p.build_providers)), artifact=best["artifact"],
             iac=vocab.iac_of(tools[0]) if tools else vocab.NONE, target=best["target"],
             strategy=best["strategy"], gates=gates,
-            team=team_for(repo, p.account_id, p.client, best["target"], p.tags)))
+            **team_for(repo, p.account_id, p.client, best["target"], p.tags))
     for s in stacks.itertuples(index=False):
         key = (s.account_id, s.region, s.name)
         if key in used_stacks or str(s.name).lower().startswith(BOOTSTRAP_STACKS):
@@ -202,12 +224,21 @@ def build_units(inv: Inventory) -> pd.DataFrame:
                 used_rids.add((c["account_id"], c["rid"]))
         best = _pick(cands)
         repo = repos.for_target(s.client, best["target"], with_ci=True, iac=vocab.iac_of(s.iac_tool))
-        units.append(_unit(
-            s, "stack", s.name, repo=repo, stack_name=s.name,
-            source=vocab.host_of(repos.url.get(repo)) if repo else vocab.NONE,
-            build=repos.ci(repo) if repo else vocab.NONE, artifact=best["artifact"], iac=vocab.iac_of(s.iac_tool),
-            target=best["target"], strategy=best["strategy"], gates=best.get("gates"),
-            team=team_for(repo, s.account_id, s.client, best["target"], s.tags)))
+        prov = dict(best.get("prov", {}))
+        if repo:  # the repository serving this client with this target and tool: a match, not a link
+            source, build, prov["source"], prov["build"] = vocab.host_of(repos.url.get(repo)), repos.ci(repo), \
+                INFERRED, INFERRED
+        else:
+            source = build = vocab.UNKNOWN
+            subject = oidc.match(trusted.get(s.account_id, []), s.name, s.client, s.tags)
+            if subject is not None:  # an IAM role lets this repository's CI deploy here (OIDC trust)
+                source, build, prov["source"], prov["build"] = subject.source, subject.build, INFERRED, INFERRED
+                prov["evidence"] = f"IAM role {subject.role} trusts {subject.source} repository {subject.repo}"
+                repo = repos.by_name.get(str(subject.tail).lower())
+        add(s, "stack", s.name, cands, prov, repo=repo, stack_name=s.name, source=source, build=build,
+            artifact=best["artifact"], iac=vocab.iac_of(s.iac_tool), target=best["target"],
+            strategy=best["strategy"], gates=best.get("gates"),
+            **team_for(repo, s.account_id, s.client, best["target"], s.tags))
     for c in crec:
         if (c["account_id"], c["rid"]) in used_rids:
             continue
@@ -215,12 +246,13 @@ def build_units(inv: Inventory) -> pd.DataFrame:
         if stacked:  # owned by a bootstrap stack or a stack we skipped: not a unit of its own
             continue
         repo = repos.for_target(c["client"], c["target"], with_ci=True)
-        units.append(_unit(  # no pipeline and no stack: "manual", even if a repository's CI may push to it
-            c, "manual", c["name"], repo=repo,
+        # no pipeline and no stack: "manual" (console), even if a repository's CI may push to it
+        prov = {**c.get("prov", {}), "source": INFERRED, "build": INFERRED if repo else OBSERVED}
+        add(c, "manual", c["name"], [c], prov, repo=repo,
             source=vocab.host_of(repos.url.get(repo)) if repo else "console",
             build=repos.ci(repo) if repo else vocab.NONE, artifact=c["artifact"], iac=vocab.NONE,
             target=c["target"], strategy=c["strategy"], gates=c["gates"],
-            team=team_for(repo, c["account_id"], c["client"], c["target"], c["tags"])))
+            **team_for(repo, c["account_id"], c["client"], c["target"], c["tags"]))
     units += _repo_units(inv, repos, {(u["repo"], u["client"]) for u in units if u["repo"]})
     frame = objectify(pd.DataFrame(units))
     if frame.empty:
@@ -229,7 +261,32 @@ def build_units(inv: Inventory) -> pd.DataFrame:
         frame["source"], frame["build"], frame["artifact"], frame["iac"], frame["target"], frame["strategy"],
         [g if isinstance(g, str) and g else None for g in frame["gates"]], strict=True)]
     frame["family"] = [vocab.family(a, t) for a, t in zip(frame["artifact"], frame["target"], strict=True)]
-    return conform("units", frame.drop_duplicates("unit_id"))
+    frame = frame.drop_duplicates("unit_id")
+    return conform("units", infer_teams(frame, account_teams, names))
+
+
+def _team(team: str | None, source: str | None, evidence: str | None) -> dict:
+    return {"team": team, "team_source": source, "team_confidence": 1.0 if team else None, "team_evidence": evidence}
+
+
+def _provenance(unit: dict, marks: dict[str, str]) -> str:
+    """JSON part -> observed | inferred | unknown: `unknown` exactly where the value is unknown."""
+    out = {}
+    for part in PARTS:
+        value = unit.get(part)
+        out[part] = vocab.UNKNOWN if value == vocab.UNKNOWN else marks.get(part, OBSERVED)
+    if marks.get("evidence"):
+        out["evidence"] = marks["evidence"]
+    return json.dumps(out)
+
+
+def _ecs_cluster(c: dict) -> str | None:
+    """The cluster of an ECS service record, from its ARN (arn:...:service/<cluster>/<name>)."""
+    rid = c.get("rid")
+    if c.get("target") != "ecs" or not isinstance(rid, str) or ":service/" not in rid:
+        return None
+    path = rid.split(":service/", 1)[1].split("/")
+    return path[0] if len(path) == 2 else None
 
 
 def _unit(row: Any, kind: str, name: str, **fields: Any) -> dict:
@@ -250,8 +307,8 @@ def _direct_targets(account: str, provider: str, conf: Any, by_name: dict, group
                     repo_tail: str | None = None) -> list[dict]:
     """Targets a deploy action names directly (ECS service, Beanstalk env, bucket, CodeDeploy group).
 
-    A CodeDeployToECS action names only the deployment group; its service is the one named after
-    the source repository (the common convention), when there is one.
+    A CodeDeployToECS action names only the deployment group; its services are the group's
+    `ecsServices` (see _ecs_group_targets).
     """
     if provider not in vocab.DIRECT_DEPLOY:
         return []
@@ -259,33 +316,61 @@ def _direct_targets(account: str, provider: str, conf: Any, by_name: dict, group
         cfg = json.loads(conf) if isinstance(conf, str) else dict(conf or {})
     except ValueError:
         cfg = {}
-    gates = None
     if provider.startswith("codedeploy"):
         group = group_of.get((account, cfg.get("ApplicationName"), cfg.get("DeploymentGroupName")))
         if provider == "codedeploy":
             return _group_targets(account, group, by_name)
-        if group is not None and group.auto_rollback and as_list(group.rollback_alarms):
-            gates = "rollback-alarms"
+        return _ecs_group_targets(account, group, by_name, repo_tail)
     target, strategy = vocab.DIRECT_DEPLOY[provider]
-    name = cfg.get("ServiceName") or cfg.get("EnvironmentName") or cfg.get("BucketName") or \
-        (repo_tail if provider == "codedeploytoecs" else None)
-    found = by_name.get((account, target, name))
+    name = cfg.get("ServiceName") or cfg.get("EnvironmentName") or cfg.get("BucketName")
+    cluster = cfg.get("ClusterName") if target == "ecs" else None
+    found = (by_name.get((account, target, f"{cluster}/{name}")) if cluster else None) or \
+        by_name.get((account, target, name))
     if found:
-        own = found["strategy"] if provider != "codedeploytoecs" else strategy
-        return [dict(found, strategy=own, gates=_gates(found.get("gates"), gates))]
-    return [{"target": target, "strategy": strategy, "artifact": vocab.ARTIFACT_OF_TARGET[target], "gates": gates}]
+        return [found]
+    return [{"target": target, "strategy": strategy, "artifact": vocab.ARTIFACT_OF_TARGET[target], "gates": None,
+             "prov": {"strategy": INFERRED, "artifact": INFERRED}}]
+
+
+_ABSENT = object()
+
+
+def _ecs_group_targets(account: str, group: Any, by_name: dict, repo_tail: str | None = None) -> list[dict]:
+    """The ECS services a CodeDeploy (blue/green) deployment group deploys: its `ecsServices`
+    (codedeploy_groups.ecs_services, `cluster/service`), each with the group's strategy and rollback gates.
+
+    CodeDeploy deploys ECS only blue/green (its config only picks how traffic shifts: all at once,
+    canary or linear), so the strategy is `blue-green`. A crawl from before `ecs_services` was collected falls back to the service named after
+    the source repository, marked inferred.
+    """
+    if group is None:
+        return [{"target": "ecs", "strategy": "blue-green", "artifact": "image", "gates": None,
+                 "prov": {"strategy": INFERRED}}]
+    strategy = "blue-green"
+    gates = "rollback-alarms" if group.auto_rollback and as_list(group.rollback_alarms) else None
+    services = getattr(group, "ecs_services", _ABSENT)
+    prov: dict[str, str] = {}
+    if services is _ABSENT:
+        services, prov = [repo_tail] if repo_tail else [], {"target": INFERRED}
+    found = []
+    for svc in as_list(services):
+        hit = by_name.get((account, "ecs", str(svc))) or by_name.get((account, "ecs", str(svc).rsplit("/", 1)[-1]))
+        if hit:
+            found.append(dict(hit, strategy=strategy, gates=_gates(hit.get("gates"), gates), prov=prov))
+    return found or [{"target": "ecs", "strategy": strategy, "artifact": "image", "gates": gates}]
 
 
 def _group_targets(account: str, group: Any, by_name: dict) -> list[dict]:
     if group is None:
-        return [{"target": "ec2", "strategy": "in-place", "artifact": "bundle", "gates": None}]
+        return [{"target": "ec2", "strategy": "in-place", "artifact": "bundle", "gates": None,
+                 "prov": {"strategy": INFERRED}}]
     strategy = vocab.strategy_of_codedeploy(group.deployment_type, group.deployment_config)
     gates = "rollback-alarms" if group.auto_rollback and as_list(group.rollback_alarms) else None
     platform = vocab.text(group.compute_platform).lower()
     if platform == "lambda":
         return [{"target": "lambda", "strategy": strategy, "artifact": "zip", "gates": gates}]
     if platform == "ecs":
-        return [{"target": "ecs", "strategy": "blue-green", "artifact": "image", "gates": gates}]
+        return _ecs_group_targets(account, group, by_name)
     names = as_list(group.autoscaling_groups)
     if not names:  # some APIs omit the group's ASGs: fall back to ASGs named after the application
         app = vocab.text(group.application_name)
@@ -324,5 +409,8 @@ def _repo_units(inv: Inventory, repos: _Repos, linked: set[tuple]) -> list[dict]
                 "region": None, "kind": "repo", "name": repo, "repo": repo, "pipeline_name": None,
                 "stack_name": None, "source": vocab.host_of(repos.url.get(repo)), "build": repos.ci(repo),
                 "artifact": artifact, "iac": vocab.iac_of(iacs[0]) if iacs else vocab.NONE, "target": target,
-                "strategy": vocab.UNKNOWN, "gates": None, "team": repos.team.get(repo)})
+                "strategy": vocab.UNKNOWN, "gates": None,
+                **_team(repos.team.get(repo), "repo" if repos.team.get(repo) else None,
+                        f"repository {repo}" if repos.team.get(repo) else None)})
+            out[-1]["provenance"] = _provenance(out[-1], {"artifact": OBSERVED if arts else INFERRED})
     return out

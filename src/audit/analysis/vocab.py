@@ -70,6 +70,15 @@ def iac_of(tool: str | None) -> str:
     return IAC.get(key, key) if key else NONE
 
 
+BEANSTALK_STRATEGY = {"allatonce": "all-at-once", "rolling": "rolling", "rollingwithadditionalbatch": "rolling",
+                      "immutable": "immutable", "trafficsplitting": "canary"}
+
+
+def strategy_of_beanstalk(policy: str | None) -> str:
+    """aws:elasticbeanstalk:command DeploymentPolicy -> strategy; unknown when the crawl could not read it."""
+    return BEANSTALK_STRATEGY.get(text(policy).lower(), UNKNOWN)
+
+
 def strategy_of_codedeploy(deployment_type: str | None, config: str | None) -> str:
     """CodeDeploy deployment type/config -> blue-green | canary | linear | all-at-once | in-place."""
     cfg = text(config).lower()

@@ -34,7 +34,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("catalog", frozenset({"items"}), load_catalog),
     Kind("repos", frozenset({"repositories"}), load_repos),
     Kind("accounts", frozenset({"clients", "discover"}), load_accounts),
-    Kind("survey", frozenset({"sprint", "manual_steps"}), load_survey),
+    Kind("survey", frozenset({"sprint", "manual_steps", "release_messages"}), load_survey),
     Kind("decisions", frozenset({"meetings"}), load_decisions),
 )
 

@@ -324,6 +324,9 @@ _TABLE_LIST: list[Table] = [
         _c("unit_id", STR, "stable id: account/region/kind/name, or repo/<repo>/<client>"),
         _c("account_id", STR), _c("client", STR), _c("region", STR),
         _c("team", STR, "owning team (rule in docs/analysis.md); null = unknown"),
+        _c("team_source", STR, "repo | account | tag | inferred; null = unattributed"),
+        _c("team_confidence", FLOAT, "1 for repo/account/tag; the winning share of the scores when inferred"),
+        _c("team_evidence", STR, "why this team (plain text)"),
         _c("kind", STR, "pipeline | stack | service | function | repo | manual"),
         _c("name", STR), _c("repo", STR, "linked repository"), _c("pipeline_name", STR),
         _c("stack_name", STR), _c("source", STR), _c("build", STR), _c("artifact", STR),
@@ -331,6 +334,7 @@ _TABLE_LIST: list[Table] = [
         _c("gates", STR, "gates joined by ' + ', or null"),
         _c("fingerprint", STR, "source -> build -> artifact -> iac -> target[strategy] + gates"),
         _c("family", STR, "artifact -> target"),
+        _c("provenance", STR, "JSON: fingerprint part -> observed | inferred | unknown"),
     ), "analysis"),
     Table("patterns", "Each fingerprint with its units, clients and teams.", (
         _c("fingerprint", STR), _c("family", STR), _c("units", INT), _c("clients", INT), _c("teams", INT),
@@ -345,7 +349,9 @@ _TABLE_LIST: list[Table] = [
     ), "analysis"),
     Table("team_drift", "Clients whose units of a team deviate from the team's dominant fingerprint.", (
         _c("team", STR), _c("client", STR), _c("dominant_fingerprint", STR),
-        _c("client_fingerprints", STRS), _c("deviates", BOOL),
+        _c("client_fingerprints", STRS), _c("deviates", BOOL, "null when unattributed or not crawled"),
+        _c("status", STR, "follows | drifts | unattributed | not crawled"),
+        _c("differences", STRS, "fingerprint parts that differ from the dominant one: 'part: dominant -> client'"),
     ), "analysis"),
     Table("baseline", "The implicit onboarding checklist: items present in most client accounts.", (
         _c("item_kind", STR), _c("item", STR), _c("coverage", FLOAT, "0..1 of crawled accounts"),
@@ -356,6 +362,8 @@ _TABLE_LIST: list[Table] = [
         _c("deploys", INT), _c("deploys_per_week", FLOAT), _c("failures", INT),
         _c("change_failure_rate", FLOAT), _c("time_to_restore_hours", FLOAT), _c("lead_time_hours", FLOAT),
         _c("sprint_end_releases", INT), _c("hotfix_releases", INT), _c("sprint_end_share", FLOAT),
+        _c("lead_time_source", STR, "commit-time | release-tag; null when unknown"),
+        _c("release_kind_source", STR, "survey | commit-message | release-tag; null when unknown"),
     ), "analysis"),
     Table("ranking", "Catalog work items scored, ranked and ordered by dependencies.", (
         _c("item_id", STR), _c("title", STR), _c("rank", INT), _c("clients", INT), _c("teams", INT),
