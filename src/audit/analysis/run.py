@@ -89,7 +89,7 @@ def compute_tables(inv: Inventory, catalog: Catalog, surveys: Mapping[str, Surve
     hits = match_items(catalog, {**inv, "units": units, "delivery": out["delivery"]})
     lap("rules")
     out["ranking"] = score_items(catalog, hits, units, out["delivery"], table(inv, "accounts"), surveys,
-                                 top_n=top_n, seed=seed, resource_teams=resource_teams(inv))
+                                 seed=seed, resource_teams=resource_teams(inv))
     lap("scoring")
     return out
 
@@ -141,15 +141,16 @@ def analyze_command(snapshot: Path, catalog: Path, options: AnalyzeOptions = Ana
     surveys = load_surveys(survey_dir) if survey_dir else {}
     started = time.perf_counter()
     out = analyze(snap, Path(catalog), surveys, options)
-    top_n = options.top_n
     elapsed = time.perf_counter() - started
-    summary = RichTable(title=f"Top work items, snapshot {snap.date}")
-    for col in ("rank", "item", "clients", "units", "h/yr", "effort d", "ROI", f"top-{top_n}"):
+    ranking = out["ranking"]
+    cap = float(ranking["capacity_days"].iloc[0]) if len(ranking) else 0.0
+    summary = RichTable(title=f"The pick within {cap:g} person-days, snapshot {snap.date} (build order)")
+    for col in ("#", "item", "clients", "units", "person-h/yr", "days", "WSJF key", "picked in"):
         summary.add_column(col, justify="left" if col == "item" else "right")
-    for r in out["ranking"].head(top_n).itertuples(index=False):
+    shown = ranking[ranking["picked"].fillna(False).astype(bool)] if len(ranking) else ranking
+    for r in (shown if len(shown) else ranking.head(options.top_n)).itertuples(index=False):
         summary.add_row(str(r.rank), r.title, str(r.clients), str(r.units), f"{r.hours_saved_per_year:.0f}",
-                        f"{r.effort_days:.1f}", f"{r.roi:.1f}" if pd.notna(r.roi) else "-",
-                        f"{r.top_n_share:.0%}")
+                        f"{r.effort_days:.1f}", f"{r.pick_key:.1f}", f"{r.pick_share:.0%}")
     console.print(summary, markup=False)
     units = out["units"]
     console.print(f"{len(units)} units, {out['patterns'].shape[0]} patterns, "

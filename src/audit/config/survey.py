@@ -35,6 +35,10 @@ class Survey(Model):
     hotfixes_per_month: float = Field(0, ge=0)
     deploys_per_sprint: float | None = Field(None, ge=0)
     pain_points: list[str] = Field(default_factory=list)
+    person_hours_per_incident: float | None = Field(
+        None, ge=0, le=1000, description="engineer hours one failed deploy costs the team (else catalog planning)")
+    capacity_days: float | None = Field(
+        None, ge=0, description="person-days the team gives the automation backlog per planning round")
 
     def manual_minutes(self, per: str = "deploy") -> float:
         return sum(s.minutes for s in self.manual_steps if s.per == per)
