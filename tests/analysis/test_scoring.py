@@ -10,8 +10,8 @@ import pytest
 
 from audit.analysis.catalog import load_catalog
 from audit.analysis.run import compute_tables
-from audit.analysis.scoring import PickPlan, dependency_order, pick_list
 from audit.config import ManualStep, SprintCalendar, Survey
+from audit.picklist import PickPlan, dependency_order, pick_list
 
 from .inventory import surveys
 

@@ -47,7 +47,7 @@ CAPACITY = 14.0  # person-days: the pick is deploy-role (3), shared-pipeline (8)
 
 def handmade_ranking(rows: list[dict], capacity_days: float) -> list[dict]:
     """Rows ordered and picked by the analysis' own pick (`PickPlan`), cumulative totals added."""
-    from audit.analysis.scoring import PickPlan
+    from audit.picklist import PickPlan
 
     df = pd.DataFrame(rows)
     plan = PickPlan.of(df)
@@ -124,10 +124,22 @@ def analysis_tables() -> dict[str, list[dict]]:
                      "formula": f"{it[3]:.0f} (x) = {it[3]:.0f} person-h/yr",
                      "why": f"Serves acme and {XSS}; {FORMULA}"})
     ranking = handmade_ranking(rows, CAPACITY)
+    risk_findings = [
+        {"kind": "plaintext-secret", "title": "Plaintext secrets in build or runtime variables", "account_id": "000000000001",
+         "client": "acme", "region": "eu-west-1", "resource": f"build-{XSS}", "resource_key": "arn:build",
+         "detail": "codebuild variable DB_PASSWORD", "item_id": None},
+        {"kind": "ci-access-key", "title": "CI/deploy users with active long-lived access keys",
+         "account_id": "000000000001", "client": "acme", "region": "global", "resource": "ci-deployer",
+         "resource_key": "arn:user/ci", "detail": "1 active key(s), oldest key 3 days old", "item_id": "oidc"},
+        {"kind": "ci-access-key", "title": "CI/deploy users with active long-lived access keys",
+         "account_id": "000000000002", "client": "globex", "region": "global", "resource": "github-ci",
+         "resource_key": "arn:user/gh", "detail": "1 active key(s), oldest key 400 days old", "item_id": "oidc"},
+    ]
     drift = [{"kind": "account-added", "key": "umbrella", "before": None, "after": "000000000004"},
              {"kind": "rank-moved", "key": "oidc", "before": "5", "after": "1"}]
     return {"units": units, "patterns": patterns, "overlap": overlap, "similarity": similarity,
             "team_drift": team_drift, "baseline": baseline, "delivery": delivery, "ranking": ranking,
+            "risk_findings": risk_findings,
             "drift": drift}
 
 

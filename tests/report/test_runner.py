@@ -28,8 +28,8 @@ def test_every_notebook_executed_with_outputs_and_no_error(handmade_report) -> N
 
 def test_report_dir_holds_notebooks_report_and_backlog(handmade_report) -> None:
     names = sorted(p.name for p in handmade_report.dir.iterdir())
-    assert names == sorted([f"{n}.ipynb" for n in NOTEBOOKS] + ["report.html", "backlog.csv", "backlog.md",
-                                                                 "ranking.csv"])
+    assert names == sorted([f"{n}.ipynb" for n in NOTEBOOKS] + ["report.html", "backlog.csv", "backlog.json",
+                                                                 "backlog.md", "ranking.csv"])
     assert handmade_report.dir.name == DAY
     leftovers = [p.name for p in handmade_report.out.iterdir() if p.name.startswith(".")]
     assert leftovers == []

@@ -71,6 +71,18 @@ def test_capacity_parameter_recomputes_the_pick(handmade_inventory) -> None:
     assert "Nothing fits a capacity of 2.0 person-days" in sections.top_work_items(none).data
 
 
+def test_findings_count_clients_and_link_the_fixing_item(report) -> None:
+    out = sections.findings(report).data
+    row = out[out.index("CI/deploy users with active long-lived access keys"):]
+    row = row[:row.index("</tr>")]
+    assert "<td>2</td>" in row and "acme, globex" in row
+    assert "#3 =Migrate CI access keys to OIDC (in the pick)" in row  # the fixing item, its build-order step
+    assert "oldest key 3 days old" in out  # a fresh key on a CI user is a finding, its age shown
+    secret = out[out.index("Plaintext secrets"):]
+    assert "no catalog item covers it" in secret[:secret.index("</tr>")]
+    assert XSS not in out and ESCAPED in out
+
+
 def test_every_section_escapes(report) -> None:
     outputs = [sections.manual_units(report), sections.errors(report), sections.baseline(report),
                sections.repo_coverage(report), sections.ranking_table(report), sections.dependency_order(report),

@@ -23,6 +23,7 @@ from audit.analysis.baseline import baseline
 from audit.analysis.catalog import Catalog, load_catalog
 from audit.analysis.delivery import delivery, deploy_events
 from audit.analysis.drift import DriftBasis, crawl_outcome, drift, drift_basis
+from audit.analysis.findings import risk_findings
 from audit.analysis.frames import Inventory, load_inventory, table, to_table
 from audit.analysis.links import link_repos
 from audit.analysis.patterns import overlap, patterns, similarity, team_drift
@@ -36,7 +37,7 @@ from audit.store.snapshots import Snapshot, open_snapshot, write_analysis
 
 log = logging.getLogger(__name__)
 ANALYSIS_TABLES = ("repo_links", "unmatched_sources", "units", "patterns", "overlap", "similarity", "team_drift", "baseline", "delivery", "ranking",
-                   "drift", "drift_summary")
+                   "risk_findings", "drift", "drift_summary")
 
 
 def history_window_days(snapshot: Snapshot | None) -> float | None:
@@ -90,6 +91,7 @@ def compute_tables(inv: Inventory, catalog: Catalog, surveys: Mapping[str, Surve
     lap("rules")
     out["ranking"] = score_items(catalog, hits, units, out["delivery"], table(inv, "accounts"), surveys,
                                  seed=seed, resource_teams=resource_teams(inv))
+    out["risk_findings"] = risk_findings(inv, units, hits, out["ranking"])
     lap("scoring")
     return out
 

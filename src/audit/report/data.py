@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from audit.errors import SnapshotError
+from audit.picklist import pick_list
 from audit.store.snapshots import Snapshot, complete_snapshots, open_snapshot, previous_snapshot
 
 # Where a notebook opened by hand (`make lab` runs them in notebooks/) looks when its inventory_dir is
@@ -53,10 +54,6 @@ class ReportData:
             df = self.table("ranking")
             df = df.sort_values("rank", kind="stable").reset_index(drop=True) if len(df) else df
             if len(df) and self.capacity_days and float(self.capacity_days) != float(df["capacity_days"].iloc[0]):
-                from audit.analysis.scoring import (
-                    pick_list,  # the same pick as the analysis, another capacity
-                )
-
                 df = pick_list(df, float(self.capacity_days)).assign(capacity_source="parameter")
             self._cache["_ranking"] = df
         return self._cache["_ranking"]

@@ -181,6 +181,36 @@ def dependency_order(data: ReportData) -> HTML:
                       empty="No catalog item matched this snapshot.")
 
 
+# ---- findings -----------------------------------------------------------------------------------
+
+def findings(data: ReportData) -> HTML:
+    """Risks as risks: per kind, how many resources at which clients, and the work item that fixes them."""
+    df = data.table("risk_findings")
+    if df.empty:
+        return html(paragraph("No plaintext secret, CI user with an active access key, ECR repository without "
+                              "scan-on-push or unmanaged compute was found in this snapshot."))
+    ranking = data.ranking()
+    items = {r.item_id: r for r in ranking.itertuples()} if len(ranking) else {}
+
+    def fix(ids: pd.Series) -> str:
+        found = sorted({i for i in ids if isinstance(i, str)}, key=lambda i: items[i].rank if i in items else 10**6)
+        if not found:
+            return "no catalog item covers it"
+        return "; ".join(f"#{items[i].rank} {items[i].title}" + (" (in the pick)" if bool(items[i].picked) else "")
+                         if i in items else i for i in found)
+
+    summary = [{"what": g["title"].iloc[0], "resources": len(g), "clients": g["client"].nunique(),
+                "client_list": sorted(g["client"].dropna().unique()), "fixed by": fix(g["item_id"])}
+               for _, g in df.groupby("kind", sort=True)]
+    detail = df.sort_values(["kind", "client", "resource"], kind="stable")
+    return html(html_table(pd.DataFrame(summary), {"what": "finding", "resources": "resources",
+                                                   "clients": "clients", "client_list": "at",
+                                                   "fixed by": "fixed by"}).data,
+                heading("Every finding", 3),
+                html_table(detail, {"title": "finding", "client": "client", "region": "region",
+                                    "resource": "resource", "detail": "detail", "item_id": "fixed by (item id)"}).data)
+
+
 # ---- 3. overlap ----------------------------------------------------------------------------------
 
 def overlap_heatmap(data: ReportData, dimension: str = "client") -> fg.FigureView:

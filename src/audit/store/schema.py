@@ -382,6 +382,13 @@ _TABLE_LIST: list[Table] = [
         _c("formula", STR, "the hours saved in one line, with the numbers"),
         _c("why", STR, "plain text explanation"),
     ), "analysis"),
+    Table("risk_findings", "Risky resources (audit.analysis.findings), each with the work item that fixes it.", (
+        _c("kind", STR, "plaintext-secret | ci-access-key | ecr-scan-off | unmanaged-compute"),
+        _c("title", STR), _c("account_id", STR), _c("client", STR), _c("region", STR),
+        _c("resource", STR, "resource name"), _c("resource_key", STR, "ARN or unit id (what catalog rules return)"),
+        _c("detail", STR, "variable name, key age, ...: never a secret value"),
+        _c("item_id", STR, "best-ranked catalog item whose rule covers the resource; null = none"),
+    ), "analysis"),
     Table("drift", "What changed since the last good snapshot (see drift_summary).", (
         _c("kind", STR, "account-added | account-removed | unit-added | unit-removed | "
            "fingerprint-changed | rank-moved"),
