@@ -3,7 +3,7 @@
 Rooms are the first name under `audit` (`audit.analysis.units` lives in `analysis`). The contract,
 MAY_IMPORT below, floor by floor (a room imports its own floor's ground rooms and what is below):
 
-    ground     errors, logs, _version, names, sprints, yamlfile, options, urls, interrupts: one fact each
+    ground     errors, logs, _version, names, sprints, yamlfile, options, urls, interrupts, picklist: one fact each
     store      the ground only (it imports nothing of the project above it)
     config     store (the catalog's dry run needs the schema), ground
     aws        config, store, ground
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src"
-GROUND = {"", "errors", "logs", "_version", "names", "sprints", "yamlfile", "options", "urls", "interrupts"}  # "": audit/__init__
+GROUND = {"", "errors", "logs", "_version", "names", "sprints", "yamlfile", "options", "urls", "interrupts", "picklist"}  # "": audit/__init__
 MAY_IMPORT: dict[str, set[str]] = {
     **{room: GROUND for room in GROUND},
     "store": GROUND,

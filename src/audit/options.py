@@ -68,7 +68,8 @@ class ReportOptions:
     snapshot_date: str
     config_dir: Path | None = None  # None = the inventory directory
     top_n: int = 10
-    export_all: bool = False  # backlog with every work item, not only the top N
+    capacity_days: float = 0.0  # person-days of the pick; 0 = the analysis' (surveys, else catalog planning)
+    export_all: bool = False  # backlog with every work item, not only the pick
     notebooks_dir: Path | None = None  # None = $CICD_AUDIT_NOTEBOOKS or the project's notebooks/
     kernel_name: str = KERNEL
     shared_kernel: bool = True  # one kernel for the four notebooks

@@ -26,7 +26,7 @@ def test_analyze_command_writes_every_table(tmp_path, snapshot, capsys):
               "--survey", str(survey), "--top-n", "5"])
     assert exc.value.code == 0
     err = capsys.readouterr().err
-    assert "Top work items" in err and "7 units" in err
+    assert "The pick within 30 person-days" in err and "7 units" in err
     for name in ANALYSIS_TABLES:
         path = snapshot.path / "analysis" / f"{name}.parquet"
         assert path.exists(), name

@@ -1,4 +1,4 @@
-"""Scoring by hand: coverage, hours (history, survey fallback), effort, ROI, WSJF, order, stability."""
+"""Scoring by hand: coverage, person-hours (history, survey fallback), delay, effort, WSJF, build order, pick."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import pytest
 
 from audit.analysis.catalog import load_catalog
 from audit.analysis.run import compute_tables
-from audit.analysis.scoring import dependency_order, rank_stability
+from audit.config import ManualStep, SprintCalendar, Survey
+from audit.picklist import PickPlan, dependency_order, pick_list
 
 from .inventory import surveys
 
@@ -45,7 +46,7 @@ items:
 def ranking(tmp_path, snapshot, inv):
     path = tmp_path / "catalog.yaml"
     path.write_text(CATALOG)
-    out = compute_tables(inv, load_catalog(path), surveys(), top_n=2, seed=7, window_days=28)
+    out = compute_tables(inv, load_catalog(path), surveys(), seed=7, window_days=28)
     return out["ranking"].set_index("item_id")
 
 
@@ -64,32 +65,99 @@ def test_coverage_hours_effort_roi(ranking):
     assert ranking.loc["i-none"].units == 0 and ranking.loc["i-none"].wsjf == 0
 
 
-def test_wsjf_rank_and_dependency_order(ranking):
+def test_wsjf_pick_key_and_build_order(ranking):
     # wsjf = hours x (1 + (criticality 1 + risk 1) / 10) / effort days
     assert ranking.loc["i-ecs", "wsjf"] == pytest.approx(52.07 * 1.2 / 3.5, abs=1e-3)
     assert ranking.loc["i-base", "wsjf"] == pytest.approx(8 * 1.2 / 1)
     assert ranking.loc["i-manual", "wsjf"] == pytest.approx(30 * 1.2 / 4)
-    assert ranking["rank"].to_dict() == {"i-ecs": 1, "i-base": 2, "i-manual": 3, "i-none": 4}
-    # i-ecs ranks above i-manual but needs it first
-    assert ranking["order"].to_dict() == {"i-base": 1, "i-manual": 2, "i-ecs": 3, "i-none": 4}
-    assert ranking.sort_values("order")["cumulative_effort_days"].tolist() == [1, 5, 8.5, 9.5]
-    assert ranking.sort_values("order")["cumulative_hours"].tolist() == pytest.approx([8, 38, 90.07, 90.07])
+    # i-manual is worth what it unblocks: it sorts with i-ecs's key, right before it
+    assert ranking.loc["i-manual", "pick_key"] == pytest.approx(ranking.loc["i-ecs", "wsjf"])
+    assert ranking["rank"].to_dict() == {"i-manual": 1, "i-ecs": 2, "i-base": 3, "i-none": 4}
+    by_rank = ranking.sort_values("rank")
+    assert list(by_rank["pick_key"]) == sorted(by_rank["pick_key"], reverse=True)  # one key, never out of order
+    assert by_rank["cumulative_effort_days"].tolist() == [4, 7.5, 8.5, 9.5]
+    assert by_rank["cumulative_hours"].tolist() == pytest.approx([30, 82.07, 90.07, 90.07])
+    # no survey capacity: the catalog's planning default (30 person-days); i-none covers nothing
+    assert set(ranking.index[ranking["picked"]]) == {"i-manual", "i-ecs", "i-base"}
+    assert (ranking["capacity_days"] == 30).all() and (ranking["capacity_source"] == "default").all()
     assert "alpha, bravo, charlie" in ranking.loc["i-ecs", "why"]
-    assert "Needs first: i-manual" in ranking.loc["i-ecs", "why"]
-    assert "from the team survey" in ranking.loc["i-ecs", "why"]
+    assert "Needs first: #1 i-manual" in ranking.loc["i-ecs", "why"]
+    assert "deploys/yr 104 (history 2, survey 1)" in ranking.loc["i-ecs", "inputs"]
+    assert ranking.loc["i-ecs", "formula"].endswith("= 52 person-h/yr")
 
 
-def test_rank_stability(ranking):
-    shares = ranking["top_n_share"]
-    assert shares.sum() == pytest.approx(2.0)  # top 2: exactly two items per run
-    assert shares["i-none"] == 0.0  # covers nothing: never in the top N
-    assert shares["i-ecs"] > 0.95  # 17.9 vs 9.6 and 9.0: +-30% noise almost never overturns it
-    assert 0.2 < shares["i-manual"] < shares["i-base"] < 0.8  # 9.6 vs 9.0: a coin toss, slightly biased
-    h, e = np.array([10.0, 9.0]), np.array([1.0, 1.0])
-    args = (h, e, np.ones(2), np.ones(2), np.array([True, True]))
-    a = rank_stability(*args, top_n=1, seed=1)
-    assert np.array_equal(a, rank_stability(*args, top_n=1, seed=1))  # seeded
-    assert 0.5 < a[0] < 1.0 and a.sum() == pytest.approx(1.0)
+def test_pick_is_the_build_order_prefix_within_capacity(ranking):
+    df = ranking.reset_index()
+    assert list(pick_list(df, 5).query("picked")["item_id"]) == ["i-manual"]  # i-ecs would make 7.5 days
+    assert list(pick_list(df, 8).query("picked")["item_id"]) == ["i-manual", "i-ecs"]
+    assert pick_list(df, 3)["picked"].sum() == 0  # the first item alone takes 4 days
+    shares = pick_list(df, 8).set_index("item_id")["pick_share"]
+    assert shares["i-none"] == 0.0
+    assert 0.3 < shares["i-ecs"] < 1.0 and shares["i-manual"] >= shares["i-ecs"]  # prerequisite goes first
+
+
+def test_pick_share_is_seeded_and_a_prerequisite_is_never_picked_after_its_dependent():
+    plan = PickPlan(covered=np.array([True, True, True]), deps=((), (0,), ()), topo=np.array([0.0, 1.0, 2.0]))
+    cod, eff = np.array([1.0, 100.0, 30.0]), np.array([2.0, 2.0, 2.0])
+    a = plan.share(cod, eff, 4.0, seed=1)
+    assert np.array_equal(a, plan.share(cod, eff, 4.0, seed=1))
+    key, order, picked = plan.run(cod[None, :], eff[None, :], 4.0)
+    assert list(order[0]) == [0, 1, 2] and list(picked[0]) == [True, True, False]
+    assert key[0, 0] == pytest.approx(50.0)  # the prerequisite carries its dependent's WSJF
+
+
+RESTORE = """\
+planning: {person_hours_per_incident: 2}
+items:
+  - id: notify
+    title: Pipeline notifications
+    applies_to: SELECT account_id, unit_id FROM units WHERE kind = 'pipeline'
+    effort: {fixed_days: 1}
+    payoff: {deploys_per_year: history, failures_avoided_rate: 0.5, restore_hours: RESTORE}
+"""
+
+
+def _restore_item(tmp_path, inv, restore: str, team_surveys, base=None) -> tuple[pd.Series, dict]:
+    """Score the item alone; `base` (units, delivery of a first run) skips recomputing the rest."""
+    from audit.analysis.frames import table
+    from audit.analysis.scoring import match_items, score_items
+
+    path = tmp_path / f"restore-{restore}.yaml"
+    path.write_text(RESTORE.replace("RESTORE", restore))
+    catalog = load_catalog(path)
+    if base is None:
+        base = compute_tables(inv, catalog, team_surveys, seed=7, window_days=28)
+    hits = match_items(catalog, {**inv, "units": base["units"], "delivery": base["delivery"]})
+    ranking = score_items(catalog, hits, base["units"], base["delivery"], table(inv, "accounts"), team_surveys,
+                          runs=10)
+    return ranking.set_index("item_id").loc["notify"], base
+
+
+def test_restore_time_is_cost_of_delay_never_person_hours(tmp_path, snapshot, inv):
+    row, out = _restore_item(tmp_path, inv, "history", {})
+    units, d = out["units"], out["delivery"].set_index("key")
+    covered = units.loc[units["kind"] == "pipeline", "unit_id"]
+    hist = d.reindex(covered)
+    failed = (hist["deploys_per_week"] * 52 * hist["change_failure_rate"] * 0.5).fillna(0)
+    assert failed.sum() > 0  # the fixture has failures to avoid
+    # person-hours: failures avoided x 2 person-h per incident (the catalog default, no survey)
+    assert row.hours_saved_per_year == pytest.approx(2 * failed.sum(), abs=0.01)
+    assert "person-h per incident 2.0 (default)" in row.inputs
+    assert row.delay_hours_avoided_per_year == pytest.approx(
+        (failed * hist["time_to_restore_hours"].fillna(0)).sum(), abs=0.1)
+    # a month-long restore (a monthly release train) changes the delay, never the person-hours
+    month, _ = _restore_item(tmp_path, inv, "720", {}, out)
+    assert month.hours_saved_per_year == pytest.approx(row.hours_saved_per_year)
+    assert month.delay_hours_avoided_per_year == pytest.approx(720 * failed.sum(), abs=0.1)
+    # the survey's figure replaces the default for that team's units
+    teams = units.set_index("unit_id").reindex(covered)["team"]
+    team = teams.dropna().iloc[0]
+    survey = Survey(team=team, sprint=SprintCalendar(anchor="2026-01-05"), person_hours_per_incident=6,
+                    manual_steps=[ManualStep(name="x", minutes=0)])
+    surveyed, _ = _restore_item(tmp_path, inv, "history", {team: survey}, out)
+    expected = sum(f * (6 if t == team else 2) for f, t in zip(failed, teams, strict=True))
+    assert surveyed.hours_saved_per_year == pytest.approx(expected, abs=0.01)
+    assert "survey" in surveyed.inputs and "calendar hours/yr of broken delivery" in surveyed.why
 
 
 def test_dependency_order_never_before_prerequisites():
@@ -118,3 +186,32 @@ def test_rule_failing_at_analysis_time_names_item(tmp_path, snapshot, inv):
         match_items(load_catalog(path, check_sql=False), {**inv, "units": units})
     assert "item 'i-none'" in str(exc.value) and "SQL failed" in str(exc.value) and exc.value.exit_code == 2
     assert Path(str(path)).name in str(exc.value)
+
+
+def test_backlog_ids_are_stable_week_over_week(tmp_path, inv):
+    """Two analyses of different snapshots (a client gone): the same ids for the same items."""
+    from audit.analysis.frames import load_inventory
+    from audit.report.backlog import backlog_rows
+
+    from .inventory import inventory_tables, write
+
+    path = tmp_path / "catalog.yaml"
+    path.write_text(CATALOG.replace("    payoff: {hours_per_unit_per_year: 10}\n",
+                                    "    payoff: {hours_per_unit_per_year: 10}\n    issue_type: Epic\n"))
+    catalog = load_catalog(path)
+    week1 = compute_tables(inv, catalog, surveys(), seed=7, window_days=28)["ranking"]
+    tables = inventory_tables()
+    gone = tables["accounts"][0]["account_id"]
+    later = {name: [r for r in rows if r.get("account_id") != gone] for name, rows in tables.items()}
+    week2_inv = load_inventory(write(tmp_path / "later", "2026-02-08", later))
+    week2 = compute_tables(week2_inv, catalog, surveys(), seed=7, window_days=28)["ranking"]
+    assert not week1[["item_id", "units"]].equals(week2[["item_id", "units"]])  # the snapshots differ
+
+    def ids(ranking):
+        return {r["item_id"]: (r["Issue ID"], r["External ID"], r["Parent"]) for r in backlog_rows(ranking, export_all=True)}
+
+    first, second = ids(week1), ids(week2)
+    assert set(first) == set(second) == {it.id for it in catalog.items}
+    assert first == second
+    assert all(issue_id == item_id for item_id, (issue_id, _, _) in first.items())
+    assert first["i-ecs"][2] == "i-manual"  # its prerequisite is an Epic: its parent

@@ -37,5 +37,5 @@ def handmade_report(handmade_inventory: Path, tmp_path_factory: pytest.TempPathF
     from audit.report.runner import build_report
 
     out = tmp_path_factory.mktemp("handmade-reports")
-    report = build_report(handmade_inventory, out, ReportOptions(snapshot_date=DAY, top_n=3))
+    report = build_report(handmade_inventory, out, ReportOptions(snapshot_date=DAY))
     return BuiltReport(handmade_inventory, out, report)

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from audit.store.snapshots import write_analysis, write_snapshot
 
 XSS = "<script>alert(1)</script>"
@@ -37,6 +40,25 @@ def crawl_tables(n_errors: int = 2) -> dict[str, list[dict]]:
              {"repo": f"data-{XSS}", "team": "data", "url": "repos/data", "clients": ["initech"], "status": "ok",
               "commits_90d": 12, "skipped_count": 1}]
     return {"accounts": accounts, "errors": errors, "repos": repos}
+
+
+CAPACITY = 14.0  # person-days: the pick is deploy-role (3), shared-pipeline (8), oidc (2) = 13 days
+
+
+def handmade_ranking(rows: list[dict], capacity_days: float) -> list[dict]:
+    """Rows ordered and picked by the analysis' own pick (`PickPlan`), cumulative totals added."""
+    from audit.picklist import PickPlan
+
+    df = pd.DataFrame(rows)
+    plan = PickPlan.of(df)
+    cod, eff = df["cost_of_delay"].to_numpy(float)[None, :], df["effort_days"].to_numpy(float)[None, :]
+    key, order, picked = plan.run(cod, eff, capacity_days)
+    df["pick_key"], df["rank"], df["picked"] = key[0], np.argsort(order[0]) + 1, picked[0]
+    df["pick_share"] = plan.share(cod[0], eff[0], capacity_days, runs=200)
+    df["capacity_days"], df["capacity_source"] = capacity_days, "default"
+    df = df.sort_values("rank")
+    df["cumulative_hours"], df["cumulative_effort_days"] = df["hours_saved_per_year"].cumsum(), df["effort_days"].cumsum()
+    return df.to_dict("records")
 
 
 def analysis_tables() -> dict[str, list[dict]]:
@@ -87,23 +109,38 @@ def analysis_tables() -> dict[str, list[dict]]:
              ("oidc", "=Migrate CI access keys to OIDC", [], 80.0, 2.0),
              ("hotfix", "One-click hotfix path", ["shared-pipeline"], 150.0, 5.0),
              ("ecr-scan", "+ECR scan on push and immutable tags", [], 20.0, 1.0)]
-    order = ["deploy-role", "oidc", "shared-pipeline", "hotfix", "ecr-scan"]
-    by_roi = sorted(items, key=lambda it: -(it[3] / it[4]))
-    ranking, cum_h, cum_d = [], 0.0, 0.0
-    for pos, item_id in enumerate(order, start=1):
-        it = next(i for i in items if i[0] == item_id)
-        cum_h, cum_d = cum_h + it[3], cum_d + it[4]
-        ranking.append({"item_id": it[0], "title": it[1], "rank": by_roi.index(it) + 1, "clients": 3, "teams": 2,
-                        "units": 4, "client_list": ["acme", "globex", f"initech{XSS}"], "team_list": ["web", "data"],
-                        "hours_saved_per_year": it[3], "effort_days": it[4], "roi": it[3] / it[4] / 8,
-                        "wsjf": it[3] / it[4], "depends_on": it[2], "order": pos, "cumulative_hours": cum_h,
-                        "cumulative_effort_days": cum_d, "top_n_share": 0.9 - 0.1 * pos,
-                        "why": f"Serves acme and {XSS}; {FORMULA}"})
+    meta = {"deploy-role": ("Story", "High", ["platform", "iam"]), "shared-pipeline": ("Epic", "High", ["pipelines"]),
+            "oidc": ("Story", "Highest", ["security"]), "hotfix": ("Story", None, ["release"]),
+            "ecr-scan": ("Task", "Low", ["security"])}
+    rows = []
+    for it in items:
+        issue_type, priority, labels = meta[it[0]]
+        rows.append({"item_id": it[0], "title": it[1], "clients": 3, "teams": 2, "units": 4,
+                     "client_list": ["acme", "globex", f"initech{XSS}"], "team_list": ["web", "data"],
+                     "hours_saved_per_year": it[3], "delay_hours_avoided_per_year": it[3] / 2,
+                     "effort_days": it[4], "roi": it[3] / it[4] / 8, "cost_of_delay": it[3],
+                     "wsjf": it[3] / it[4], "depends_on": it[2], "issue_type": issue_type, "priority": priority,
+                     "labels": labels, "inputs": f"h per unit/yr 1 (catalog); {XSS}",
+                     "formula": f"{it[3]:.0f} (x) = {it[3]:.0f} person-h/yr",
+                     "why": f"Serves acme and {XSS}; {FORMULA}"})
+    ranking = handmade_ranking(rows, CAPACITY)
+    risk_findings = [
+        {"kind": "plaintext-secret", "title": "Plaintext secrets in build or runtime variables", "account_id": "000000000001",
+         "client": "acme", "region": "eu-west-1", "resource": f"build-{XSS}", "resource_key": "arn:build",
+         "detail": "codebuild variable DB_PASSWORD", "item_id": None},
+        {"kind": "ci-access-key", "title": "CI/deploy users with active long-lived access keys",
+         "account_id": "000000000001", "client": "acme", "region": "global", "resource": "ci-deployer",
+         "resource_key": "arn:user/ci", "detail": "1 active key(s), oldest key 3 days old", "item_id": "oidc"},
+        {"kind": "ci-access-key", "title": "CI/deploy users with active long-lived access keys",
+         "account_id": "000000000002", "client": "globex", "region": "global", "resource": "github-ci",
+         "resource_key": "arn:user/gh", "detail": "1 active key(s), oldest key 400 days old", "item_id": "oidc"},
+    ]
     drift = [{"kind": "account-added", "key": "000000000004", "before": None, "after": "umbrella",
               "detail": f"umbrella{XSS} (000000000004) crawled for the first time"},
              {"kind": "rank-moved", "key": "oidc", "before": "5", "after": "1"}]  # no detail: an older analysis
     return {"units": units, "patterns": patterns, "overlap": overlap, "similarity": similarity,
             "team_drift": team_drift, "baseline": baseline, "delivery": delivery, "ranking": ranking,
+            "risk_findings": risk_findings,
             "drift": drift}
 
 

@@ -52,7 +52,7 @@ def test_no_code_cells_or_prompts(page) -> None:
 
 
 def test_every_section_is_there(page) -> None:
-    for title in ("1. Where we stand", "2. Top work items", "3. Shared deployment patterns", "4. Payoff curve",
+    for title in ("1. Where we stand", "2. The pick", "Findings", "3. Shared deployment patterns", "4. Payoff curve",
                   "5. Delivery per client and team", "6. Onboarding baseline", "7. Appendix"):
         assert title in page
 

@@ -45,7 +45,7 @@ def test_failed_week_analyses_and_reports_and_says_so(failed_week, fleet_snapsho
     assert summary["outcome"] == "all-failed"
     assert summary["summary"] == f"Not compared with {good}: no account could be crawled in this snapshot."
 
-    report = build_report(inventory, tmp_path / "reports", ReportOptions(snapshot_date=bad, top_n=3))
+    report = build_report(inventory, tmp_path / "reports", ReportOptions(snapshot_date=bad))
     page = report.read_text(encoding="utf-8")
     assert f"No account could be crawled: all {n} failed (access-denied {n})" in page
     assert "no account could be crawled in this snapshot." in page

@@ -41,16 +41,19 @@ def test_overlap_heatmap_shows_clients_not_crawled(tables) -> None:
     assert all(row[-1] == fg.NOT_CRAWLED for row in heat.z) and all(row[-1] == "—" for row in heat.text)
 
 
-def test_payoff_curve_is_cumulative_in_dependency_order(tables) -> None:
-    fig = fg.payoff_curve(tables["ranking"], top_n=3)
+def test_payoff_curve_is_cumulative_in_build_order_labelled_by_step(tables) -> None:
+    fig = fg.payoff_curve(tables["ranking"])
     line = fig.data[0]
-    assert list(line.x) == [0.0, 3.0, 5.0, 13.0, 18.0, 19.0]
+    assert list(line.x) == [0.0, 3.0, 11.0, 13.0, 18.0, 19.0]
     assert list(line.y) == sorted(line.y)
     assert len(fig.data[1].x) + len(fig.data[2].x) == len(tables["ranking"])
+    # the labelled points are the pick, labelled with the same step numbers as the cards and the backlog
+    assert list(fig.data[1].text) == ["1", "2", "3"] and fig.data[1].name == "the pick"
+    assert list(fig.data[1].x) == [3.0, 11.0, 13.0]
 
 
 def test_rank_stability_and_families(tables) -> None:
-    fig = fg.rank_stability(tables["ranking"], top_n=3)
+    fig = fg.rank_stability(tables["ranking"])
     assert max(fig.data[0].x) <= 100
     fam = fg.pattern_families(tables["patterns"])
     assert {t.name for t in fam.data} == {"clients", "teams"}
@@ -64,8 +67,8 @@ def test_delivery_figures_skip_unknown(tables) -> None:
 
 
 def test_data_labels_are_escaped(tables) -> None:
-    text = _strings(fg.rank_stability(tables["ranking"], top_n=3)) + _strings(
-        fg.payoff_curve(tables["ranking"], 3))
+    text = _strings(fg.rank_stability(tables["ranking"])) + _strings(
+        fg.payoff_curve(tables["ranking"]))
     assert "<script>" not in text and "&lt;script&gt;" in text
 
 
@@ -110,7 +113,7 @@ def test_many_clients_are_capped_and_said_so() -> None:
 def test_unknown_rank_stability_is_labelled_unknown_not_zero(tables) -> None:
     ranking = tables["ranking"].copy()
     first = ranking["rank"].idxmin()
-    ranking.loc[first, "top_n_share"] = float("nan")
-    bar = fg.rank_stability(ranking, top_n=3).data[0]
+    ranking.loc[first, "pick_share"] = float("nan")
+    bar = fg.rank_stability(ranking).data[0]
     labels = dict(zip(bar.y, bar.text, strict=True))
     assert next(v for k, v in labels.items() if k.startswith("1. ")) == "unknown"

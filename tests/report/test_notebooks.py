@@ -11,7 +11,7 @@ import pytest
 from audit.report.runner import NOTEBOOKS, notebooks_dir
 
 NB_DIR = Path(__file__).resolve().parents[2] / "notebooks"
-PARAMS = {"snapshot_date": str, "inventory_dir": str, "config_dir": str, "output_dir": str, "top_n": int,
+PARAMS = {"snapshot_date": str, "inventory_dir": str, "config_dir": str, "output_dir": str, "capacity_days": float,
           "export_all": bool}
 
 
@@ -76,4 +76,4 @@ def test_papermill_reads_the_parameters() -> None:
         params = pm.inspect_notebook(str(NB_DIR / f"{name}.ipynb"))
         assert set(PARAMS) <= set(params), name
         assert all(p["help"] for p in params.values()), f"{name}: papermill sees a parameter without help"
-        assert params["top_n"]["inferred_type_name"] == "int"
+        assert params["capacity_days"]["inferred_type_name"] == "float"

@@ -28,8 +28,8 @@ def test_every_notebook_executed_with_outputs_and_no_error(handmade_report) -> N
 
 def test_report_dir_holds_notebooks_report_and_backlog(handmade_report) -> None:
     names = sorted(p.name for p in handmade_report.dir.iterdir())
-    assert names == sorted([f"{n}.ipynb" for n in NOTEBOOKS] + ["report.html", "backlog.csv", "backlog.md",
-                                                                 "ranking.csv"])
+    assert names == sorted([f"{n}.ipynb" for n in NOTEBOOKS] + ["report.html", "backlog.csv", "backlog.json",
+                                                                 "backlog.md", "ranking.csv"])
     assert handmade_report.dir.name == DAY
     leftovers = [p.name for p in handmade_report.out.iterdir() if p.name.startswith(".")]
     assert leftovers == []
@@ -46,11 +46,11 @@ def _broken_notebooks(tmp_path: Path, bad: str) -> Path:
 
 def test_failing_notebook_names_notebook_and_cell_and_keeps_old_report(handmade_inventory, tmp_path) -> None:
     out = tmp_path / "reports"
-    good = build_report(handmade_inventory, out, ReportOptions(snapshot_date=DAY, top_n=3))
+    good = build_report(handmade_inventory, out, ReportOptions(snapshot_date=DAY))
     before = {p.name: p.read_bytes() for p in good.parent.iterdir()}
     broken = _broken_notebooks(tmp_path, "03_rank_work_items")
     with pytest.raises(NotebookError) as info:
-        build_report(handmade_inventory, out, ReportOptions(snapshot_date=DAY, top_n=3, notebooks_dir=broken))
+        build_report(handmade_inventory, out, ReportOptions(snapshot_date=DAY, notebooks_dir=broken))
     err = info.value
     assert err.exit_code == 1
     assert err.notebook == "03_rank_work_items" and err.cell == 5
@@ -75,7 +75,7 @@ def test_separate_kernels_give_the_same_outputs(handmade_inventory, handmade_rep
     from audit.report.runner import REPORT_NOTEBOOK, run_notebooks
 
     params = {"snapshot_date": DAY, "inventory_dir": str(handmade_inventory), "config_dir": str(handmade_inventory),
-              "output_dir": str(tmp_path), "top_n": 3, "export_all": False}
+              "output_dir": str(tmp_path), "capacity_days": 0.0, "export_all": False}
     (single,) = run_notebooks(params, tmp_path, names=[REPORT_NOTEBOOK], shared_kernel=False)
     shared = nbformat.read(str(handmade_report.dir / f"{REPORT_NOTEBOOK}.ipynb"), as_version=4)
     alone = nbformat.read(str(single), as_version=4)

@@ -15,7 +15,7 @@ ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
 @pytest.fixture(scope="module")
 def report(handmade_inventory):
-    return sections.load(handmade_inventory, DAY, top_n=3)
+    return sections.load(handmade_inventory, DAY)
 
 
 def test_headline_counts_and_changes(report) -> None:
@@ -29,12 +29,59 @@ def test_headline_counts_and_changes(report) -> None:
     assert out.index("crawled for the first time") < out.index("rank-moved")
 
 
-def test_top_work_items_show_why_and_prerequisites(report) -> None:
+def test_top_work_items_are_the_pick_with_key_inputs_formula_and_prerequisites(report) -> None:
     out = sections.top_work_items(report).data
-    assert out.count('class="item"') == 3
-    assert "Needs first</dt><dd>Cross-account deploy role baseline" in out
+    assert out.count('class="item"') == 3  # the build-order prefix within 14 person-days
+    assert "Needs first</dt><dd>#1 Cross-account deploy role baseline (in the pick)" in out
     assert XSS not in out and ESCAPED in out
     assert "3 clients" in out and "2 teams" in out and "4 units" in out
+    assert '<div class="value">50.0</div><div class="label">WSJF key</div>' in out
+    assert "<dt>Inputs</dt><dd>h per unit/yr 1 (catalog)" in out and "person-h/yr</dd>" in out
+    assert "within a capacity of 14.0 person-days" in out and "13.0 days of effort, 600 person-hours" in out
+
+
+def test_pick_list_is_consistent_everywhere(report) -> None:
+    """Cards, payoff curve, payoff summary and backlog: the same items with the same numbers."""
+    import re
+
+    from audit.report.backlog import backlog_rows
+
+    cards = sections.top_work_items(report).data
+    steps = [int(s) for s in re.findall(r'<span class="rank">(\d+)</span>', cards)]
+    curve = sections.payoff_curve(report).fig
+    labelled = [int(t) for t in curve.data[1].text]
+    backlog = sorted(r["rank"] for r in backlog_rows(report.ranking()))
+    assert steps == labelled == backlog == [1, 2, 3]
+    pick = report.pick()
+    summary = sections.payoff_summary(report).data
+    assert f"{pick['effort_days'].sum():.1f} days of effort" in summary and summary in cards
+    assert float(pick["cumulative_effort_days"].iloc[-1]) == pytest.approx(pick["effort_days"].sum())
+    # no card needs an item that comes later
+    ranks = dict(zip(report.ranking()["item_id"], report.ranking()["rank"], strict=True))
+    for row in pick.itertuples():
+        assert all(ranks[d] < row.rank for d in row.depends_on)
+
+
+def test_capacity_parameter_recomputes_the_pick(handmade_inventory) -> None:
+    wide = sections.load(handmade_inventory, DAY, capacity_days=30)
+    assert len(wide.pick()) == 5 and wide.capacity == (30.0, "parameter")
+    narrow = sections.load(handmade_inventory, DAY, capacity_days=3)
+    assert list(narrow.pick()["item_id"]) == ["deploy-role"]
+    assert sections.top_work_items(narrow).data.count('class="item"') == 1
+    none = sections.load(handmade_inventory, DAY, capacity_days=2)
+    assert "Nothing fits a capacity of 2.0 person-days" in sections.top_work_items(none).data
+
+
+def test_findings_count_clients_and_link_the_fixing_item(report) -> None:
+    out = sections.findings(report).data
+    row = out[out.index("CI/deploy users with active long-lived access keys"):]
+    row = row[:row.index("</tr>")]
+    assert "<td>2</td>" in row and "acme, globex" in row
+    assert "#3 =Migrate CI access keys to OIDC (in the pick)" in row  # the fixing item, its build-order step
+    assert "oldest key 3 days old" in out  # a fresh key on a CI user is a finding, its age shown
+    secret = out[out.index("Plaintext secrets"):]
+    assert "no catalog item covers it" in secret[:secret.index("</tr>")]
+    assert XSS not in out and ESCAPED in out
 
 
 def test_every_section_escapes(report) -> None:

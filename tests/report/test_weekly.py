@@ -47,8 +47,33 @@ def test_weekly_writes_report_backlog_and_notebooks(fleet_report, fleet_snapshot
     with open(fleet_report.parent / "backlog.csv", newline="", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
     assert {"Summary", "Description", "Issue Type", "Priority", "Labels", "Story Points", "Original Estimate",
-            "Issue Id", "Depends on"} <= set(rows[0])
-    assert len(rows) - 1 >= 5  # the top 5 (plus any prerequisites)
+            "Issue ID", "External ID", "Parent", "Depends on"} <= set(rows[0])
+    assert len(rows) - 1 >= 1  # the pick (the fleet's prerequisites come with it)
+    assert "backlog.json" in names
+
+
+def test_findings_match_the_crawl_and_link_the_fixing_items(fleet_report, weekly_inventory, fleet_snapshot) -> None:
+    """The fleet's planted risks, counted from the crawl tables themselves, are the report's findings."""
+    from audit.analysis.findings import CI_USER
+    from audit.store.snapshots import open_snapshot
+
+    snap = open_snapshot(weekly_inventory, fleet_snapshot.snapshot_dir.name)
+    found = snap.table("risk_findings")
+    crawl_findings, users, ecr = snap.table("findings"), snap.table("iam_users"), snap.table("ecr_repositories")
+    counts = found["kind"].value_counts().to_dict()
+    secrets = int((crawl_findings["kind"] == "plaintext-secret-variable").sum())
+    ci_users = users[(users["active_key_count"].fillna(0) > 0) & users["name"].str.contains(CI_USER)]
+    assert secrets > 0 and counts.get("plaintext-secret") == secrets
+    assert len(ci_users) > 0 and counts.get("ci-access-key") == len(ci_users)
+    assert counts.get("ecr-scan-off", 0) == int((~ecr["scan_on_push"].fillna(False).astype(bool)).sum())
+    assert counts.get("unmanaged-compute", 0) == int((snap.table("units")["kind"] == "manual").sum())
+    # every planted risk is covered by a shipped catalog item (the catalog rules' own hits)
+    links = found.groupby("kind")["item_id"].agg(lambda ids: set(ids.dropna()))
+    assert links["plaintext-secret"] == {"secrets-out-of-plaintext"}
+    assert links["ci-access-key"] == {"ci-keys-to-oidc"}
+    assert found["detail"].str.contains("oldest key").sum() == len(ci_users)
+    page = fleet_report.read_text(encoding="utf-8")
+    assert "<h2" in page and "Findings" in page and "Move secrets out of plaintext build variables" in page
 
 
 def test_report_shows_the_fleet_faithfully_and_safely(fleet_report, fleet_snapshot) -> None:

@@ -23,6 +23,7 @@ from audit.analysis.baseline import baseline
 from audit.analysis.catalog import Catalog, load_catalog
 from audit.analysis.delivery import delivery, deploy_events
 from audit.analysis.drift import DriftBasis, crawl_outcome, drift, drift_basis
+from audit.analysis.findings import risk_findings
 from audit.analysis.frames import Inventory, load_inventory, table, to_table
 from audit.analysis.headline import headline_row
 from audit.analysis.links import link_repos
@@ -39,7 +40,8 @@ from audit.store.snapshots import Snapshot, open_snapshot, write_analysis
 
 log = logging.getLogger(__name__)
 ANALYSIS_TABLES = ("repo_links", "unmatched_sources", "units", "patterns", "overlap", "similarity", "team_drift",
-                   "baseline", "delivery", "ranking", "item_hits", "picks", "headline", "drift", "drift_summary")
+                   "baseline", "delivery", "ranking", "risk_findings", "item_hits", "picks", "headline", "drift",
+                   "drift_summary")
 
 
 def history_window_days(snapshot: Snapshot | None) -> float | None:
@@ -92,7 +94,8 @@ def compute_tables(inv: Inventory, catalog: Catalog, surveys: Mapping[str, Surve
     hits = match_items(catalog, {**inv, "units": units, "delivery": out["delivery"]})
     lap("rules")
     out["ranking"] = score_items(catalog, hits, units, out["delivery"], table(inv, "accounts"), surveys,
-                                 top_n=top_n, seed=seed, resource_teams=resource_teams(inv, units))
+                                 seed=seed, resource_teams=resource_teams(inv, units))
+    out["risk_findings"] = risk_findings(inv, units, hits, out["ranking"])
     out["item_hits"] = hits[["item_id", "account_id", "unit_id"]].drop_duplicates(ignore_index=True)
     lap("scoring")
     return out
@@ -115,7 +118,7 @@ def analyze(snapshot: Snapshot, catalog_path: Path, surveys: Mapping[str, Survey
     out["drift"] = drift_since(basis.compared, table(inv, "accounts"), out, catalog, surveys, top_n=top_n, seed=seed)
     out["drift_summary"] = basis.frame()
     out["headline"] = headline_row(table(inv, "accounts"), out["delivery"], out["baseline"],
-                                   table(inv, "findings"), out["ranking"])
+                                   out["risk_findings"], out["ranking"])
     out["picks"] = picks_table(decisions, snapshot, out["item_hits"], deploy_events(inv, out["units"]),
                                {i.id: i.title for i in catalog.items}, window_days=history_window_days(snapshot))
     write_analysis(snapshot.path, {name: to_table(name, frame) for name, frame in out.items()})
@@ -148,15 +151,16 @@ def analyze_command(snapshot: Path, catalog: Path, options: AnalyzeOptions = Ana
     decisions = load_decisions(decisions_file) if decisions_file else None
     started = time.perf_counter()
     out = analyze(snap, Path(catalog), surveys, options, decisions=decisions)
-    top_n = options.top_n
     elapsed = time.perf_counter() - started
-    summary = RichTable(title=f"Top work items, snapshot {snap.date}")
-    for col in ("rank", "item", "clients", "units", "h/yr", "effort d", "ROI", f"top-{top_n}"):
+    ranking = out["ranking"]
+    cap = float(ranking["capacity_days"].iloc[0]) if len(ranking) else 0.0
+    summary = RichTable(title=f"The pick within {cap:g} person-days, snapshot {snap.date} (build order)")
+    for col in ("#", "item", "clients", "units", "person-h/yr", "days", "WSJF key", "picked in"):
         summary.add_column(col, justify="left" if col == "item" else "right")
-    for r in out["ranking"].head(top_n).itertuples(index=False):
+    shown = ranking[ranking["picked"].fillna(False).astype(bool)] if len(ranking) else ranking
+    for r in (shown if len(shown) else ranking.head(options.top_n)).itertuples(index=False):
         summary.add_row(str(r.rank), r.title, str(r.clients), str(r.units), f"{r.hours_saved_per_year:.0f}",
-                        f"{r.effort_days:.1f}", f"{r.roi:.1f}" if pd.notna(r.roi) else "-",
-                        f"{r.top_n_share:.0%}")
+                        f"{r.effort_days:.1f}", f"{r.pick_key:.1f}", f"{r.pick_share:.0%}")
     console.print(summary, markup=False)
     units = out["units"]
     console.print(f"{len(units)} units, {out['patterns'].shape[0]} patterns, "

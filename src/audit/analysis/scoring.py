@@ -1,21 +1,26 @@
-"""Score the catalog's work items on the inventory: coverage, hours saved, effort, ROI, WSJF, order.
+"""Score the catalog's work items on the inventory: coverage, person-hours saved, effort, WSJF, the pick.
 
     hits        each item's `applies_to` SQL over the snapshot (+ the `units`/`delivery` views)
-    hours/year  per covered unit: events/year x minutes saved / 60
-                                  + events/year x change failure rate x failures avoided x restore hours
-                                  + hours_per_unit_per_year;
-                per item: + hours_per_client_per_year x clients + onboarding minutes x onboardings / 60
+    hours/year  person-hours, per covered unit: events/year x minutes saved / 60
+                  + events/year x change failure rate x failures avoided x person-hours per incident
+                  + hours_per_unit_per_year;
+                per item: + hours_per_client_per_year x clients + onboarding minutes x onboardings / 60.
                 events/year = history (deploys_per_week x 52, hotfix share for `events: hotfixes`),
-                else the team survey (deploys_per_sprint, hotfixes_per_month), else unknown (0, said in `why`)
-    effort      fixed_days + per_unit_days x units + per_client_days x clients
-    roi         hours saved per year / (effort days x 8 h)
-    wsjf        cost of delay / job size, with the cost of delay measured in hours rather than guessed:
-                hours saved per year x (1 + (time criticality + risk weight) / 10), over effort days.
-                Hours drive the rank; risk and criticality (0..10 each) can at most triple an item's
-                value, so a cheap item that saves nothing never outranks one that saves hundreds of
-                hours. An item that covers nothing scores 0
-    order       topological, greedy by wsjf among items whose prerequisites are done
-    top_n_share Monte Carlo, effort and hours each x U(0.7, 1.3): share of runs in the top N
+                else the team survey (deploys_per_sprint, hotfixes_per_month), else unknown (0, said).
+                Person-hours per incident: the team survey, else the catalog's `planning` default.
+    delay       calendar hours of broken delivery avoided per year: events x failure rate x failures
+                avoided x time to restore (until the next good deploy). Cost of delay, shown beside
+                the hours and never added to them: a month of waiting for the release train is not a
+                month of anyone's work
+    effort      person-days: fixed_days + per_unit_days x units + per_client_days x clients
+    wsjf        cost of delay / job size = hours x (1 + (time criticality + risk weight) / 10) / effort
+                days (0 for an item that covers nothing)
+    pick_key    the one sort key: max(own WSJF, pick_key of every item that needs it), so a
+                prerequisite is worth what it unblocks and always sorts before what needs it
+    rank        build order: pick_key descending (ties: prerequisites first); the meeting's pick is the
+                prefix of the build order that fits the capacity (person-days)
+    pick_share  Monte Carlo, effort and hours each x U(0.7, 1.3): share of runs the item is in the pick
+(the key, the order and the pick: audit.picklist, shared with the report)
 """
 
 from __future__ import annotations
@@ -28,10 +33,12 @@ import pandas as pd
 from audit.analysis.catalog import Catalog, Item, rule_of
 from audit.analysis.frames import as_list, conform, table, to_table
 from audit.config import Survey
+from audit.config.catalog import Planning
+from audit.picklist import PickPlan
 from audit.store.sandbox import RULE_TABLES, Sandbox, check_static
 
 HOURS_PER_DAY = 8.0
-NOISE = 0.3
+HISTORY, SURVEY, DEFAULT, CATALOG = "history", "survey", "default", "catalog"
 
 
 def match_items(catalog: Catalog, frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
@@ -118,12 +125,33 @@ def _minutes(item: Item, team: str | None, surveys: Mapping[str, Survey]) -> flo
     return minutes * p.survey_share
 
 
-def item_hours(item: Item, cov: pd.DataFrame, rates: pd.DataFrame,
-               surveys: Mapping[str, Survey]) -> tuple[float, dict]:
-    """Hours saved per year for one item and the parts that explain it.
+def _incident_hours(team: str | None, surveys: Mapping[str, Survey], default: float) -> tuple[float, str]:
+    """Person-hours one failed deploy costs the unit's team: its survey answer, else the catalog default."""
+    s = surveys.get(team) if team else None
+    if s is not None and s.person_hours_per_incident is not None:
+        return float(s.person_hours_per_incident), SURVEY
+    return float(default), DEFAULT
+
+
+def _sources(counts: Mapping[str, int]) -> str:
+    """'history 10, survey 2, unknown 1' (or just 'history' when it is the only one)."""
+    kept = {k: v for k, v in counts.items() if v}
+    if len(kept) == 1:
+        return next(iter(kept))
+    return ", ".join(f"{k} {v}" for k, v in kept.items()) or "none"
+
+
+def _n(value: float, digits: int = 0) -> str:
+    return f"{value:,.{digits}f}"
+
+
+def item_hours(item: Item, cov: pd.DataFrame, rates: pd.DataFrame, surveys: Mapping[str, Survey],
+               planning: Planning | None = None) -> tuple[float, dict]:
+    """Person-hours saved per year for one item, the calendar delay it avoids, and every input with its source.
 
     Deploy and failure hours need a unit's history (or survey); per-unit hours count every hit.
     """
+    planning = planning or Planning()
     p = item.payoff
     n_hits = int(cov[["account_id", "unit_id"]].drop_duplicates().shape[0])
     units = cov[cov["in_units"]].drop_duplicates("unit_id")
@@ -140,35 +168,92 @@ def item_hours(item: Item, cov: pd.DataFrame, rates: pd.DataFrame,
         from_survey = int(events.notna().sum()) - from_history
         unknown = int(events.isna().sum())
         events = events.fillna(0.0)
+        events_src = _sources({HISTORY: from_history, SURVEY: from_survey, "unknown": unknown})
     else:
         events = pd.Series(float(p.deploys_per_year), index=r.index)
         from_history, from_survey, unknown = 0, 0, 0
+        events_src = CATALOG
     per_team = {t: _minutes(item, t, surveys) for t in set(r["team"].dropna())}
     minutes = r["team"].map(per_team).fillna(_minutes(item, None, surveys)).to_numpy(dtype=float)
     deploy_h = float((events.to_numpy() * minutes).sum() / 60)
+    failed = events * r["cfr"].fillna(0) * p.failures_avoided_rate  # failed deploys avoided per year
+    incident = [_incident_hours(t if isinstance(t, str) else None, surveys, planning.person_hours_per_incident)
+                for t in r["team"]]
+    incident_h = pd.Series([h for h, _ in incident], index=r.index, dtype=float)
+    failure_h = float((failed * incident_h).sum())
     restore = r["ttr"] if p.restore_hours == "history" else pd.Series(float(p.restore_hours), index=r.index)
-    failure_h = float((events * r["cfr"].fillna(0) * p.failures_avoided_rate * restore.fillna(0)).sum())
+    delay_h = float((failed * restore.fillna(0)).sum())
     clients = cov["client"].dropna().nunique()
-    fixed_h = p.hours_per_unit_per_year * n_hits + p.hours_per_client_per_year * clients
+    unit_h, client_h = p.hours_per_unit_per_year * n_hits, p.hours_per_client_per_year * clients
     if p.onboarding_minutes == "survey":
         teams = set(cov["team"].dropna())
         vals = [surveys[t].manual_minutes("onboarding") for t in teams if t in surveys]
-        onboarding = float(np.mean(vals)) if vals else 0.0
+        onboarding, onboarding_src = (float(np.mean(vals)), SURVEY) if vals else (0.0, "unknown")
     else:
-        onboarding = float(p.onboarding_minutes)
+        onboarding, onboarding_src = float(p.onboarding_minutes), CATALOG
     onboarding_h = onboarding * p.onboardings_per_year / 60
-    parts = {"deploy_h": deploy_h, "failure_h": failure_h, "fixed_h": fixed_h, "onboarding_h": onboarding_h,
-             "events": float(events.sum()), "from_history": from_history, "from_survey": from_survey,
-             "unknown": unknown, "minutes": float(minutes.mean()) if len(minutes) else 0.0,
-             "hotfixes": p.events == "hotfixes"}
-    return deploy_h + failure_h + fixed_h + onboarding_h, parts
+    n_events = float(events.sum())
+    mean_min = float((events.to_numpy() * minutes).sum() / n_events) if n_events else \
+        (float(minutes.mean()) if len(minutes) else 0.0)
+    inputs: list[tuple[str, str, str]] = []
+    terms: list[tuple[float, str]] = []
+    what = "hotfixes" if p.events == "hotfixes" else "deploys"
+    uses_events = bool(p.minutes_saved_per_deploy) or p.failures_avoided_rate > 0
+    if uses_events and len(r):
+        inputs.append((f"{what}/yr", _n(n_events), events_src))
+    if p.minutes_saved_per_deploy and len(r):
+        minutes_src = (SURVEY + (f" x {p.survey_share:g}" if p.survey_share != 1 else "")) \
+            if p.minutes_saved_per_deploy == "survey" else CATALOG
+        inputs.append((f"min saved per {'hotfix' if p.events == 'hotfixes' else 'deploy'}", "~" + _n(mean_min),
+                       minutes_src))
+        terms.append((deploy_h, f"{_n(n_events)} {what} x ~{_n(mean_min)} min / 60"))
+    if p.failures_avoided_rate > 0 and len(r):
+        cfr = float((events * r["cfr"].fillna(0)).sum() / n_events) if n_events else float(r["cfr"].fillna(0).mean())
+        srcs = [src for _, src in incident]
+        weights = failed.to_numpy(float)
+        mean_inc = float(np.average(incident_h, weights=weights)) if weights.sum() else float(incident_h.mean())
+        inputs += [("change failure rate", f"{cfr:.0%}", HISTORY),
+                   ("failures avoided", f"{p.failures_avoided_rate:.0%}", CATALOG),
+                   ("person-h per incident", _n(mean_inc, 1),
+                    _sources({SURVEY: srcs.count(SURVEY), DEFAULT: srcs.count(DEFAULT)})),
+                   ("restore time, delay only", _n(float(restore.fillna(0).mean()), 1) + " h",
+                    HISTORY if p.restore_hours == "history" else CATALOG)]
+        terms.append((failure_h, f"{_n(float(failed.sum()), 1)} failures avoided x {_n(mean_inc, 1)} person-h"))
+    if unit_h:
+        inputs.append(("h per unit/yr", _n(p.hours_per_unit_per_year, 1), CATALOG))
+        terms.append((unit_h, f"{_n(p.hours_per_unit_per_year, 1)} h x {n_hits} units"))
+    if client_h:
+        inputs.append(("h per client/yr", _n(p.hours_per_client_per_year, 1), CATALOG))
+        terms.append((client_h, f"{_n(p.hours_per_client_per_year, 1)} h x {clients} clients"))
+    if onboarding_h:
+        inputs += [("onboarding min", _n(onboarding), onboarding_src),
+                   ("onboardings/yr", _n(p.onboardings_per_year), CATALOG)]
+        terms.append((onboarding_h, f"{_n(onboarding)} min x {_n(p.onboardings_per_year)} onboardings / 60"))
+    total = deploy_h + failure_h + unit_h + client_h + onboarding_h
+    formula = (" + ".join(f"{_n(h)} ({text})" for h, text in terms) + f" = {_n(total)} person-h/yr") if terms \
+        else "0 person-h/yr (no hours-saving input)"
+    parts = {"deploy_h": deploy_h, "failure_h": failure_h, "fixed_h": unit_h + client_h, "onboarding_h": onboarding_h,
+             "delay_h": delay_h, "events": n_events, "from_history": from_history, "from_survey": from_survey,
+             "unknown": unknown, "minutes": mean_min, "hotfixes": p.events == "hotfixes",
+             "inputs": "; ".join(f"{k} {v} ({src})" for k, v, src in inputs), "formula": formula}
+    return total, parts
+
+
+def capacity(catalog: Catalog, surveys: Mapping[str, Survey]) -> tuple[float, str]:
+    """Person-days the meeting hands out: the surveys' capacity_days summed, else the catalog's planning default."""
+    answers = [s.capacity_days for s in surveys.values() if s.capacity_days is not None]
+    if answers and sum(answers) > 0:
+        return float(sum(answers)), SURVEY
+    return float(catalog.planning.capacity_days), DEFAULT
 
 
 def score_items(catalog: Catalog, hits: pd.DataFrame, units: pd.DataFrame, delivery: pd.DataFrame,
-                accounts: pd.DataFrame, surveys: Mapping[str, Survey] | None = None, *, top_n: int = 10,
-                seed: int = 7, runs: int = 1000, resource_teams: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """The `ranking` table: one row per catalog item, ranked by WSJF, with order and stability."""
+                accounts: pd.DataFrame, surveys: Mapping[str, Survey] | None = None, *,
+                capacity_days: float | None = None, seed: int = 7, runs: int = 1000,
+                resource_teams: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """The `ranking` table: one row per catalog item in build order (rank), the pick within capacity marked."""
     surveys = surveys or {}
+    cap, cap_src = (float(capacity_days), "parameter") if capacity_days else capacity(catalog, surveys)
     rates = _unit_rates(units, delivery, surveys)
     cov_all = _covered(hits, units, accounts, resource_teams)
     rows = []
@@ -179,70 +264,36 @@ def score_items(catalog: Catalog, hits: pd.DataFrame, units: pd.DataFrame, deliv
                   for t in as_list(ts)}
         clients = sorted(set(cov["client"].dropna()))
         n_units = int(cov[["account_id", "unit_id"]].drop_duplicates().shape[0])
-        hours, parts = item_hours(item, cov, rates, surveys)
+        hours, parts = item_hours(item, cov, rates, surveys, catalog.planning)
         e = item.effort
         effort = e.fixed_days + e.per_unit_days * n_units + e.per_client_days * len(clients)
+        weight = 1.0 + (item.payoff.time_criticality + item.payoff.risk_weight) / 10.0
         rows.append({"item_id": item.id, "title": item.title, "clients": len(clients), "teams": len(teams),
                      "units": n_units, "client_list": clients, "team_list": sorted(teams),
-                     "hours_saved_per_year": round(hours, 2), "effort_days": round(effort, 3),
-                     "depends_on": list(item.depends_on), "_parts": parts,
-                     "_tc": item.payoff.time_criticality, "_risk": item.payoff.risk_weight})
+                     "hours_saved_per_year": round(hours, 2),
+                     "delay_hours_avoided_per_year": round(parts["delay_h"], 1),
+                     "effort_days": round(effort, 3), "cost_of_delay": round(hours * weight, 4) if n_units else 0.0,
+                     "depends_on": list(item.depends_on), "inputs": parts["inputs"], "formula": parts["formula"],
+                     "issue_type": item.issue_type, "priority": item.priority, "labels": list(item.labels),
+                     "_parts": parts})
     out = pd.DataFrame(rows)
-    h, eff = out["hours_saved_per_year"].to_numpy(float), out["effort_days"].to_numpy(float)
-    covered = out["units"].to_numpy() > 0
+    eff, cod = out["effort_days"].to_numpy(float), out["cost_of_delay"].to_numpy(float)
+    h = out["hours_saved_per_year"].to_numpy(float)
     out["roi"] = np.where(eff > 0, h / (np.maximum(eff, 1e-9) * HOURS_PER_DAY), np.nan)
-    out["wsjf"] = _wsjf(h[None, :], eff[None, :], out["_tc"].to_numpy(float), out["_risk"].to_numpy(float),
-                        covered)[0]
-    order_key = out.sort_values(["wsjf", "roi", "item_id"], ascending=[False, False, True]).index
-    out.loc[order_key, "rank"] = np.arange(1, len(out) + 1)
-    seq = dependency_order(out["item_id"].tolist(), out["depends_on"].tolist(), out["wsjf"].to_numpy(float))
-    pos = {item: i + 1 for i, item in enumerate(seq)}
-    out["order"] = out["item_id"].map(pos)
-    by_order = out.set_index("item_id").loc[seq]
-    out["cumulative_hours"] = out["item_id"].map(by_order["hours_saved_per_year"].cumsum())
-    out["cumulative_effort_days"] = out["item_id"].map(by_order["effort_days"].cumsum())
-    out["top_n_share"] = rank_stability(h, eff, out["_tc"].to_numpy(float), out["_risk"].to_numpy(float), covered,
-                                        top_n=top_n, seed=seed, runs=runs)
-    out["why"] = [_why(r, catalog) for r in out.to_dict("records")]
+    plan = PickPlan.of(out)
+    key, order, picked = plan.run(cod[None, :], eff[None, :], cap)
+    out["wsjf"] = plan.wsjf(cod[None, :], eff[None, :])[0]
+    out["pick_key"] = key[0]
+    out["rank"] = np.argsort(order[0]) + 1
+    out["picked"] = picked[0]
+    out["capacity_days"], out["capacity_source"] = cap, cap_src
+    by_rank = out.sort_values("rank")
+    out["cumulative_hours"] = by_rank["hours_saved_per_year"].cumsum().reindex(out.index)
+    out["cumulative_effort_days"] = by_rank["effort_days"].cumsum().reindex(out.index)
+    out["pick_share"] = plan.share(cod, eff, cap, seed=seed, runs=runs)
+    ranks = dict(zip(out["item_id"], out["rank"], strict=True))
+    out["why"] = [_why(r, ranks) for r in out.to_dict("records")]
     return conform("ranking", out.sort_values("rank"))
-
-
-def _wsjf(hours: np.ndarray, effort: np.ndarray, tc: np.ndarray, risk: np.ndarray,
-          covered: np.ndarray) -> np.ndarray:
-    """WSJF for each row of a (runs x items) matrix of hours and efforts (see the module docstring)."""
-    cost_of_delay = hours * (1.0 + (tc[None, :] + risk[None, :]) / 10.0)
-    score = cost_of_delay / np.maximum(effort, 1e-3)
-    return np.where(covered[None, :], score, 0.0)
-
-
-def rank_stability(hours: np.ndarray, effort: np.ndarray, tc: np.ndarray, risk: np.ndarray, covered: np.ndarray,
-                   *, top_n: int = 10, seed: int = 7, runs: int = 1000, noise: float = NOISE) -> np.ndarray:
-    """Share of Monte Carlo runs (hours and effort each x U(1-noise, 1+noise)) an item is in the top N."""
-    n = len(hours)
-    if n == 0:
-        return np.zeros(0)
-    rng = np.random.default_rng(seed)
-    h = hours[None, :] * rng.uniform(1 - noise, 1 + noise, (runs, n))
-    e = effort[None, :] * rng.uniform(1 - noise, 1 + noise, (runs, n))
-    score = np.where(covered[None, :], _wsjf(h, e, tc, risk, covered), -np.inf)
-    ranks = np.argsort(np.argsort(-score, axis=1, kind="stable"), axis=1, kind="stable")
-    return ((ranks < top_n) & covered[None, :]).mean(axis=0)
-
-
-def dependency_order(items: list[str], depends_on: list[list[str]], value: np.ndarray) -> list[str]:
-    """Topological order, greedy by value among items whose prerequisites are all placed."""
-    deps = {i: set(d) for i, d in zip(items, depends_on, strict=True)}
-    val = dict(zip(items, value, strict=True))
-    done: list[str] = []
-    left = set(items)
-    while left:
-        ready = [i for i in left if deps[i] <= set(done)]
-        if not ready:  # cycles are rejected by the catalog; never loop forever
-            ready = list(left)
-        best = min(ready, key=lambda i: (-val[i], i))
-        done.append(best)
-        left.remove(best)
-    return done
 
 
 def _names(values: list[str], limit: int = 5) -> str:
@@ -250,35 +301,22 @@ def _names(values: list[str], limit: int = 5) -> str:
     return shown + (f" +{len(values) - limit} more" if len(values) > limit else "")
 
 
-def _why(row: dict, catalog: Catalog) -> str:
-    """Plain-text reason: who is covered, how many hours from which data, what it costs, what first."""
-    p = row["_parts"]
+def _why(row: dict, ranks: Mapping[str, int]) -> str:
+    """Plain-text reason: who is covered, the formula of the hours, the delay, what it costs, what first."""
     if row["units"] == 0:
         return "No unit in this snapshot matches its rule, so it saves nothing yet."
+    p = row["_parts"]
     text = (f"Covers {row['units']} unit(s) at {row['clients']} client(s) ({_names(row['client_list'])}) "
-            f"for {row['teams']} team(s) ({_names(row['team_list'])}). ")
-    bits = []
-    if p["deploy_h"] > 0:
-        src = []
-        if p["from_history"]:
-            src.append(f"{p['from_history']} unit(s) from delivery history")
-        if p["from_survey"]:
-            src.append(f"{p['from_survey']} from the team survey")
-        what = "hotfixes" if p["hotfixes"] else "deploys"
-        bits.append(f"{p['deploy_h']:.0f} h from {p['events']:.0f} {what}/yr x ~{p['minutes']:.0f} min saved"
-                    + (f" ({'; '.join(src)})" if src else ""))
-    if p["failure_h"] > 0:
-        bits.append(f"{p['failure_h']:.0f} h of restore time from failures avoided")
-    if p["fixed_h"] > 0:
-        bits.append(f"{p['fixed_h']:.0f} h of recurring per-unit/per-client work")
-    if p["onboarding_h"] > 0:
-        bits.append(f"{p['onboarding_h']:.0f} h of onboarding work")
-    text += (f"Saves ~{row['hours_saved_per_year']:.0f} h/yr: " + ", ".join(bits) + ". ") if bits else \
-        "No measurable hours saved; ranked on risk and time criticality. "
+            f"for {row['teams']} team(s) ({_names(row['team_list'])}). Saves {row['formula']}. ")
+    if p["delay_h"] > 0:
+        text += (f"Also avoids ~{p['delay_h']:,.0f} calendar hours/yr of broken delivery (cost of delay, "
+                 "not counted as hours saved). ")
     if p["unknown"]:
         text += f"{p['unknown']} unit(s) have no delivery history and no survey answer (counted as 0). "
-    roi = row["roi"]
-    text += f"Effort {row['effort_days']:.1f} d" + (f", ROI {roi:.1f}x." if roi == roi else ".")
+    text += f"Effort {row['effort_days']:.1f} person-days; WSJF {row['wsjf']:.1f}"
+    if row["pick_key"] > row["wsjf"] + 1e-9:
+        text += f", sorted at {row['pick_key']:.1f} for what it unblocks"
+    text += "."
     if row["depends_on"]:
-        text += f" Needs first: {', '.join(row['depends_on'])}."
+        text += " Needs first: " + ", ".join(f"#{ranks[d]} {d}" for d in row["depends_on"]) + "."
     return text

@@ -43,6 +43,7 @@ class Payoff(Model):
     events: Literal["deploys", "hotfixes"] = "deploys"
     deploys_per_year: NonNeg | Literal["history"] = "history"
     failures_avoided_rate: float = Field(0, ge=0, le=1)
+    # calendar hours per failure until the next good deploy: cost of delay, never person-hours
     restore_hours: NonNeg | Literal["history"] = "history"
     hours_per_unit_per_year: NonNeg = 0
     hours_per_client_per_year: NonNeg = 0
@@ -50,6 +51,17 @@ class Payoff(Model):
     onboardings_per_year: NonNeg = 0
     risk_weight: float = Field(1, ge=0, le=10, description="risk reduction / opportunity enablement, 0..10")
     time_criticality: float = Field(1, ge=0, le=10)
+
+
+class Planning(Model):
+    """Fleet-wide defaults of the payoff model and the pick list; a team's survey overrides them."""
+
+    person_hours_per_incident: NonNeg = Field(
+        3, description="engineer hours one failed deploy costs (notice, diagnose, fix, redeploy); "
+                       "survey `person_hours_per_incident` per team overrides")
+    capacity_days: float = Field(
+        30, gt=0, description="person-days the meeting hands out per planning round; the surveys' "
+                              "`capacity_days`, summed, override")
 
 
 class Item(Model):
@@ -68,6 +80,7 @@ class Item(Model):
 class Catalog(Model):
     version: int = 1
     rule_time_limit_seconds: float = Field(30, gt=0, le=3600, description="each applies_to rule's time limit")
+    planning: Planning = Planning()
     items: list[Item] = Field(min_length=1)
     _file: str | None = PrivateAttr(None)
     _lines: dict[str, int] = PrivateAttr(default_factory=dict)

@@ -64,6 +64,10 @@ class Survey(Model):
     hotfixes_per_month: float = Field(0, ge=0)
     deploys_per_sprint: float | None = Field(None, ge=0)
     pain_points: list[str] = Field(default_factory=list)
+    person_hours_per_incident: float | None = Field(
+        None, ge=0, le=1000, description="engineer hours one failed deploy costs the team (else catalog planning)")
+    capacity_days: float | None = Field(
+        None, ge=0, description="person-days the team gives the automation backlog per planning round")
 
     @model_validator(mode="after")
     def _per_sprint_needs_calendar(self) -> Survey:

@@ -1,10 +1,14 @@
-"""The backlog export: backlog.csv for Jira's CSV importer, backlog.md for a wiki, ranking.csv.
+"""The backlog export: backlog.csv (Jira CSV import), backlog.json (GitHub Issues), backlog.md, ranking.csv.
 
-Jira's importer maps columns by header in its wizard; repeated headers (`Labels`, `Depends on`)
-carry several values, `Issue Id` numbers the rows so links can point at rows of the same file, and
-`Original Estimate` is in seconds (one day = 8 h). Rows come in dependency order, so a
-prerequisite is always created before the items that need it. Cells derived from data are
-written with the csv module and defused against spreadsheet formula injection.
+Every row is keyed by the catalog item id, never by a position: `Issue ID` and `External ID` are
+the item id, and the label `cicd-audit-item-<id>` carries it too, so the same item has the same key
+every week and a tracker can find what it imported before. The catalog decides `Issue Type`,
+`Priority` and `Labels` (the pick only suggests a priority the catalog left open). An item whose
+prerequisite is an Epic becomes that Epic's child (`Parent`, the Epic's item id); Epic rows come
+first, as Jira's importer needs a parent before its children. Estimates: `Original Estimate` in
+seconds (Jira's CSV time-tracking unit), one person-day = 8 h. The field mapping and the re-import
+path are in docs/backlog.md. Cells derived from data are written with the csv module and defused
+against spreadsheet formula injection.
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ from __future__ import annotations
 import csv
 import html
 import io
+import json
 import re
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +26,14 @@ import pandas as pd
 
 from audit.report.tables import as_list, is_missing, join_list, number, plural
 
-JIRA_COLUMNS = ["Issue Id", "Summary", "Description", "Issue Type", "Priority", "Story Points",
-                "Original Estimate"]
-RANKING_COLUMNS = ["rank", "order", "item_id", "title", "clients", "teams", "units", "hours_saved_per_year",
-                   "effort_days", "roi", "wsjf", "top_n_share", "cumulative_hours", "cumulative_effort_days",
-                   "depends_on", "client_list", "team_list", "why"]
+JIRA_COLUMNS = ["Issue ID", "External ID", "Issue Key", "Issue Type", "Summary", "Description", "Priority",
+                "Parent", "Original Estimate", "Story Points"]
+RANKING_COLUMNS = ["rank", "item_id", "title", "picked", "clients", "teams", "units", "hours_saved_per_year",
+                   "delay_hours_avoided_per_year", "effort_days", "roi", "cost_of_delay", "wsjf", "pick_key",
+                   "pick_share", "capacity_days", "cumulative_hours", "cumulative_effort_days", "depends_on",
+                   "issue_type", "priority", "labels", "client_list", "team_list", "inputs", "formula", "why"]
 SECONDS_PER_DAY = 8 * 3600
+ITEM_LABEL = "cicd-audit-item-"
 _FIBONACCI = (1, 2, 3, 5, 8, 13, 21)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -50,15 +58,21 @@ def _label(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "unknown"
 
 
-def selected(ranking: pd.DataFrame, top_n: int, *, export_all: bool = False) -> pd.DataFrame:
-    """Top N (plus every prerequisite they need, transitively) or everything; in dependency order."""
+def _picked_col(df: pd.DataFrame) -> pd.Series:
+    return df["picked"].fillna(False).astype(bool) if "picked" in df.columns else pd.Series(False, index=df.index)
+
+
+def selected(ranking: pd.DataFrame, *, export_all: bool = False, picked: Collection[str] | None = None
+             ) -> pd.DataFrame:
+    """The exported items in build order: the pick (and the meeting's `picked` items) with every
+    prerequisite they need, transitively; or everything."""
     if ranking.empty:
         return ranking
-    df = ranking.sort_values("order", kind="stable")
+    df = ranking.sort_values("rank", kind="stable")
     if export_all:
         return df.reset_index(drop=True)
     deps = {row.item_id: as_list(row.depends_on) for row in df.itertuples()}
-    keep = set(df.loc[df["rank"] <= top_n, "item_id"])
+    keep = set(df.loc[_picked_col(df), "item_id"]) | (set(picked or ()) & set(deps))
     todo = list(keep)
     while todo:
         for dep in deps.get(todo.pop(), []):
@@ -68,59 +82,93 @@ def selected(ranking: pd.DataFrame, top_n: int, *, export_all: bool = False) -> 
     return df[df["item_id"].isin(keep)].reset_index(drop=True)
 
 
-def _priority(rank: int, top_n: int) -> str:
-    if rank <= min(3, top_n):
-        return "Highest"
-    return "High" if rank <= top_n else "Medium"
+def parent_of(row: Any, types: Mapping[str, str]) -> str | None:
+    """The first prerequisite that is an Epic (catalog issue_type) is the item's parent; Epics have none."""
+    if str(getattr(row, "issue_type", "") or "") == "Epic":
+        return None
+    return next((d for d in as_list(row.depends_on) if types.get(d) == "Epic"), None)
 
 
-def _description(row: Any, titles: dict[str, str], top_n: int, day: str) -> str:
-    needs = [titles.get(d, d) for d in as_list(row.depends_on)]
+def _priority(row: Any, in_pick: bool) -> str:
+    """The catalog's priority; only when it has none, the pick suggests High (picked) or Medium."""
+    given = getattr(row, "priority", None)
+    if isinstance(given, str) and given:
+        return given
+    return "High" if in_pick else "Medium"
+
+
+def _status(item_id: str, in_pick: bool, picked: Collection[str] | None) -> str:
+    if picked is not None and item_id in picked:
+        return "picked"
+    return "proposed" if in_pick else "candidate"
+
+
+def _description(row: Any, titles: dict[str, str], day: str, status: str) -> str:
+    needs = [f"{titles.get(d, d)} ({d})" for d in as_list(row.depends_on)]
+    share = getattr(row, "pick_share", None)
     lines = [
         str(row.why or "").strip(),
         "",
         f"Serves {plural(row.clients, 'client')} ({join_list(row.client_list, 50)}) and "
         f"{plural(row.teams, 'team')} ({join_list(row.team_list, 20)}); {plural(row.units, 'deployable unit')}.",
-        f"Saves about {number(row.hours_saved_per_year)} hours a year for "
-        f"{number(row.effort_days, 1)} days of effort (ROI {number(row.roi, 1)}).",
-        f"Rank {row.rank}; stays in the top {top_n} in "
-        + (f"{float(row.top_n_share):.0%}" if not is_missing(row.top_n_share) else "an unknown share")
-        + " of re-rankings with +-30% noise.",
+        f"Saves {getattr(row, 'formula', None) or number(row.hours_saved_per_year) + ' person-h/yr'}.",
+        f"Inputs: {getattr(row, 'inputs', None) or 'unknown'}.",
+        f"Effort {number(row.effort_days, 1)} person-days (ROI {number(row.roi, 1)}); "
+        f"WSJF key {number(getattr(row, 'pick_key', None), 1)}; build-order step {row.rank}; "
+        f"in the pick in {'an unknown share' if is_missing(share) else f'{float(share):.0%}'} of re-rankings "
+        "with +-30% noise.",
         "Needs first: " + (", ".join(needs) if needs else "nothing") + ".",
         "",
-        f"Generated by cicd-audit from the snapshot of {day}; item id {row.item_id}.",
+        f"Generated by cicd-audit from the snapshot of {day}; item id {row.item_id}; status {status}.",
     ]
     return "\n".join(lines)
 
 
-def backlog_rows(ranking: pd.DataFrame, top_n: int, *, export_all: bool = False,
-                 day: str = "") -> list[dict[str, Any]]:
-    """One dict per exported item (Jira columns; lists under 'Labels' and 'Depends on')."""
-    df = selected(ranking, top_n, export_all=export_all)
-    titles = dict(zip(ranking["item_id"], ranking["title"], strict=True)) if len(ranking) else {}
-    ids = {item: i for i, item in enumerate(df["item_id"] if len(df) else [], start=1)}
+def backlog_rows(ranking: pd.DataFrame, *, export_all: bool = False, day: str = "",
+                 picked: Collection[str] | None = None, jira_keys: Mapping[str, str] | None = None
+                 ) -> list[dict[str, Any]]:
+    """One dict per exported item, Epics first, then build order (lists under 'Labels' and 'Depends on').
+
+    `picked`: the item ids the meeting picked (decisions); None = not decided yet, the analysis' pick
+    is marked `proposed`. `jira_keys`: item id -> existing Jira issue key, so a re-import updates.
+    """
+    df = selected(ranking, export_all=export_all, picked=picked)
+    if df.empty:
+        return []
+    titles = dict(zip(ranking["item_id"], ranking["title"], strict=True))
+    types = {i: str(t or "Story") for i, t in zip(ranking["item_id"], ranking.get("issue_type", pd.Series(
+        ["Story"] * len(ranking))), strict=True)}
+    exported = set(df["item_id"])
+    in_pick = dict(zip(df["item_id"], _picked_col(df), strict=True))
     rows = []
     for row in df.itertuples():
-        rank = int(row.rank)
-        in_top = rank <= top_n
-        labels = ["cicd-audit", f"top-{top_n}" if in_top else ("prerequisite" if not export_all else "candidate")]
+        status = _status(row.item_id, bool(in_pick[row.item_id]), picked)
+        parent = parent_of(row, types)
+        labels = ["cicd-audit", f"{ITEM_LABEL}{row.item_id}", status]
+        labels += [_label(x) for x in as_list(getattr(row, "labels", None))]
         labels += [f"team-{_label(t)}" for t in as_list(row.team_list)]
-        points = story_points(row.effort_days)
         rows.append({
-            "Issue Id": ids[row.item_id], "Summary": str(row.title),
-            "Description": _description(row, titles, top_n, day),
-            "Issue Type": "Story", "Priority": _priority(rank, top_n) if (in_top or not export_all) else "Low",
-            "Story Points": points,
-            "Original Estimate": None if is_missing(row.effort_days) else int(round(float(row.effort_days)
-                                                                                 * SECONDS_PER_DAY)),
-            "Labels": labels, "Depends on": [ids[d] for d in as_list(row.depends_on) if d in ids],
-            "item_id": row.item_id, "rank": rank,
+            "Issue ID": row.item_id, "External ID": row.item_id,
+            "Issue Key": (jira_keys or {}).get(row.item_id, ""),
+            "Issue Type": types.get(row.item_id, "Story"), "Summary": str(row.title),
+            "Description": _description(row, titles, day, status),
+            "Priority": _priority(row, bool(in_pick[row.item_id])),
+            "Parent": parent if parent in exported else "",
+            "Original Estimate": None if is_missing(row.effort_days)
+            else int(round(float(row.effort_days) * SECONDS_PER_DAY)),
+            "Story Points": story_points(row.effort_days),
+            "Labels": list(dict.fromkeys(labels)),
+            "Depends on": [d for d in as_list(row.depends_on) if d in exported and d != parent],
+            "item_id": row.item_id, "rank": int(row.rank), "status": status,
+            "effort_days": None if is_missing(row.effort_days) else float(row.effort_days),
         })
-    return rows
+    epics_first = sorted(range(len(rows)), key=lambda i: (rows[i]["Issue Type"] != "Epic", i))
+    return [rows[i] for i in epics_first]
 
 
-def backlog_csv(ranking: pd.DataFrame, top_n: int, *, export_all: bool = False, day: str = "") -> str:
-    rows = backlog_rows(ranking, top_n, export_all=export_all, day=day)
+def backlog_csv(ranking: pd.DataFrame, *, export_all: bool = False, day: str = "",
+                picked: Collection[str] | None = None, jira_keys: Mapping[str, str] | None = None) -> str:
+    rows = backlog_rows(ranking, export_all=export_all, day=day, picked=picked, jira_keys=jira_keys)
     n_labels = max([len(r["Labels"]) for r in rows] + [1])
     n_links = max([len(r["Depends on"]) for r in rows] + [1])
     out = io.StringIO()
@@ -134,39 +182,85 @@ def backlog_csv(ranking: pd.DataFrame, top_n: int, *, export_all: bool = False, 
     return out.getvalue()
 
 
+def jira_keys_from_export(path: str | Path) -> dict[str, str]:
+    """item id -> issue key from a Jira CSV export ('Issue key' column, labels `cicd-audit-item-<id>`)."""
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    if not rows:
+        return {}
+    header = [h.strip() for h in rows[0]]
+    lower = [h.lower() for h in header]
+    if "issue key" not in lower:
+        return {}
+    key_col = lower.index("issue key")
+    label_cols = [i for i, h in enumerate(lower) if h == "labels"]
+    out: dict[str, str] = {}
+    for r in rows[1:]:
+        for i in label_cols:
+            if i < len(r) and r[i].startswith(ITEM_LABEL) and key_col < len(r) and r[key_col]:
+                out[r[i][len(ITEM_LABEL):]] = r[key_col]
+    return out
+
+
+def backlog_json(ranking: pd.DataFrame, *, export_all: bool = False, day: str = "",
+                 picked: Collection[str] | None = None) -> str:
+    """GitHub Issues: a JSON list, each {"title", "body", "labels"} (the REST API's create-issue fields)
+    plus "item_id" and "key_label" (the label that finds the issue again); docs/backlog.md has the import line."""
+    rows = backlog_rows(ranking, export_all=export_all, day=day, picked=picked)
+    titles = {r["item_id"]: r["Summary"] for r in rows}
+    issues = []
+    for r in rows:
+        body = r["Description"]
+        head = [f"Type: {r['Issue Type']}; priority: {r['Priority']}; estimate: "
+                f"{number(r['effort_days'], 1)} person-days."]
+        if r["Parent"]:
+            head.append(f"Parent epic: {titles.get(r['Parent'], r['Parent'])} (label {ITEM_LABEL}{r['Parent']}).")
+        if r["Depends on"]:
+            head.append("Blocked by: " + ", ".join(f"{titles.get(d, d)} (label {ITEM_LABEL}{d})"
+                                                   for d in r["Depends on"]) + ".")
+        labels = r["Labels"] + (["epic"] if r["Issue Type"] == "Epic" else [])
+        issues.append({"item_id": r["item_id"], "key_label": f"{ITEM_LABEL}{r['item_id']}", "title": r["Summary"],
+                       "body": "\n".join(head) + "\n\n" + body, "labels": labels})
+    return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"
+
+
 def _md(value: Any) -> str:
     """Text safe inside a markdown table cell: HTML-escaped, markdown punctuation escaped, one line."""
     text = html.escape(str(value), quote=False).replace("\r", " ").replace("\n", " ")
     return re.sub(r"([\\`*_\[\]|#])", r"\\\1", text)
 
 
-def backlog_md(ranking: pd.DataFrame, top_n: int, *, export_all: bool = False, day: str = "") -> str:
-    rows = backlog_rows(ranking, top_n, export_all=export_all, day=day)
-    what = "every work item" if export_all else f"the top {top_n} work items and their prerequisites"
+def backlog_md(ranking: pd.DataFrame, *, export_all: bool = False, day: str = "",
+               picked: Collection[str] | None = None) -> str:
+    rows = sorted(backlog_rows(ranking, export_all=export_all, day=day, picked=picked), key=lambda r: r["rank"])
+    what = "every work item" if export_all else "the pick and what it needs first"
     out = [f"# Automation backlog ({_md(day)})", "",
-           f"Generated by cicd-audit: {what}, in the order to build them (prerequisites first).", "",
-           "| # | rank | work item | h/yr | days | ROI | stable | needs first |", "|---|---|---|---|---|---|---|---|"]
-    by_id = {r["Issue Id"]: r for r in rows}
+           f"Generated by cicd-audit: {what}, in build order (prerequisites first).", "",
+           "| # | id | work item | person-h/yr | days | WSJF key | in pick | needs first |",
+           "|---|---|---|---|---|---|---|---|"]
     rank_rows = {row.item_id: row for row in ranking.itertuples()} if len(ranking) else {}
     for r in rows:
         src = rank_rows[r["item_id"]]
-        needs = ", ".join(f"#{i} {_md(by_id[i]['Summary'])}" for i in r["Depends on"]) or "—"
-        stable = "unknown" if is_missing(src.top_n_share) else f"{float(src.top_n_share):.0%}"
-        out.append(f"| {r['Issue Id']} | {r['rank']} | {_md(r['Summary'])} | {number(src.hours_saved_per_year)} "
-                   f"| {number(src.effort_days, 1)} | {number(src.roi, 1)} | {stable} | {needs} |")
+        needs = ", ".join(f"#{rank_rows[d].rank} {_md(rank_rows[d].title)}" for d in as_list(src.depends_on)
+                          if d in rank_rows) or "—"
+        share = getattr(src, "pick_share", None)
+        stable = "unknown" if is_missing(share) else f"{float(share):.0%}"
+        out.append(f"| {r['rank']} | {_md(r['item_id'])} | {_md(r['Summary'])} | {number(src.hours_saved_per_year)} "
+                   f"| {number(src.effort_days, 1)} | {number(getattr(src, 'pick_key', None), 1)} | {stable} "
+                   f"| {needs} |")
     out.append("")
     for r in rows:
-        out += [f"## {r['Issue Id']}. {_md(r['Summary'])}", ""]
+        out += [f"## {r['rank']}. {_md(r['Summary'])} ({_md(r['item_id'])})", ""]
         out += [_md(line) if line else "" for line in r["Description"].split("\n")]
         out.append("")
     return "\n".join(out)
 
 
-def ranking_csv(ranking: pd.DataFrame, top_n: int, *, export_all: bool = False) -> str:
-    """Every score of the exported items (lists joined with '; ')."""
+def ranking_csv(ranking: pd.DataFrame, *, export_all: bool = False) -> str:
+    """Every score of the exported items, in build order (lists joined with '; ')."""
     df = ranking.sort_values("rank", kind="stable") if len(ranking) else ranking
     if not export_all and len(df):
-        df = df[df["item_id"].isin(set(selected(ranking, top_n)["item_id"]))]
+        df = df[df["item_id"].isin(set(selected(ranking)["item_id"]))]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(RANKING_COLUMNS)
@@ -174,7 +268,7 @@ def ranking_csv(ranking: pd.DataFrame, top_n: int, *, export_all: bool = False) 
         cells = []
         for col in RANKING_COLUMNS:
             value = rec.get(col)
-            if col in ("depends_on", "client_list", "team_list"):
+            if col in ("depends_on", "client_list", "team_list", "labels"):
                 value = "; ".join(as_list(value))
             elif is_missing(value):
                 value = ""
@@ -183,15 +277,19 @@ def ranking_csv(ranking: pd.DataFrame, top_n: int, *, export_all: bool = False) 
     return out.getvalue()
 
 
-def write_backlog(ranking: pd.DataFrame, out_dir: Path, top_n: int, *, export_all: bool = False,
-                  day: str = "") -> dict[str, Path]:
-    """backlog.csv, backlog.md and ranking.csv into out_dir (UTF-8, no BOM: Jira reads the first header as is)."""
+def write_backlog(ranking: pd.DataFrame, out_dir: Path, *, export_all: bool = False, day: str = "",
+                  picked: Collection[str] | None = None, jira_export: Path | None = None) -> dict[str, Path]:
+    """backlog.csv, backlog.json, backlog.md and ranking.csv into out_dir (UTF-8, no BOM: Jira reads the
+    first header as is). `jira_export`: a Jira CSV export of the project, whose issue keys make the CSV
+    update the issues imported before instead of creating them again."""
     out_dir = Path(out_dir)
-    paths = {"backlog.csv": out_dir / "backlog.csv", "backlog.md": out_dir / "backlog.md",
-             "ranking.csv": out_dir / "ranking.csv"}
-    paths["backlog.csv"].write_text(backlog_csv(ranking, top_n, export_all=export_all, day=day),
-                                    encoding="utf-8", newline="")
-    paths["backlog.md"].write_text(backlog_md(ranking, top_n, export_all=export_all, day=day), encoding="utf-8")
-    paths["ranking.csv"].write_text(ranking_csv(ranking, top_n, export_all=export_all), encoding="utf-8",
-                                    newline="")
+    keys = jira_keys_from_export(jira_export) if jira_export and Path(jira_export).is_file() else None
+    paths = {name: out_dir / name for name in ("backlog.csv", "backlog.json", "backlog.md", "ranking.csv")}
+    paths["backlog.csv"].write_text(backlog_csv(ranking, export_all=export_all, day=day, picked=picked,
+                                                jira_keys=keys), encoding="utf-8", newline="")
+    paths["backlog.json"].write_text(backlog_json(ranking, export_all=export_all, day=day, picked=picked),
+                                     encoding="utf-8")
+    paths["backlog.md"].write_text(backlog_md(ranking, export_all=export_all, day=day, picked=picked),
+                                   encoding="utf-8")
+    paths["ranking.csv"].write_text(ranking_csv(ranking, export_all=export_all), encoding="utf-8", newline="")
     return paths

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from audit.errors import SnapshotError
+from audit.picklist import pick_list
 from audit.store.snapshots import Snapshot, complete_snapshots, open_snapshot, previous_snapshot
 
 # Where a notebook opened by hand (`make lab` runs them in notebooks/) looks when its inventory_dir is
@@ -26,7 +27,7 @@ class ReportData:
     """A snapshot plus everything derived from it that the report shows."""
 
     snapshot: Snapshot
-    top_n: int = 10
+    capacity_days: float = 0.0  # person-days of the pick; 0 = what the analysis used (survey or catalog)
     previous: Snapshot | None = None
     _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
@@ -48,12 +49,27 @@ class ReportData:
         return self._cache[name]
 
     def ranking(self) -> pd.DataFrame:
-        """The ranking, best first."""
-        df = self.table("ranking")
-        return df.sort_values("rank", kind="stable").reset_index(drop=True) if len(df) else df
+        """The ranking in build order, its pick re-made for `capacity_days` when that differs from the analysis'."""
+        if "_ranking" not in self._cache:
+            df = self.table("ranking")
+            df = df.sort_values("rank", kind="stable").reset_index(drop=True) if len(df) else df
+            if len(df) and self.capacity_days and float(self.capacity_days) != float(df["capacity_days"].iloc[0]):
+                df = pick_list(df, float(self.capacity_days)).assign(capacity_source="parameter")
+            self._cache["_ranking"] = df
+        return self._cache["_ranking"]
 
-    def top(self) -> pd.DataFrame:
-        return self.ranking().head(self.top_n)
+    def pick(self) -> pd.DataFrame:
+        """The meeting's list: the build-order prefix that fits the capacity."""
+        df = self.ranking()
+        return df[df["picked"].fillna(False).astype(bool)].reset_index(drop=True) if len(df) else df
+
+    @property
+    def capacity(self) -> tuple[float | None, str]:
+        """(person-days, where they came from) of the pick shown."""
+        df = self.ranking()
+        if df.empty:
+            return None, "unknown"
+        return float(df["capacity_days"].iloc[0]), str(df["capacity_source"].iloc[0])
 
     def titles(self) -> dict[str, str]:
         df = self.table("ranking")
@@ -113,7 +129,7 @@ def inventory_root(inventory_dir: str | Path = "") -> Path:
     return next((p for p in DEFAULT_INVENTORIES if complete_snapshots(p)), DEFAULT_INVENTORIES[0])
 
 
-def load(inventory_dir: str | Path = "", snapshot_date: str = "", *, top_n: int = 10,
+def load(inventory_dir: str | Path = "", snapshot_date: str = "", *, capacity_days: float = 0.0,
          require_analysis: bool = True) -> ReportData:
     """The snapshot of `snapshot_date` (default: latest complete) under an inventory root or snapshot dir
     (empty: `inventory_root`)."""
@@ -121,7 +137,7 @@ def load(inventory_dir: str | Path = "", snapshot_date: str = "", *, top_n: int 
     if require_analysis and not snap.analysis_tables():
         raise SnapshotError(f"snapshot {snap.date} has no analysis tables yet: run "
                             f"`cicd-audit analyze --snapshot {snap.path}` first")
-    return ReportData(snapshot=snap, top_n=int(top_n), previous=_compared_with(snap))
+    return ReportData(snapshot=snap, capacity_days=float(capacity_days or 0), previous=_compared_with(snap))
 
 
 def _compared_with(snap: Snapshot) -> Snapshot | None:

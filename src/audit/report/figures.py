@@ -161,55 +161,64 @@ def similarity_heatmap(similarity: pd.DataFrame, max_clients: int = 60) -> go.Fi
     return _layout(fig, title, max(420, 160 + 24 * len(names)))
 
 
-def payoff_curve(ranking: pd.DataFrame, top_n: int = 10) -> go.Figure:
-    """Cumulative hours saved per year vs cumulative effort, items in dependency-respecting order."""
-    title = "Payoff curve: hours saved per year vs effort, in dependency order"
+def _picked(df: pd.DataFrame) -> pd.Series:
+    return df["picked"].fillna(False).astype(bool) if "picked" in df.columns else pd.Series(False, index=df.index)
+
+
+def payoff_curve(ranking: pd.DataFrame) -> go.Figure:
+    """Cumulative person-hours saved per year vs cumulative effort in build order; labels are the build-order #."""
+    title = "Payoff curve: person-hours saved per year vs effort, in build order"
     if ranking.empty:
         return empty(title)
-    df = ranking.sort_values("order", kind="stable")
+    df = ranking.sort_values("rank", kind="stable")
     x = [0.0, *df["cumulative_effort_days"].astype(float)]
     y = [0.0, *df["cumulative_hours"].astype(float)]
     names = [label(t, 50) for t in df["title"]]
-    top = df["rank"] <= top_n
-    hover = [f"#{int(o)} {n}<br>rank {int(r)}" for o, n, r in zip(df["order"], names, df["rank"], strict=True)]
+    picked = _picked(df)
+    hover = [f"#{int(r)} {n}" for r, n in zip(df["rank"], names, strict=True)]
+    cap = float(df["capacity_days"].iloc[0]) if "capacity_days" in df.columns and df["capacity_days"].notna().any() \
+        else None
     fig = go.Figure([
         go.Scatter(x=x, y=y, mode="lines", line=dict(color="#7f7f7f", width=3), name="cumulative",
                    hoverinfo="skip"),
-        go.Scatter(x=list(df.loc[top, "cumulative_effort_days"]), y=list(df.loc[top, "cumulative_hours"]),
-                   mode="markers+text", name=f"top {top_n}", marker=dict(size=14, color=OKABE_ITO[0]),
-                   text=[str(int(o)) for o in df.loc[top, "order"]], textposition="top left",
-                   hovertext=[h for h, t in zip(hover, top, strict=True) if t],
+        go.Scatter(x=list(df.loc[picked, "cumulative_effort_days"]), y=list(df.loc[picked, "cumulative_hours"]),
+                   mode="markers+text", name="the pick", marker=dict(size=14, color=OKABE_ITO[0]),
+                   text=[str(int(r)) for r in df.loc[picked, "rank"]], textposition="top left",
+                   hovertext=[h for h, t in zip(hover, picked, strict=True) if t],
                    hovertemplate="%{hovertext}<br>%{x:.1f} days, %{y:.0f} h/yr<extra></extra>"),
-        go.Scatter(x=list(df.loc[~top, "cumulative_effort_days"]), y=list(df.loc[~top, "cumulative_hours"]),
-                   mode="markers", name="others", marker=dict(size=10, color=OKABE_ITO[1], symbol="diamond"),
-                   hovertext=[h for h, t in zip(hover, top, strict=True) if not t],
+        go.Scatter(x=list(df.loc[~picked, "cumulative_effort_days"]), y=list(df.loc[~picked, "cumulative_hours"]),
+                   mode="markers", name="later", marker=dict(size=10, color=OKABE_ITO[1], symbol="diamond"),
+                   hovertext=[h for h, t in zip(hover, picked, strict=True) if not t],
                    hovertemplate="%{hovertext}<br>%{x:.1f} days, %{y:.0f} h/yr<extra></extra>"),
     ])
-    fig.update_xaxes(title="cumulative effort (days)", rangemode="tozero")
-    fig.update_yaxes(title="cumulative hours saved per year", rangemode="tozero")
+    if cap is not None:
+        fig.add_vline(x=cap, line=dict(color=OKABE_ITO[5], dash="dash", width=2),
+                      annotation_text=f"capacity {cap:g} days", annotation_position="bottom right")
+    fig.update_xaxes(title="cumulative effort (person-days)", rangemode="tozero")
+    fig.update_yaxes(title="cumulative person-hours saved per year", rangemode="tozero")
     return _layout(fig, title, 480, legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))
 
 
-def rank_stability(ranking: pd.DataFrame, top_n: int = 10, show: int | None = None) -> go.Figure:
-    """Share of the noisy re-rankings (+-30% effort and payoff) that keep each item in the top N; the
-    colour says whether the item is in the top N today (legend)."""
-    title = f"Rank stability: how often each item stays in the top {top_n}"
+def rank_stability(ranking: pd.DataFrame, show: int | None = None) -> go.Figure:
+    """Share of the noisy re-rankings (+-30% effort and payoff) in which each item is in the pick; the
+    colour says whether it is in today's pick (legend)."""
+    title = "Pick stability: how often each item stays in the pick (+-30% hours and effort)"
     if ranking.empty:
         return empty(title)
-    df = ranking.sort_values("rank", kind="stable").head(show or 2 * top_n).iloc[::-1]
-    share = df["top_n_share"].astype(float)
+    picked = _picked(ranking)
+    df = ranking.sort_values("rank", kind="stable").head(show or max(2 * int(picked.sum()), 10)).iloc[::-1]
+    share = df["pick_share"].astype(float)
     ys = [f"{int(r)}. {label(t, 60)}" for r, t in zip(df["rank"], df["title"], strict=True)]
-    inside = (df["rank"] <= top_n).to_numpy()
+    inside = _picked(df).to_numpy(dtype=bool)
     bars = []
-    for mask, name, colour in ((inside, f"in the top {top_n} today", OKABE_ITO[0]),
-                               (~inside, f"below the top {top_n} today", OKABE_ITO[1])):
+    for mask, name, colour in ((inside, "in today's pick", OKABE_ITO[0]), (~inside, "not picked today", OKABE_ITO[1])):
         if mask.any():
             bars.append(go.Bar(x=(share.fillna(0.0) * 100)[mask], y=[y for y, m in zip(ys, mask, strict=True) if m],
                                orientation="h", marker_color=colour, name=name,
                                text=[percent(v) for v, m in zip(share, mask, strict=True) if m], textposition="outside",
-                               hovertemplate="%{y}: in the top N in %{x:.0f}% of runs<extra></extra>"))
+                               hovertemplate="%{y}: in the pick in %{x:.0f}% of runs<extra></extra>"))
     fig = go.Figure(bars)
-    fig.update_xaxes(title="% of runs in the top N", range=[0, 115])
+    fig.update_xaxes(title="% of runs in the pick", range=[0, 115])
     fig.update_yaxes(categoryorder="array", categoryarray=ys, automargin=True)
     return _layout(fig, title, max(320, 120 + 34 * len(df)),
                    legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"))

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 NOTEBOOKS = ("01_refresh_inventory", "02_deployment_patterns", "03_rank_work_items", "04_lead_meeting_report")
 REPORT_NOTEBOOK = NOTEBOOKS[-1]
+JIRA_EXPORT = "jira-export.csv"  # in the config directory: makes backlog.csv update issues (docs/backlog.md)
 CELL_TIMEOUT = 1800  # seconds per cell: a hung cell fails the run instead of blocking the weekly job
 
 
@@ -206,16 +207,17 @@ def build_report(inventory_dir: Path, out: Path, options: ReportOptions, *,
     from audit.report.export import export_report
 
     o = options
-    snapshot_date, top_n, export_all = o.snapshot_date, o.top_n, o.export_all
+    snapshot_date, capacity_days, export_all = o.snapshot_date, float(o.capacity_days or 0), o.export_all
     timings = timings or RunTimings()
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     final = out / snapshot_date
     _tidy(final)
     staging = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{snapshot_date}-", dir=out))
+    config_dir = Path(o.config_dir or inventory_dir).resolve()
     params = {"snapshot_date": snapshot_date, "inventory_dir": str(Path(inventory_dir).resolve()),
-              "config_dir": str(Path(o.config_dir or inventory_dir).resolve()), "output_dir": str(final),
-              "top_n": int(top_n), "export_all": bool(export_all)}
+              "config_dir": str(config_dir), "output_dir": str(final),
+              "capacity_days": capacity_days, "export_all": bool(export_all)}
     try:
         run_notebooks(params, staging, source_dir=o.notebooks_dir, kernel_name=o.kernel_name,
                       shared_kernel=o.shared_kernel, timings=timings, progress=o.progress)
@@ -224,8 +226,9 @@ def build_report(inventory_dir: Path, out: Path, options: ReportOptions, *,
                       title=f"CI/CD audit — {snapshot_date}", snapshot_date=snapshot_date)
         timings.export = time.perf_counter() - t0
         t0 = time.perf_counter()
-        data = load(inventory_dir, snapshot_date, top_n=top_n)
-        write_backlog(data.ranking(), staging, top_n, export_all=export_all, day=snapshot_date)
+        data = load(inventory_dir, snapshot_date, capacity_days=capacity_days)
+        write_backlog(data.ranking(), staging, export_all=export_all, day=snapshot_date,
+                      jira_export=config_dir / JIRA_EXPORT)
         timings.backlog = time.perf_counter() - t0
     except NotebookError as exc:
         kept = out / f".failed-{snapshot_date}"

@@ -30,9 +30,9 @@ from audit.report.tables import (
 )
 
 
-def load_inventory(inventory_dir: str, snapshot_date: str = "", *, top_n: int = 10) -> ReportData:
+def load_inventory(inventory_dir: str, snapshot_date: str = "", *, capacity_days: float = 0.0) -> ReportData:
     """The snapshot as crawled and scanned, analysed or not (notebook 01 shows its coverage and errors)."""
-    return load(inventory_dir, snapshot_date, top_n=top_n, require_analysis=False)
+    return load(inventory_dir, snapshot_date, capacity_days=capacity_days, require_analysis=False)
 
 
 # ---- 1. headline ---------------------------------------------------------------------------------
@@ -100,54 +100,124 @@ def headline(data: ReportData) -> HTML:
 
 # ---- 2. top work items ---------------------------------------------------------------------------
 
+def pick_summary(data: ReportData) -> str:
+    """One sentence: the pick, its capacity and totals (the cards, the curve and the backlog use the same set)."""
+    pick, ranking = data.pick(), data.ranking()
+    cap, source = data.capacity
+    if ranking.empty:
+        return "No catalog item matched this snapshot."
+    where = {"survey": "the teams' survey answers", "default": "the catalog's planning default",
+             "parameter": "set for this report"}.get(source, source)
+    if pick.empty:
+        first = ranking.iloc[0]
+        return (f"Nothing fits a capacity of {number(cap, 1)} person-days ({where}): the first item in build order, "
+                f"{first.title}, alone takes {number(first.effort_days, 1)} days.")
+    days, hrs = float(pick["effort_days"].sum()), float(pick["hours_saved_per_year"].sum())
+    return (f"The next {plural(len(pick), 'item')} in build order within a capacity of {number(cap, 1)} person-days "
+            f"({where}): {number(days, 1)} days of effort, {number(hrs)} person-hours saved a year, "
+            f"of {number(float(ranking['effort_days'].sum()), 1)} days and "
+            f"{number(float(ranking['hours_saved_per_year'].sum()))} h for all {len(ranking)} items. "
+            "Sorted by WSJF key: WSJF (cost of delay / person-days), raised to that of any item it unblocks.")
+
+
+def _needs(row: object, ranking: pd.DataFrame) -> str:
+    """Prerequisites inline: '#2 Title (in the pick)' - always earlier in the build order."""
+    by_id = {r.item_id: r for r in ranking.itertuples()}
+    parts = []
+    for dep in as_list(row.depends_on):
+        d = by_id.get(dep)
+        if d is None:
+            parts.append(dep)
+            continue
+        state = "in the pick" if bool(d.picked) else "not picked"
+        parts.append(f"#{int(d.rank)} {d.title} ({state})")
+    return "; ".join(parts) if parts else "nothing"
+
+
 def top_work_items(data: ReportData) -> HTML:
-    """The list the meeting picks from: each item with who it serves, payoff, effort, prerequisites."""
-    top = data.top()
+    """The list the meeting picks from: the pick, each card with its sort key, inputs, formula, prerequisites."""
+    top, ranking = data.pick(), data.ranking()
     if top.empty:
-        return html(paragraph("No catalog item matched this snapshot."))
-    titles = data.titles()
+        return html(paragraph(pick_summary(data)))
     cards = []
     for row in top.itertuples():
-        needs = [titles.get(d, d) for d in as_list(row.depends_on)]
+        delay = "" if is_missing(row.delay_hours_avoided_per_year) or not row.delay_hours_avoided_per_year else (
+            f"<dt>Cost of delay</dt><dd>~{esc(number(row.delay_hours_avoided_per_year))} calendar hours/yr of "
+            "broken delivery avoided (time to restore; not counted as hours saved)</dd>")
         cards.append(
             '<div class="item">'
             f'<div class="item-title"><span class="rank">{esc(row.rank)}</span> {esc(row.title)}</div>'
-            + facts([("hours saved / year", number(row.hours_saved_per_year)),
-                     ("effort (days)", number(row.effort_days, 1)), ("ROI", number(row.roi, 1)),
-                     (f"stays in top {data.top_n}", percent(row.top_n_share))], css="item-facts")
+            + facts([("WSJF key", number(row.pick_key, 1)), ("person-h saved / yr", number(row.hours_saved_per_year)),
+                     ("effort (person-days)", number(row.effort_days, 1)),
+                     ("stays in the pick", percent(row.pick_share))], css="item-facts")
             + "<dl>"
             f"<dt>Serves</dt><dd>{esc(plural(row.clients, 'client'))} ({esc(join_list(row.client_list))}); "
             f"{esc(plural(row.teams, 'team'))} ({esc(join_list(row.team_list))}); "
             f"{esc(plural(row.units, 'unit'))}</dd>"
-            f"<dt>Needs first</dt><dd>{esc(join_list(needs)) if needs else 'nothing'}</dd>"
-            f"<dt>Why</dt><dd>{esc(row.why)}</dd>"
+            f"<dt>Needs first</dt><dd>{esc(_needs(row, ranking))}</dd>"
+            f"<dt>Hours</dt><dd>{esc(row.formula)}</dd>"
+            f"<dt>Inputs</dt><dd>{esc(row.inputs)}</dd>"
+            + delay +
+            f"<dt>Sort key</dt><dd>WSJF {esc(number(row.wsjf, 1))}"
+            + (f", raised to {esc(number(row.pick_key, 1))} by what it unblocks" if row.pick_key > row.wsjf + 1e-9
+               else "") + "</dd>"
             "</dl></div>")
-    return html('<div class="items">', *cards, "</div>")
+    return html(paragraph(pick_summary(data)), '<div class="items">', *cards, "</div>")
 
 
 def rank_stability(data: ReportData) -> fg.FigureView:
-    return fg.FigureView(fg.rank_stability(data.ranking(), data.top_n))
+    return fg.FigureView(fg.rank_stability(data.ranking()))
 
 
 def ranking_table(data: ReportData) -> HTML:
-    """Every scored item with every score (notebook 03)."""
+    """Every scored item with every score, in build order (notebook 03)."""
     return html_table(data.ranking(), {
-        "rank": "#", "order": "order", "item_id": "id", "title": "work item", "clients": "clients",
-        "teams": "teams", "units": "units", "hours_saved_per_year": "h/yr", "effort_days": "days",
-        "roi": "ROI", "wsjf": "WSJF", "top_n_share": f"top-{data.top_n} share", "depends_on": "needs first"},
-        {"hours_saved_per_year": number, "effort_days": lambda v: number(v, 1), "roi": lambda v: number(v, 1),
-         "wsjf": lambda v: number(v, 1), "top_n_share": percent},
+        "rank": "#", "item_id": "id", "title": "work item", "picked": "picked", "clients": "clients",
+        "teams": "teams", "units": "units", "hours_saved_per_year": "person-h/yr",
+        "delay_hours_avoided_per_year": "delay h/yr", "effort_days": "days", "wsjf": "WSJF",
+        "pick_key": "WSJF key", "pick_share": "in pick", "depends_on": "needs first", "inputs": "inputs"},
+        {"hours_saved_per_year": number, "delay_hours_avoided_per_year": number, "effort_days": lambda v: number(v, 1),
+         "wsjf": lambda v: number(v, 1), "pick_key": lambda v: number(v, 1), "pick_share": percent},
         empty="No catalog item matched this snapshot.")
 
 
 def dependency_order(data: ReportData) -> HTML:
     """The order to build in: never an item before its prerequisites, with the running totals."""
-    df = data.ranking()
-    df = df.sort_values("order", kind="stable") if len(df) else df
-    return html_table(df, {"order": "step", "title": "work item", "rank": "rank", "depends_on": "needs first",
-                           "cumulative_effort_days": "total days", "cumulative_hours": "total h/yr"},
+    return html_table(data.ranking(), {"rank": "step", "title": "work item", "picked": "picked",
+                                       "depends_on": "needs first", "cumulative_effort_days": "total days",
+                                       "cumulative_hours": "total person-h/yr"},
                       {"cumulative_effort_days": lambda v: number(v, 1), "cumulative_hours": number},
                       empty="No catalog item matched this snapshot.")
+
+
+# ---- findings -----------------------------------------------------------------------------------
+
+def findings(data: ReportData) -> HTML:
+    """Risks as risks: per kind, how many resources at which clients, and the work item that fixes them."""
+    df = data.table("risk_findings")
+    if df.empty:
+        return html(paragraph("No plaintext secret, CI user with an active access key, ECR repository without "
+                              "scan-on-push or unmanaged compute was found in this snapshot."))
+    ranking = data.ranking()
+    items = {r.item_id: r for r in ranking.itertuples()} if len(ranking) else {}
+
+    def fix(ids: pd.Series) -> str:
+        found = sorted({i for i in ids if isinstance(i, str)}, key=lambda i: items[i].rank if i in items else 10**6)
+        if not found:
+            return "no catalog item covers it"
+        return "; ".join(f"#{items[i].rank} {items[i].title}" + (" (in the pick)" if bool(items[i].picked) else "")
+                         if i in items else i for i in found)
+
+    summary = [{"what": g["title"].iloc[0], "resources": len(g), "clients": g["client"].nunique(),
+                "client_list": sorted(g["client"].dropna().unique()), "fixed by": fix(g["item_id"])}
+               for _, g in df.groupby("kind", sort=True)]
+    detail = df.sort_values(["kind", "client", "resource"], kind="stable")
+    return html(html_table(pd.DataFrame(summary), {"what": "finding", "resources": "resources",
+                                                   "clients": "clients", "client_list": "at",
+                                                   "fixed by": "fixed by"}).data,
+                heading("Every finding", 3),
+                html_table(detail, {"title": "finding", "client": "client", "region": "region",
+                                    "resource": "resource", "detail": "detail", "item_id": "fixed by (item id)"}).data)
 
 
 # ---- 3. overlap ----------------------------------------------------------------------------------
@@ -204,23 +274,12 @@ def team_drift_table(data: ReportData) -> HTML:
 # ---- 4. payoff -----------------------------------------------------------------------------------
 
 def payoff_curve(data: ReportData) -> fg.FigureView:
-    return fg.FigureView(fg.payoff_curve(data.ranking(), data.top_n))
+    return fg.FigureView(fg.payoff_curve(data.ranking()))
 
 
 def payoff_summary(data: ReportData) -> HTML:
-    """One sentence: how much of the total payoff the first items in build order deliver."""
-    df = data.ranking()
-    if df.empty:
-        return html(paragraph("No catalog item matched this snapshot."))
-    df = df.sort_values("order", kind="stable")
-    total_h, total_d = float(df["cumulative_hours"].iloc[-1]), float(df["cumulative_effort_days"].iloc[-1])
-    k = min(data.top_n, len(df))
-    first_h, first_d = float(df["cumulative_hours"].iloc[k - 1]), float(df["cumulative_effort_days"].iloc[k - 1])
-    share_h = first_h / total_h if total_h else None
-    share_d = first_d / total_d if total_d else None
-    return html(paragraph(
-        f"The first {k} items in build order take {number(first_d, 1)} of {number(total_d, 1)} days "
-        f"({percent(share_d)}) and save {number(first_h)} of {number(total_h)} hours a year ({percent(share_h)})."))
+    """The pick's totals against everything, in the same numbers as the cards and the backlog."""
+    return html(paragraph(pick_summary(data)))
 
 
 # ---- 5. delivery ---------------------------------------------------------------------------------
@@ -313,8 +372,8 @@ def unmatched_sources(data: ReportData) -> HTML:
 
 
 def backlog_preview(data: ReportData, export_all: bool = False) -> HTML:
-    """The rows backlog.csv will hold (top N plus their prerequisites, or everything)."""
-    rows = pd.DataFrame(backlog_rows(data.ranking(), data.top_n, export_all=export_all))
-    return html_table(rows, {"Issue Id": "id", "Summary": "summary", "Priority": "priority",
-                             "Story Points": "points", "Depends on": "depends on"},
+    """The rows backlog.csv will hold (the pick and their epics, or everything)."""
+    rows = pd.DataFrame(backlog_rows(data.ranking(), export_all=export_all))
+    return html_table(rows, {"Issue ID": "id", "Issue Type": "type", "Summary": "summary", "Priority": "priority",
+                             "Parent": "parent", "Original Estimate": "estimate"},
                       empty="Nothing to export.")

@@ -365,13 +365,29 @@ _TABLE_LIST: list[Table] = [
         _c("lead_time_source", STR, "commit-time | release-tag; null when unknown"),
         _c("release_kind_source", STR, "survey | commit-message | release-tag; null when unknown"),
     ), "analysis"),
-    Table("ranking", "Catalog work items scored, ranked and ordered by dependencies.", (
-        _c("item_id", STR), _c("title", STR), _c("rank", INT), _c("clients", INT), _c("teams", INT),
+    Table("ranking", "Catalog work items scored, in build order (rank), the meeting's pick marked.", (
+        _c("item_id", STR), _c("title", STR),
+        _c("rank", INT, "build order = the pick list (1 = first): pick_key descending, prerequisites first"),
+        _c("clients", INT), _c("teams", INT),
         _c("units", INT), _c("client_list", STRS), _c("team_list", STRS),
-        _c("hours_saved_per_year", FLOAT), _c("effort_days", FLOAT), _c("roi", FLOAT), _c("wsjf", FLOAT),
-        _c("depends_on", STRS), _c("order", INT, "dependency-respecting position (1 = first)"),
+        _c("hours_saved_per_year", FLOAT, "person-hours saved per year (docs/catalog.md, the payoff model)"),
+        _c("delay_hours_avoided_per_year", FLOAT, "calendar hours of broken delivery avoided per year "
+           "(cost of delay, not in hours saved)"),
+        _c("effort_days", FLOAT, "person-days"), _c("roi", FLOAT),
+        _c("cost_of_delay", FLOAT, "WSJF numerator: hours x (1 + (time criticality + risk) / 10)"),
+        _c("wsjf", FLOAT, "cost_of_delay / effort_days"),
+        _c("pick_key", FLOAT, "the sort key: max(own wsjf, pick_key of the items that need it)"),
+        _c("depends_on", STRS),
         _c("cumulative_hours", FLOAT), _c("cumulative_effort_days", FLOAT),
-        _c("top_n_share", FLOAT, "share of Monte Carlo runs in which the item stays in the top N"),
+        _c("picked", BOOL, "in the pick: the build-order prefix within capacity_days"),
+        _c("capacity_days", FLOAT, "person-days the pick fills"),
+        _c("capacity_source", STR, "survey | default | parameter"),
+        _c("pick_share", FLOAT, "share of Monte Carlo runs (+-30% hours and effort) in which the item is picked"),
+        _c("issue_type", STR, "the catalog's issue_type (Story | Task | Epic | Improvement)"),
+        _c("priority", STR, "the catalog's priority; null = not set (the backlog suggests one from the pick)"),
+        _c("labels", STRS, "the catalog's labels"),
+        _c("inputs", STR, "every payoff input with its source (history | survey | default | catalog)"),
+        _c("formula", STR, "the hours saved in one line, with the numbers"),
         _c("why", STR, "plain text explanation"),
     ), "analysis"),
     Table("item_hits", "Each catalog item's rule hits: the units it serves (what progress is measured on).", (
@@ -394,6 +410,13 @@ _TABLE_LIST: list[Table] = [
         _c("deploys_per_week", FLOAT), _c("change_failure_rate", FLOAT), _c("time_to_restore_hours", FLOAT),
         _c("lead_time_hours", FLOAT), _c("baseline_coverage", FLOAT, "mean over the baseline's items"),
         _c("findings", INT), _c("addressable_hours", FLOAT, "sum over every ranked item, hours per year"),
+    ), "analysis"),
+    Table("risk_findings", "Risky resources (audit.analysis.findings), each with the work item that fixes it.", (
+        _c("kind", STR, "plaintext-secret | ci-access-key | ecr-scan-off | unmanaged-compute"),
+        _c("title", STR), _c("account_id", STR), _c("client", STR), _c("region", STR),
+        _c("resource", STR, "resource name"), _c("resource_key", STR, "ARN or unit id (what catalog rules return)"),
+        _c("detail", STR, "variable name, key age, ...: never a secret value"),
+        _c("item_id", STR, "best-ranked catalog item whose rule covers the resource; null = none"),
     ), "analysis"),
     Table("drift", "What changed since the last good snapshot (see drift_summary).", (
         _c("kind", STR, "account-added | account-removed | unit-added | unit-removed | "
