@@ -56,7 +56,8 @@ def run_collector(settings: AwsSettings, day: str, target: Target, region: str, 
     aws = context_for(settings, day)
     before = aws.counter.thread_count()
     ctx = Ctx(target.account_id, target.client, region, name,
-              lambda service: aws.client(target, region, service), since, until)
+              lambda service, where=region: aws.client(target, where, service), since, until,
+              partition=settings.partition)
     rows: dict[str, list[dict[str, Any]]] = {}
     try:
         with aws.acting_as(target), recording_calls() as called:
