@@ -62,7 +62,7 @@ class Account:
 
     def ctx(self, collector: str, region: str = "eu-west-1", history_days: int = 30) -> Ctx:
         return Ctx(self.account_id, "test-client", region, collector,
-                   lambda service: self.aws.client(self.target, region, service),
+                   lambda service, where=region: self.aws.client(self.target, where, service),
                    datetime.now(UTC) - timedelta(days=history_days))
 
     def collect(self, collector: str, region: str = "eu-west-1") -> tuple[dict[str, list[dict]], list[dict]]:

@@ -181,8 +181,10 @@ def test_each_denied_operation_loses_only_the_rows_it_feeds(fleet, tmp_path, rec
     assert unnamed == []
     # The sweep covers the registry's declared operations: all but the per-item fallbacks of batch
     # calls moto implements (GetApplication, GetDeployment; BatchGetDeploymentGroups is missing in moto,
-    # so GetDeploymentGroup is called) and S3's region redirect (HeadBucket: one region here).
-    unreached = {("codedeploy", "GetApplication"), ("codedeploy", "GetDeployment"), ("s3", "HeadBucket")}
+    # so GetDeploymentGroup is called), S3's region redirect (HeadBucket: every bucket is read in its
+    # own region) and GetBucketLocation (ListBuckets gives BucketRegion, as AWS's does).
+    unreached = {("codedeploy", "GetApplication"), ("codedeploy", "GetDeployment"), ("s3", "HeadBucket"),
+                 ("s3", "GetBucketLocation")}
     for name, collector in REGISTRY.items():
         assert recording.get(name, set()) <= set(collector.operations), name
     # The per-resource tag reads are the tag index's fallback (tests/aws/test_tagging.py denies the index).

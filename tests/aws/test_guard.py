@@ -124,7 +124,9 @@ def test_declared_operations_are_the_ones_a_fleet_crawl_calls(fleet_snapshot) ->
     """Issue 9: each collector's declared operations == what it really called in a fleet crawl
     (recorded by the guard's before-call hook), except operations the fleet cannot reach."""
     unreachable = {  # declared, but a moto fleet never makes them call
-        "s3": {"s3:HeadBucket"},  # only botocore's region redirector sends it (test above)
+        # HeadBucket: only botocore's region redirector sends it (test above, tests/aws/collectors/test_s3.py);
+        # GetBucketLocation: only where ListBuckets gives no BucketRegion (the fleet's S3 answers as AWS's)
+        "s3": {"s3:HeadBucket", "s3:GetBucketLocation"},
         # per-item fallbacks for an endpoint without the batch call; moto lacks only BatchGetDeploymentGroups
         "codedeploy": {"codedeploy:GetApplication", "codedeploy:GetDeployment"},
     }

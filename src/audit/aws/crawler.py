@@ -29,6 +29,7 @@ from audit.aws.discover import discovered_clients
 from audit.aws.executors import check_executor, open_executor
 from audit.aws.failures import collapse_region_denials
 from audit.aws.managed import fill_managed_by, fill_rollback_alarms
+from audit.aws.partitions import crawl_partition
 from audit.aws.session import GLOBAL, AwsSettings, Target, context_for, drop_context, forget_account
 from audit.aws.tagging import TagIndex
 from audit.aws.tasks import read_tags, run_collector, start_account
@@ -151,6 +152,14 @@ def _check_regions(regions: list[str] | None) -> list[str] | str | None:
     return regions
 
 
+def _configured_regions(config: AccountsConfig, override: list[str] | str | None) -> list[str]:
+    """The regions named for this crawl (`--regions`, else accounts.yaml's): they decide the partition."""
+    if isinstance(override, list):
+        return override
+    named = [config.defaults.regions, *(c.regions for c in config.clients)]
+    return [r for regions in named if isinstance(regions, list) for r in regions]
+
+
 def _config_hash(config: AccountsConfig) -> str:
     return hashlib.sha256(config.model_dump_json().encode()).hexdigest()[:16]
 
@@ -204,12 +213,14 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
     d = config.defaults
     day = o.day or datetime.now(UTC).date().isoformat()
     workers = o.workers or d.max_workers
+    collectors = select(services)
+    region_override = _check_regions(regions)
+    partition, home_region = crawl_partition(_configured_regions(config, region_override))
     settings = AwsSettings(profile=profile, endpoint_url=o.endpoint_url or config.endpoint_url,
                            retry_mode=d.retry.mode, max_attempts=d.retry.max_attempts,
                            connect_timeout=d.retry.connect_timeout, read_timeout=d.retry.read_timeout,
-                           max_pool_connections=workers, session_name=d.session_name)
-    collectors = select(services)
-    region_override = _check_regions(regions)
+                           max_pool_connections=workers, session_name=d.session_name,
+                           partition=partition, home_region=home_region)
     shard = parse_shard(o.shard)
     executor_spec = check_executor(o.executor) if executor is None else type(executor).__name__
     # a bad profile (ConfigError), missing credentials or a dead endpoint (PreflightError): exit 2
@@ -243,7 +254,7 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
     def launch() -> None:
         while todo and len(in_flight) < max_in_flight:
             c = todo.popleft()
-            target = Target(c.account_id, c.name, c.role_arn(d), c.external_id or d.external_id)
+            target = Target(c.account_id, c.name, c.role_arn(d, settings.partition), c.external_id or d.external_id)
             acct = in_flight[c.account_id] = _Account(c, target, pending=1)
             wanted = region_override or config.regions_for(c)
             futures[pool.submit(start_account, settings, day, target, wanted)] = (("start", ""), acct)

@@ -2,7 +2,9 @@
 
 Accounts come from ListAccounts (or the given OUs, recursively), filtered by account tags and the
 exclude list; the client name and teams come from account tags. Hand-listed clients win over
-discovered ones with the same account id.
+discovered ones with the same account id. Only ACTIVE accounts are clients: their `State` says so
+(`Status` is retired since September 2026 and is read only where `State` is absent;
+https://docs.aws.amazon.com/organizations/latest/APIReference/API_Account.html).
 """
 
 from __future__ import annotations
@@ -23,6 +25,12 @@ def _accounts_under(org: Any, parent: str) -> list[dict[str, Any]]:
     for ou in pages(org, "list_organizational_units_for_parent", "OrganizationalUnits", ParentId=parent):
         found += _accounts_under(org, ou["Id"])
     return found
+
+
+def is_active(account: dict[str, Any]) -> bool:
+    """ACTIVE by `State` (PENDING_ACTIVATION, SUSPENDED, PENDING_CLOSURE, CLOSED are not), else by
+    the retired `Status`, else assumed active."""
+    return (account.get("State") or account.get("Status") or "ACTIVE") == "ACTIVE"
 
 
 def _name(text: str) -> str:
@@ -53,7 +61,7 @@ def discovered_clients(config: AccountsConfig, settings: AwsSettings) -> list[Cl
         known = {c.account_id for c in clients}
         names = {c.name for c in clients}
         for acct in sorted(accounts, key=lambda a: a["Id"]):
-            if acct.get("Status", "ACTIVE") != "ACTIVE" or acct["Id"] in known or acct["Id"] in spec.exclude_account_ids:
+            if not is_active(acct) or acct["Id"] in known or acct["Id"] in spec.exclude_account_ids:
                 continue
             tags = {t["Key"]: t["Value"] for t in pages(org, "list_tags_for_resource", "Tags", ResourceId=acct["Id"])}
             if any(tags.get(k) != v for k, v in spec.tags.items()):

@@ -6,12 +6,14 @@ An IAM action is `<service>:<Operation>` except where IAM names differ (IAM_ACTI
 API Gateway authorises management reads by HTTP verb (`apigateway:GET`) on resource paths, so its
 statement is limited to the paths the declared operations read (API_GATEWAY_PATHS): the role does
 not grant GET /apikeys (GetApiKeys with includeValues returns key values).
-`python -m audit.aws.policy > docs/audit-role-policy.json` regenerates the documented copy.
+`python -m audit.aws.policy > docs/audit-role-policy.json` regenerates the documented copy (the
+commercial partition; `python -m audit.aws.policy aws-us-gov` or `aws-cn` for the other partitions).
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 from audit.aws.collectors.base import Operation
@@ -42,7 +44,7 @@ def iam_action(op: Operation) -> str:
     return IAM_ACTIONS.get(op) or f"{IAM_PREFIXES.get(service, service)}:{name}"
 
 
-def audit_role_policy() -> dict[str, Any]:
+def audit_role_policy(partition: str = "aws") -> dict[str, Any]:
     """An IAM policy document (dict) granting the IAM action of every declared operation."""
     ops = account_operations()
     gateway = sorted(op for op in ops if iam_action(op) == "apigateway:GET")
@@ -56,13 +58,13 @@ def audit_role_policy() -> dict[str, Any]:
     if gateway:
         statements.append({
             "Sid": "CicdAuditApiGatewayReads", "Effect": "Allow", "Action": ["apigateway:GET"],
-            "Resource": sorted({f"arn:aws:apigateway:*::{API_GATEWAY_PATHS[op]}" for op in gateway}),
+            "Resource": sorted({f"arn:{partition}:apigateway:*::{API_GATEWAY_PATHS[op]}" for op in gateway}),
         })
     return {"Version": "2012-10-17", "Statement": statements}
 
 
 def main() -> None:
-    print(json.dumps(audit_role_policy(), indent=2))
+    print(json.dumps(audit_role_policy(*sys.argv[1:2]), indent=2))
 
 
 if __name__ == "__main__":

@@ -63,7 +63,8 @@ class AwsSettings:
     read_timeout: float = 30.0
     max_pool_connections: int = 16
     session_name: str = "cicd-audit"
-    home_region: str = DEFAULT_REGION
+    partition: str = "aws"  # audit.aws.partitions.crawl_partition: follows the configured regions
+    home_region: str = DEFAULT_REGION  # where global calls go: follows the partition
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,9 @@ class AwsContext:
         try:
             self.base = botocore.session.Session(profile=settings.profile)
             self.base.get_scoped_config()
+            # AssumeRole at the home region's STS endpoint, whatever the user's config says: with the
+            # legacy setting, tokens from the global endpoint fail in opt-in regions
+            self.base.set_config_variable("sts_regional_endpoints", "regional")
         except botocore.exceptions.ProfileNotFound as exc:
             known = ", ".join(sorted(self.base.available_profiles)) or "none"
             raise ConfigError(f"AWS profile not found: {self.profile} (profiles in the AWS config files: {known}); "
@@ -207,6 +211,7 @@ class AwsContext:
         # One session for every client account: it shares the base session's loader (models are
         # read once) and signs with the credentials of the account the calling thread acts for.
         self.accounts = botocore.session.Session()
+        self.accounts.set_config_variable("sts_regional_endpoints", "regional")
         self.accounts.register_component("data_loader", self.loader)
         self.accounts.get_component("credential_provider").insert_before("env", _Provided(
             _ThreadAccountCredentials(self)))

@@ -76,7 +76,8 @@ def run_collector(settings: AwsSettings, day: str, target: Target, region: str, 
     aws = context_for(settings, day)
     before = aws.counter.thread_count()
     ctx = Ctx(target.account_id, target.client, region, name,
-              lambda service: aws.client(target, region, service), since, until, tag_index=tags)
+              lambda service, where=region: aws.client(target, where, service), since, until,
+              partition=settings.partition, tag_index=tags)
     rows: dict[str, list[dict[str, Any]]] = {}
     try:
         with aws.acting_as(target), recording_calls() as called:

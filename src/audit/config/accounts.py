@@ -110,9 +110,10 @@ class Client(Model):
             raise Located("expected at least one region, 'all', or leave it out", ("regions",))
         return self
 
-    def role_arn(self, defaults: Defaults) -> str:
+    def role_arn(self, defaults: Defaults, partition: str = "aws") -> str:
+        """The role to assume: a full ARN as given, else the role name in this account (and partition)."""
         role = self.role or defaults.role_name
-        return role if role.startswith("arn:") else f"arn:aws:iam::{self.account_id}:role/{role}"
+        return role if role.startswith("arn:") else f"arn:{partition}:iam::{self.account_id}:role/{role}"
 
 
 class OrganizationsDiscovery(Model):

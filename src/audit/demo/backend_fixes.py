@@ -59,6 +59,15 @@ def codecommit_repository(account_id: str, region: str, name: str, tag: dict[str
     codecommit_backends[account_id][region].repositories[name].fleet_tags = dict(tag)
 
 
+def s3_bucket(account_id: str, name: str) -> None:
+    """A fleet bucket: listed as AWS lists it and redirected from other regions as S3 does (moto_patches)."""
+    from moto.s3.models import s3_backends
+
+    backend = s3_backends[account_id]["aws"]
+    backend.fleet_listing = True
+    backend.buckets[name].fleet_redirect = True
+
+
 def lambda_tags(ctx: Ctx, names: list[str], tag: dict[str, str]) -> None:
     from moto.awslambda.models import lambda_backends
 

@@ -11,6 +11,15 @@
 - Elastic Beanstalk `DescribeConfigurationSettings`: not implemented by moto; answered from the option
   settings the fleet stored on the environment (values included, as AWS returns them: the crawler
   must keep only the names).
+- Elastic Beanstalk `DescribeEnvironments`: a fleet environment marked `fleet_terminated` is listed
+  with status Terminated unless `IncludeDeleted=false` (AWS lists terminated environments for about
+  an hour; https://docs.aws.amazon.com/elasticbeanstalk/latest/api/API_DescribeEnvironments.html),
+  and DescribeConfigurationSettings on it fails for that environment (InvalidParameterValue).
+- Lambda function configuration: a fleet function marked `fleet_env_error` answers `Environment` with
+  `Error` {ErrorCode, Message} and no `Variables`, as Lambda does when it cannot decrypt them
+  (https://docs.aws.amazon.com/lambda/latest/api/API_EnvironmentResponse.html).
+- Organizations accounts marked `fleet_status_retired` are described without `Status`, as AWS does
+  since September 2026 (`State` only; https://docs.aws.amazon.com/organizations/latest/APIReference/API_Account.html).
 - CodeCommit `ListRepositories` and `ListTagsForResource`: not implemented by moto; answered in the
   fleet's account regions (`fleet_listing`) and for its repositories (`fleet_tags`), in the shape of
   https://docs.aws.amazon.com/codecommit/latest/APIReference/API_ListRepositories.html (names and ids,
@@ -22,6 +31,16 @@
   In fleet account regions (`fleet_listing`) it also lists CodePipeline pipelines, ECR
   repositories, and the CodeCommit repositories and Beanstalk applications whose tags the fleet
   stored (`fleet_tags`), with the same filters and pages as moto's own types.
+- S3 `ListBuckets` in fleet accounts (`fleet_listing`): pages of `MaxBuckets` with a
+  `ContinuationToken` and each bucket's `BucketRegion`, sorted by name, as
+  https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListBuckets.html documents (moto cuts the list
+  at MaxBuckets with no token and never gives the region).
+- S3 wrong-region requests on fleet buckets (`fleet_redirect`): a request signed for another region
+  than the bucket's is answered 301 PermanentRedirect, as real S3 does
+  (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html): a GET with the error body
+  naming the endpoint and no region, a HEAD with the `x-amz-bucket-region` header
+  (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html); botocore's region redirector
+  then sends HeadBucket. GetBucketLocation answers from any region. moto answers every region alike.
 
 `install()` is idempotent and only touches moto in this process. Every addition answers only for
 objects the fleet created (marked `fleet_*` or written complete), so other moto users in the same
@@ -94,8 +113,12 @@ def install() -> None:
         _patch_codedeploy()
         _patch_beanstalk()
         _patch_beanstalk_tags()
+        _patch_beanstalk_terminated()
         _patch_codecommit()
         _patch_tagging()
+        _patch_s3()
+        _patch_lambda_env_error()
+        _patch_organizations_state()
         _installed = True
 
 
@@ -138,6 +161,8 @@ def _patch_beanstalk() -> None:
         app_name, env_name = self._get_param("ApplicationName"), self._get_param("EnvironmentName")
         app = self.elasticbeanstalk_backend.applications.get(app_name)
         env = app.environments.get(env_name) if app is not None else None
+        if env is not None and getattr(env, "fleet_terminated", False):
+            raise InvalidParameterValueError(f"No Environment found for EnvironmentName = '{env_name}'.")
         if env is None or not hasattr(env, "fleet_option_settings"):
             if env is not None or app is None:
                 # not a fleet environment: answer as plain moto does (other moto users in the process)
@@ -164,6 +189,24 @@ def _patch_beanstalk_tags() -> None:
         return original(self, resource_arn)
 
     EBBackend.list_tags_for_resource = list_tags_for_resource  # type: ignore[method-assign]
+
+
+def _patch_beanstalk_terminated() -> None:
+    from moto.core.responses import ActionResult
+    from moto.elasticbeanstalk.responses import EBResponse
+
+    def describe_environments(self: EBResponse) -> ActionResult:
+        include_deleted = str(self._get_param("IncludeDeleted", "true")).lower() != "false"
+        envs = []
+        for env in self.elasticbeanstalk_backend.describe_environments():
+            if getattr(env, "fleet_terminated", False):
+                if not include_deleted:
+                    continue
+                env.status = "Terminated"
+            envs.append(env)
+        return ActionResult({"Environments": envs})
+
+    EBResponse.describe_environments = describe_environments  # type: ignore[method-assign]
 
 
 def _patch_codecommit() -> None:
@@ -232,3 +275,79 @@ def _patch_tagging() -> None:
                 yield r
 
     ResourceGroupsTaggingAPIBackend._get_resources_generator = resources  # type: ignore[method-assign]
+def _patch_s3() -> None:
+    from moto.core.responses import ActionResult
+    from moto.s3.responses import S3Response
+
+    all_buckets = S3Response.all_buckets
+    bucket_response = S3Response.bucket_response
+
+    def fleet_all_buckets(self: S3Response) -> Any:
+        if not getattr(self.backend, "fleet_listing", False):  # not a fleet account: plain moto
+            return all_buckets(self)
+        self.data["Action"] = "ListAllMyBuckets"
+        self._authenticate_and_authorize_s3_action()
+        size = int(self._get_param("max-buckets") or 10_000)
+        after = self._get_param("continuation-token") or ""
+        names = sorted(n for n in self.backend.buckets if n > after)
+        page = names[:size]
+        out: dict[str, Any] = {
+            "Owner": {"ID": "bcaf1ffd86f41161ca5fb16fd081034f", "DisplayName": "webfile"},
+            "Buckets": [{"Name": n, "CreationDate": self.backend.buckets[n].creation_date_ISO8601,
+                         "BucketRegion": self.backend.buckets[n].region_name} for n in page],
+        }
+        if len(names) > size:
+            out["ContinuationToken"] = page[-1]
+        self.data["Action"] = "ListBuckets"
+        return self.serialized(ActionResult(out))
+
+    def fleet_bucket_response(self: S3Response, request: Any, full_url: str, headers: Any) -> Any:
+        if request.method not in ("GET", "HEAD"):  # the fleet seeds its buckets from their own region
+            return bucket_response(self, request, full_url, headers)
+        self.setup_class(request)
+        name = self.parse_bucket_name_from_url(request, full_url)
+        bucket = self.backend.buckets.get(name) if name else None
+        query = self._get_querystring(request, full_url)
+        if (bucket is not None and getattr(bucket, "fleet_redirect", False) and "location" not in query
+                and self.region and self.region != bucket.region_name):
+            if request.method == "HEAD":
+                return 301, {"x-amz-bucket-region": bucket.region_name}, b""
+            body = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>PermanentRedirect</Code>"
+                    "<Message>The bucket you are attempting to access must be addressed using the specified "
+                    f"endpoint. Please send all future requests to this endpoint.</Message><Bucket>{name}</Bucket>"
+                    f"<Endpoint>{name}.s3.{bucket.region_name}.amazonaws.com</Endpoint></Error>")
+            return 301, {"content-type": "application/xml"}, body.encode()
+        return bucket_response(self, request, full_url, headers)
+
+    S3Response.all_buckets = fleet_all_buckets  # type: ignore[method-assign]
+    S3Response.bucket_response = fleet_bucket_response  # type: ignore[method-assign]
+
+
+def _patch_lambda_env_error() -> None:
+    from moto.awslambda.models import LambdaFunction
+
+    original = LambdaFunction.get_configuration
+
+    def get_configuration(self: LambdaFunction, on_create: bool = False) -> dict[str, Any]:
+        config = original(self, on_create)
+        error = getattr(self, "fleet_env_error", None)
+        if error:
+            config["Environment"] = {"Error": {"ErrorCode": error, "Message": "Lambda was unable to decrypt the "
+                                               "environment variables because KMS access was denied."}}
+        return config
+
+    LambdaFunction.get_configuration = get_configuration  # type: ignore[method-assign]
+
+
+def _patch_organizations_state() -> None:
+    from moto.organizations.models import FakeAccount
+
+    original = FakeAccount.describe
+
+    def describe(self: FakeAccount) -> dict[str, Any]:
+        out = original(self)
+        if getattr(self, "fleet_status_retired", False):
+            out.pop("Status", None)
+        return out
+
+    FakeAccount.describe = describe  # type: ignore[method-assign]

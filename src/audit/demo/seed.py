@@ -155,6 +155,7 @@ class Ctx:
         if region != "us-east-1":
             kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
         s3.create_bucket(Bucket=name, **kwargs)
+        fix.s3_bucket(self.acct, name)
         s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": tag_list(tags(self.spec, team))})
         if website:
             s3.put_bucket_website(Bucket=name, WebsiteConfiguration={

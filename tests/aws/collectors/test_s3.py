@@ -2,6 +2,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from audit.aws.collectors import s3 as s3_collector
+from audit.aws.guard import recording_calls
+from audit.demo import backend_fixes, moto_patches
+
 
 def test_buckets_with_website_and_tags(account) -> None:
     s3 = account.boto("s3", "eu-west-1")
@@ -17,3 +23,66 @@ def test_buckets_with_website_and_tags(account) -> None:
     assert buckets[site]["website"] is True and buckets[plain]["website"] is False
     assert json.loads(buckets[site]["tags"]) == {"team": "web"} and buckets[plain]["tags"] == "{}"
     assert buckets[site]["bucket_region"] == "eu-west-1" and buckets[site]["region"] == "global"
+    assert buckets[site]["arn"] == f"arn:aws:s3:::{site}"
+
+
+def test_location_constraint_null_is_us_east_1_and_legacy_eu_is_eu_west_1(account) -> None:
+    """GetBucketLocation answers null for us-east-1 and the legacy `EU` for eu-west-1
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketLocation.html); moto stores both.
+    moto's ListBuckets gives no BucketRegion, so the collector asks GetBucketLocation here."""
+    s3 = account.boto("s3", "us-east-1")
+    virginia, legacy = f"va-{account.account_id}", f"eu-{account.account_id}"
+    s3.create_bucket(Bucket=virginia)
+    s3.create_bucket(Bucket=legacy, CreateBucketConfiguration={"LocationConstraint": "EU"})
+    assert s3.get_bucket_location(Bucket=legacy)["LocationConstraint"] == "EU"
+    assert s3.get_bucket_location(Bucket=virginia)["LocationConstraint"] is None
+    with recording_calls() as called:
+        rows, errors = account.collect("s3", "global")
+    assert errors == [] and ("s3", "GetBucketLocation") in called
+    assert {b["name"]: b["bucket_region"] for b in rows["s3_buckets"]} == {virginia: "us-east-1",
+                                                                          legacy: "eu-west-1"}
+
+
+@pytest.fixture
+def fleet_like_buckets(account) -> dict[str, str]:
+    """Buckets in three regions of an account whose S3 answers like AWS (moto_patches: ListBuckets
+    pages with ContinuationToken and gives BucketRegion; other regions get a 301 redirect)."""
+    moto_patches.install()
+    where = {f"a-{account.account_id}": "us-east-1", f"b-{account.account_id}": "eu-west-1",
+             f"c-{account.account_id}": "ap-southeast-2"}
+    for name, region in where.items():
+        s3 = account.boto("s3", region)
+        extra = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        s3.create_bucket(Bucket=name, **extra)
+        s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": [{"Key": "region", "Value": region}]})
+        backend_fixes.s3_bucket(account.account_id, name)
+    return where
+
+
+def test_list_buckets_pages_and_bucket_region_spares_get_bucket_location(account, fleet_like_buckets,
+                                                                          monkeypatch) -> None:
+    """ListBuckets with MaxBuckets pages by ContinuationToken and returns BucketRegion
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListBuckets.html): with pages of 2, all 3
+    buckets are read, GetBucketLocation is never called, and each bucket's website and tags calls go
+    to a client of its own region (no redirect, so no HeadBucket and no error)."""
+    monkeypatch.setattr(s3_collector, "MAX_BUCKETS", 2)
+    with recording_calls() as called:
+        rows, errors = account.collect("s3", "global")
+    assert errors == []
+    got = {b["name"]: (b["bucket_region"], json.loads(b["tags"])["region"]) for b in rows["s3_buckets"]}
+    assert got == {name: (region, region) for name, region in fleet_like_buckets.items()}
+    assert ("s3", "GetBucketLocation") not in called and ("s3", "HeadBucket") not in called
+
+
+def test_wrong_region_redirect_sends_head_bucket_through_the_guard(account, fleet_like_buckets) -> None:
+    """Where a bucket's region is unknown, its calls go to the home-region client; real S3 answers
+    301 PermanentRedirect naming no region, botocore's S3RegionRedirector sends HeadBucket on the same
+    (guarded) client and retries in the bucket's region. Over HTTP against the moto patch, the call
+    succeeds: the guard allows the redirector's HeadBucket."""
+    name = next(n for n, r in fleet_like_buckets.items() if r == "ap-southeast-2")
+    home = account.aws.client(account.target, "global", "s3")  # us-east-1
+    account.aws.assume(account.target)
+    with account.aws.acting_as(account.target), recording_calls() as called:
+        tags = home.get_bucket_tagging(Bucket=name)["TagSet"]
+    assert tags == [{"Key": "region", "Value": "ap-southeast-2"}]
+    assert called == {("s3", "GetBucketTagging"), ("s3", "HeadBucket")}

@@ -43,14 +43,23 @@ class Ctx:
     client_name: str
     region: str
     collector: str
-    clients: Callable[[str], Any]
+    clients: Callable[..., Any]  # clients(service) -> this region's client; clients(service, region) another's
     since: datetime
     until: datetime | None = None  # end of the snapshot day (a back-dated crawl excludes later history)
+    partition: str = "aws"  # the ARN partition of the crawl (aws, aws-cn, aws-us-gov): audit.aws.partitions
     errors: list[dict[str, Any]] = field(default_factory=list)
     tag_index: TagIndex | None = None  # the account's bulk tags (None: read tags per resource)
 
-    def client(self, service: str) -> Any:
-        return self.clients(service)
+    def client(self, service: str, region: str | None = None) -> Any:
+        """This task's client for `service`; `region` only for calls that must go to a resource's own
+        region (an S3 bucket's), never to fan out over regions."""
+        return self.clients(service) if region is None else self.clients(service, region)
+
+    def arn(self, service: str, resource: str, *, region: str | None = None, account: str | None = None) -> str:
+        """An ARN in this crawl's partition for APIs that return none: arn:<partition>:<service>:<region>:
+        <account>:<resource>; region and account default to the task's ('' where the ARN has none)."""
+        return (f"arn:{self.partition}:{service}:{self.region if region is None else region}:"
+                f"{self.account_id if account is None else account}:{resource}")
 
     def in_window(self, when: datetime | None) -> bool:
         """True for a history event inside [since, until)."""
@@ -348,12 +357,12 @@ def spec_collector(name: str, *specs: ResourceSpec) -> Collector:
 
 
 def region_arn(service: str, resource: str, *, account: bool = True) -> Callable[[Mapping[str, Any], Ctx], str]:
-    """ARN builder for APIs that give no ARN: arn:aws:<service>:<region>:<account>:<resource>
+    """ARN builder for APIs that give no ARN: arn:<partition>:<service>:<region>:<account>:<resource>
     (`account=False` for services whose ARNs carry none: API Gateway, see
     https://docs.aws.amazon.com/apigateway/latest/developerguide/arn-format-reference.html)."""
 
     def build(raw: Mapping[str, Any], ctx: Ctx) -> str:
-        return f"arn:aws:{service}:{ctx.region}:{ctx.account_id if account else ''}:{resource.format(**raw)}"
+        return ctx.arn(service, resource.format(**raw), account=None if account else "")
 
     return build
 

@@ -1,7 +1,10 @@
-"""Elastic Beanstalk: applications and environments; option settings by NAME only.
+"""Elastic Beanstalk: applications and live environments; option settings by NAME only.
 
-DescribeConfigurationSettings is per environment; when the endpoint refuses it (AccessDenied,
-not implemented) the first failure is recorded and the remaining environments skip the call.
+DescribeEnvironments is asked with `IncludeDeleted=False`: AWS lists terminated environments for
+about an hour otherwise, and they are not live. DescribeConfigurationSettings is per environment:
+one failing (an environment terminated meanwhile, AccessDenied, not implemented) is an errors row
+and loses only that environment's option names; the other environments are still asked.
+Option values are never kept: environment properties are values (often secrets).
 """
 
 from __future__ import annotations
@@ -10,9 +13,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from audit.aws.collectors.base import Collector, Ctx, Rows, operations, pages, resource_row, secret_findings
-from audit.aws.failures import AWS_ERRORS
 
 ENV_NAMESPACE = "aws:elasticbeanstalk:application:environment"
+
+
+def option_names(answer: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(namespace, name) of every option setting; the values are dropped here."""
+    return [(o.get("Namespace", ""), o["OptionName"])
+            for s in answer.get("ConfigurationSettings", []) for o in s.get("OptionSettings", [])]
 
 
 def get_beanstalk(ctx: Ctx) -> dict[str, Any]:
@@ -21,25 +29,19 @@ def get_beanstalk(ctx: Ctx) -> dict[str, Any]:
     apps = [dict(a) for a in ctx.soft("DescribeApplications", lambda: eb.describe_applications()
                                       .get("Applications", []), default=[])]
     envs = [dict(e) for e in ctx.soft("DescribeEnvironments", pages, eb, "describe_environments", "Environments",
-                                      default=[])]
+                                      IncludeDeleted=False, default=[])]
     for item, arn_key in [*((a, "ApplicationArn") for a in apps), *((e, "EnvironmentArn") for e in envs)]:
         arn = item.get(arn_key)
         item["__tags"] = ctx.tags_for(arn, "ListTagsForResource", lambda a=arn: eb.list_tags_for_resource(
             ResourceArn=a).get("ResourceTags"), quiet=("not-found",))
-    settings_ok = True
+
+    def read_options(env: dict[str, Any]) -> None:
+        env["__options"] = option_names(eb.describe_configuration_settings(
+            ApplicationName=env["ApplicationName"], EnvironmentName=env["EnvironmentName"]))
+
     for env in envs:
-        env["__options"] = None
-        if not settings_ok:
-            continue
-        try:
-            answer = eb.describe_configuration_settings(ApplicationName=env["ApplicationName"],
-                                                        EnvironmentName=env["EnvironmentName"])
-        except AWS_ERRORS as exc:
-            ctx.error(exc, "DescribeConfigurationSettings")
-            settings_ok = False
-            continue
-        options = [o for s in answer.get("ConfigurationSettings", []) for o in s.get("OptionSettings", [])]
-        env["__options"] = [(o.get("Namespace", ""), o["OptionName"]) for o in options]  # names only
+        env["__options"] = None  # unknown unless its own call answers
+    ctx.each("DescribeConfigurationSettings", envs, read_options)
     return {"applications": apps, "environments": envs}
 
 

@@ -72,8 +72,8 @@ def transform(raw: Mapping[str, Any], ctx: Ctx) -> Rows:
     for summary in raw["stacksets"]:
         detail = summary.get("__detail") or {}
         # a StackSet's id is already `name:uuid`: the ARN is .../stackset/<StackSetId> (REAL_AWS_NOTES)
-        arn = detail.get("StackSetARN") or (f"arn:aws:cloudformation:{ctx.region}:{ctx.account_id}:stackset/"
-                                            f"{summary.get('StackSetId') or summary['StackSetName']}")
+        arn = detail.get("StackSetARN") or ctx.arn(
+            "cloudformation", f"stackset/{summary.get('StackSetId') or summary['StackSetName']}")
         sets.append(resource_row(ctx, arn, summary["StackSetName"], detail.get("Tags"), status=summary.get("Status"),
                                  permission_model=summary.get("PermissionModel") or detail.get("PermissionModel"),
                                  instance_count=len(summary.get("__instances") or [])))

@@ -83,11 +83,11 @@ def _deployments(cd: Any, ctx: Ctx) -> list[dict[str, Any]]:
 
 
 def _app_arn(ctx: Ctx, app: str) -> str:
-    return f"arn:aws:codedeploy:{ctx.region}:{ctx.account_id}:application:{app}"
+    return ctx.arn("codedeploy", f"application:{app}")
 
 
 def _group_arn(ctx: Ctx, app: str, group: str) -> str:
-    return f"arn:aws:codedeploy:{ctx.region}:{ctx.account_id}:deploymentgroup:{app}/{group}"
+    return ctx.arn("codedeploy", f"deploymentgroup:{app}/{group}")
 
 
 def _asg_names(group: Mapping[str, Any]) -> list[str]:

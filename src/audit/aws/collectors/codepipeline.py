@@ -94,7 +94,7 @@ def _executions(cp: Any, name: str, ctx: Ctx) -> list[dict[str, Any]]:
 
 
 def _arn(ctx: Ctx, name: str) -> str:
-    return f"arn:aws:codepipeline:{ctx.region}:{ctx.account_id}:{name}"
+    return ctx.arn("codepipeline", name)
 
 
 def _env_names(value: Any) -> tuple[str, list[dict[str, str]]]:

@@ -1,5 +1,10 @@
 """Lambda: functions with runtime, package type and environment variable NAMES (values dropped;
-Lambda environment values are plaintext, so a secret-looking name is a finding)."""
+Lambda environment values are plaintext, so a secret-looking name is a finding).
+
+`Environment.Error` means Lambda could not read (decrypt) the variables: their names are then
+unknown (`env_var_names` null, `env_error` the error code), not "no variables"
+(https://docs.aws.amazon.com/lambda/latest/api/API_EnvironmentResponse.html).
+"""
 
 from __future__ import annotations
 
@@ -18,12 +23,21 @@ def get_functions(ctx: Ctx) -> list[dict[str, Any]]:
     out = []
     for f in functions:
         f = dict(f)
-        env = (f.pop("Environment", None) or {}).get("Variables") or {}
-        f["__env_names"] = sorted(env)  # values are dropped here, before anything else sees them
+        f["__env_names"], f["__env_error"] = env_names(f.pop("Environment", None))  # values dropped here
         arn = f["FunctionArn"]
         f["__tags"] = ctx.tags_for(arn, "ListTags", lambda a=arn: lam.list_tags(Resource=a).get("Tags"))
         out.append(f)
     return out
+
+
+def env_names(environment: Mapping[str, Any] | None) -> tuple[list[str] | None, str | None]:
+    """(variable names, error code) of a function's EnvironmentResponse: names only, never values;
+    None names when `Error` says the variables could not be read."""
+    environment = environment or {}
+    error = environment.get("Error")
+    if error:
+        return None, str(error.get("ErrorCode") or "unknown")
+    return sorted(environment.get("Variables") or {}), None
 
 
 def _modified(value: Any) -> datetime | None:
@@ -43,8 +57,8 @@ def transform(functions: list[Mapping[str, Any]], ctx: Ctx) -> Rows:
         rows.append(resource_row(ctx, f["FunctionArn"], f["FunctionName"], f.get("__tags"), runtime=f.get("Runtime"),
                                  package_type=f.get("PackageType", "Zip"), handler=f.get("Handler"),
                                  memory_mb=f.get("MemorySize"), last_modified=_modified(f.get("LastModified")),
-                                 env_var_names=f["__env_names"]))
-        findings += secret_findings(ctx.where, "lambda", f["FunctionArn"], f["FunctionName"], f["__env_names"])
+                                 env_var_names=f["__env_names"], env_error=f.get("__env_error")))
+        findings += secret_findings(ctx.where, "lambda", f["FunctionArn"], f["FunctionName"], f["__env_names"] or [])
     return {"lambda_functions": rows, "findings": findings}
 
 
