@@ -5,6 +5,8 @@ and region plus one per global collector. When an account's tasks are all done, 
 `managed_by`, and go to the staging area via `SnapshotWriter.write_account`; only a few accounts
 are in flight at once, so memory stays flat however many accounts there are. `resume=True` skips
 accounts already written; the published snapshot is the same as an uninterrupted crawl's.
+Collectors that declare `reuses` get their account's rows of the last good snapshot (`Ctx.previous`)
+and copy what they reuse into the new rows (docs/crawler.md, "Reusing the previous snapshot").
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from audit.interrupts import deferred_sigint
 from audit.logs import console
 from audit.names import REGION
 from audit.options import CrawlOptions
-from audit.store.snapshots import SnapshotWriter
+from audit.store.snapshots import SnapshotWriter, last_good_snapshot
 
 
 @dataclass
@@ -212,6 +214,9 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
     history = o.history_days or d.history_days
     since = (history_until or datetime.now(UTC)) - timedelta(days=history)
     writer = SnapshotWriter(Path(out), day, resume=resume)
+    # what collectors may reuse instead of fetching again (commit times): the last good snapshot
+    earlier = last_good_snapshot(out, before=day)
+    reused = tuple(dict.fromkeys(t for c in collectors for t in c.reuses)) if earlier else ()
     started = datetime.now(UTC).isoformat(timespec="seconds")
     done_before = writer.done_accounts
     todo = deque(c for c in clients if c.account_id not in done_before)
@@ -269,8 +274,13 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
                         # global collectors first: IAM is one of the longest chains of an account
                         tasks = [] if acct.failed else [(GLOBAL, c.name) for c in global_] + [
                             (r, c.name) for c in regional for r in acct.regions]
+                        before = {t: earlier.account_rows(t, acct.target.account_id) for t in reused} \
+                            if earlier and tasks else {}
                         for region, name in tasks:
-                            f = pool.submit(run_collector, settings, day, acct.target, region, name, since, history_until)
+                            previous = {t: [r for r in before[t] if r.get("region") == region]
+                                        for t in REGISTRY[name].reuses if t in before}
+                            f = pool.submit(run_collector, settings, day, acct.target, region, name, since,
+                                            history_until, previous=previous, revision_lookups=d.revision_lookups)
                             futures[f] = (("collect", name), acct)
                         acct.pending += len(tasks)
                     else:
@@ -305,7 +315,7 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
         "accounts_failed": result.accounts_failed, "calls": result.calls, "errors": result.errors,
         "resumed": bool(resume and done_before),
         "accounts_skipped": len(done_before & {c.account_id for c in clients}), "workers": workers,
-        "history_days": history,
+        "history_days": history, "reused_from": earlier.date if earlier else None,
         "filters": {"accounts_only": accounts_only, "regions": regions, "services": services},
         "collectors": [c.name for c in collectors], "endpoint_url": settings.endpoint_url,
         "operations": {name: sorted(ops) for name, ops in called.items()},

@@ -170,7 +170,11 @@ _TABLE_LIST: list[Table] = [
            _c("pipeline_name", STR), _c("execution_id", STR), _c("status", STR),
            _c("start_time", TS), _c("end_time", TS),
            _c("trigger_type", STR), _c("trigger_detail", STR),
-           _c("source_revision", STR), _c("source_revision_time", TS, "commit time when known")),
+           _c("source_revision", STR),
+           _c("source_revision_time", TS, "commit (or S3 object) time: GetPipelineExecution artifactRevisions[].created; "
+              "null beyond the first crawl's revision_lookups most recent executions"),
+           _c("source_revision_summary", STR, "commit message, first line (sourceRevisions[].revisionSummary; "
+              "a connection's CommitMessage)")),
     # ---- CodeCommit ----------------------------------------------------------------------------
     _resource("codecommit_repositories", "CodeCommit repositories (repos.yaml `discover.codecommit` scans them).",
               _kind("arn:aws:codecommit:<region>:<account>:<name>", "AWS::CodeCommit::Repository"),
