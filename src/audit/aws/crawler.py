@@ -26,7 +26,7 @@ from audit.aws.collectors import REGISTRY, select
 from audit.aws.collectors.base import tags_json
 from audit.aws.discover import discovered_clients
 from audit.aws.failures import collapse_region_denials
-from audit.aws.managed import fill_managed_by, fill_rollback_alarms
+from audit.aws.managed import fill_event_triggers, fill_managed_by, fill_rollback_alarms
 from audit.aws.session import GLOBAL, AwsSettings, Target, context_for, drop_context, forget_account
 from audit.aws.tasks import run_collector, start_account
 from audit.config import AccountsConfig, Client, load_accounts
@@ -242,6 +242,7 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
         acct.errors = collapse_region_denials(acct.errors)
         fill_managed_by(acct.rows)
         fill_rollback_alarms(acct.rows)
+        fill_event_triggers(acct.rows)
         status = "failed" if acct.failed else "partial" if acct.errors else "ok"
         seconds = time.monotonic() - acct.started
         acct.rows["accounts"] = [{
