@@ -43,6 +43,8 @@ FEEDS: dict[tuple[str, str], tuple[str, ...]] = {
     ("codepipeline", "ListPipelines"): ("pipelines", "pipeline_actions", "pipeline_executions"),
     ("codepipeline", "GetPipeline"): ("pipelines", "pipeline_actions"),
     ("codepipeline", "ListPipelineExecutions"): ("pipeline_executions",),
+    ("events", "ListRules"): ("pipeline_event_rules",),
+    ("events", "ListTargetsByRule"): ("pipeline_event_rules",),
     ("codecommit", "ListRepositories"): ("codecommit_repositories",),
     ("codecommit", "GetRepository"): ("codecommit_repositories",),
     ("codebuild", "ListProjects"): ("codebuild_projects", "findings"),

@@ -35,7 +35,7 @@ def test_configs_validate_with_the_cli(fleet, capsys):
 
 def _count(session: boto3.Session, url: str, regions: list[str], skip: set[tuple[str, str]]) -> dict[str, int]:
     """Rows of some crawl tables, read independently of the crawler with plain boto3 calls."""
-    out = dict.fromkeys(["pipelines", "pipeline_executions", "codebuild_projects", "codebuild_builds",
+    out = dict.fromkeys(["pipelines", "pipeline_executions", "pipeline_event_rules", "codebuild_projects", "codebuild_builds",
                          "codedeploy_deployments", "stacks", "stack_resources", "lambda_functions",
                          "ecs_services", "cloudwatch_alarms", "autoscaling_groups", "iam_roles", "s3_buckets",
                          "iam_users"], 0)
@@ -51,9 +51,13 @@ def _count(session: boto3.Session, url: str, regions: list[str], skip: set[tuple
             out["pipelines"] += 1
             out["pipeline_executions"] += len(cp.list_pipeline_executions(pipelineName=p["name"])
                                               ["pipelineExecutionSummaries"])
+        events = c("events")
+        out["pipeline_event_rules"] += sum(
+            1 for r in events.list_rules()["Rules"]
+            for t in events.list_targets_by_rule(Rule=r["Name"])["Targets"] if ":codepipeline:" in t["Arn"])
         cb = c("codebuild")
         out["codebuild_projects"] += len(cb.list_projects()["projects"])
-        out["codebuild_builds"] += len(cb.list_builds()["ids"])
+        out["codebuild_builds"] += sum(len(page["ids"]) for page in cb.get_paginator("list_builds").paginate())
         out["codedeploy_deployments"] += len(c("codedeploy").list_deployments()["deployments"])
         cfn = c("cloudformation")
         for s in cfn.describe_stacks()["Stacks"]:

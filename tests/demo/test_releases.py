@@ -3,6 +3,7 @@ clearly off-cycle, every release tagging its own commit."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from audit.demo.configs import SPRINTS
@@ -45,6 +46,6 @@ def test_releases_in_window_ordered_with_their_commits_and_off_cycle_hotfixes():
             pos = (r.released_at.date() - cal["anchor"]).days % cal["length_days"]
             if r.kind == "hotfix":
                 assert pos in HOTFIX_SPRINT_DAYS and r.tag.endswith(".1")
-                assert r.commit.message.startswith("Hotfix: ")
+                assert r.commit.message.startswith("hotfix: ")
             else:
-                assert r.tag.endswith(".0") and r.commit.message == f"Release {r.tag}"
+                assert r.tag.endswith(".0") and re.fullmatch(rf"release: sprint \d+ {re.escape(r.tag)}", r.commit.message)

@@ -7,6 +7,8 @@ region, audit.aws.tagging) are done; the others start at once. When an account's
 `managed_by`, and go to the staging area via `SnapshotWriter.write_account`; only a few accounts
 are in flight at once, so memory stays flat however many accounts there are. `resume=True` skips
 accounts already written; the published snapshot is the same as an uninterrupted crawl's.
+Collectors that declare `reuses` get their account's rows of the last good snapshot (`Ctx.previous`)
+and copy what they reuse into the new rows (docs/crawler.md, "Reusing the previous snapshot").
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from audit.aws.collectors.base import tags_json
 from audit.aws.discover import discovered_clients
 from audit.aws.executors import check_executor, open_executor
 from audit.aws.failures import collapse_region_denials
-from audit.aws.managed import fill_managed_by, fill_rollback_alarms
+from audit.aws.managed import fill_event_triggers, fill_managed_by, fill_rollback_alarms
 from audit.aws.partitions import crawl_partition
 from audit.aws.session import GLOBAL, AwsSettings, Target, context_for, drop_context, forget_account
 from audit.aws.tagging import TagIndex
@@ -46,7 +48,7 @@ from audit.logs import console
 from audit.names import REGION
 from audit.options import CrawlOptions
 from audit.store.shards import parse_shard
-from audit.store.snapshots import SnapshotWriter
+from audit.store.snapshots import SnapshotWriter, last_good_snapshot
 
 
 @dataclass
@@ -123,6 +125,7 @@ class _Account:
     started: float = field(default_factory=time.monotonic)
     tag_parts: list[tuple[str, dict[str, dict[str, str]] | None]] = field(default_factory=list)
     tags_pending: int = 0
+    earlier: dict[str, list[dict[str, Any]]] | None = None  # its rows in the last good snapshot (`reuses`)
 
     def add(self, rows: dict[str, list[dict[str, Any]]]) -> None:
         for table, items in rows.items():
@@ -237,6 +240,9 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
     history = o.history_days or d.history_days
     since = (history_until or datetime.now(UTC)) - timedelta(days=history)
     writer = SnapshotWriter(Path(out), day, resume=resume)
+    # what collectors may reuse instead of fetching again (commit times): the last good snapshot
+    earlier = last_good_snapshot(out, before=day)
+    reused = tuple(dict.fromkeys(t for c in collectors for t in c.reuses)) if earlier else ()
     started = datetime.now(UTC).isoformat(timespec="seconds")
     done_before = writer.done_accounts
     todo = deque(c for c in clients if c.account_id not in done_before)
@@ -264,9 +270,13 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
         longest chains of an account)."""
         tasks = [(GLOBAL, c) for c in global_ if which(c)] + [
             (r, c) for c in regional if which(c) for r in acct.regions]
+        if earlier and tasks and acct.earlier is None:
+            acct.earlier = {t: earlier.account_rows(t, acct.target.account_id) for t in reused}
         for region, c in tasks:
+            previous = {t: [r for r in (acct.earlier or {})[t] if r.get("region") == region]
+                        for t in c.reuses if t in (acct.earlier or {})}
             f = pool.submit(run_collector, settings, day, acct.target, region, c.name, since, history_until,
-                            tags if c.bulk_tags else None)
+                            tags if c.bulk_tags else None, previous=previous, revision_lookups=d.revision_lookups)
             futures[f] = (("collect", c.name), acct)
         acct.pending += len(tasks)
 
@@ -274,6 +284,7 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
         acct.errors = collapse_region_denials(acct.errors)
         fill_managed_by(acct.rows)
         fill_rollback_alarms(acct.rows)
+        fill_event_triggers(acct.rows)
         status = "failed" if acct.failed else "partial" if acct.errors else "ok"
         seconds = time.monotonic() - acct.started
         acct.rows["accounts"] = [{
@@ -348,7 +359,7 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
         "accounts_failed": result.accounts_failed, "calls": result.calls, "errors": result.errors,
         "resumed": bool(resume and done_before),
         "accounts_skipped": len(done_before & {c.account_id for c in clients}), "workers": workers,
-        "history_days": history,
+        "history_days": history, "reused_from": earlier.date if earlier else None,
         "filters": {"accounts_only": accounts_only, "regions": regions, "services": services},
         "collectors": [c.name for c in collectors], "endpoint_url": settings.endpoint_url,
         "operations": {name: sorted(ops) for name, ops in called.items()},

@@ -6,6 +6,8 @@ name). Global resources (IAM, S3, CloudFront) match stacks of any region of the 
 types and scopes come from the table declarations (`store.schema.RESOURCE_TYPES`); this is the
 only place `managed_by` is decided (the analysis reads it, it never guesses).
 `used_for_rollback`: alarms referenced by a CodeDeploy group's rollback alarms (same region).
+`triggers` of pipelines: + `eventbridge` (`schedule`) when an enabled EventBridge rule (a scheduled
+one) targets the pipeline (`pipeline_event_rules`).
 """
 
 from __future__ import annotations
@@ -48,3 +50,15 @@ def fill_rollback_alarms(tables: dict[str, list[dict[str, Any]]]) -> None:
     used = {(g["region"], a) for g in tables.get("codedeploy_groups", []) for a in g.get("rollback_alarms") or []}
     for alarm in tables.get("cloudwatch_alarms", []):
         alarm["used_for_rollback"] = (alarm["region"], alarm["name"]) in used
+
+
+def fill_event_triggers(tables: dict[str, list[dict[str, Any]]]) -> None:
+    """Add the EventBridge trigger to every pipeline an enabled rule starts (in place)."""
+    started: dict[str, list[str]] = {}
+    for rule in tables.get("pipeline_event_rules", []):
+        if rule.get("state") and rule["state"] != "DISABLED":
+            started.setdefault(rule["pipeline_arn"], []).append("schedule" if rule.get("schedule") else "eventbridge")
+    for pipeline in tables.get("pipelines", []):
+        extra = started.get(pipeline.get("arn") or "")
+        if extra:
+            pipeline["triggers"] = list(dict.fromkeys([*(pipeline.get("triggers") or []), *extra]))

@@ -71,13 +71,20 @@ def read_tags(settings: AwsSettings, day: str, target: Target, region: str,
 
 
 def run_collector(settings: AwsSettings, day: str, target: Target, region: str, name: str,
-                  since: datetime, until: datetime | None = None, tags: TagIndex | None = None) -> dict[str, Any]:
-    """One collector for one (account, region): rows by table, error rows, calls made."""
+                  since: datetime, until: datetime | None = None, tags: TagIndex | None = None, *,
+                  previous: dict[str, list[dict[str, Any]]] | None = None,
+                  revision_lookups: int = 10) -> dict[str, Any]:
+    """One collector for one (account, region): rows by table, error rows, calls made.
+
+    `tags`: the account's bulk tags for collectors that take them; `previous`: the last good
+    snapshot's rows of this account and region for the collector's `reuses` tables (plain dicts, so
+    any Executor can ship them)."""
     aws = context_for(settings, day)
     before = aws.counter.thread_count()
     ctx = Ctx(target.account_id, target.client, region, name,
               lambda service, where=region: aws.client(target, where, service), since, until,
-              partition=settings.partition, tag_index=tags)
+              partition=settings.partition, tag_index=tags, previous=previous or {},
+              revision_lookups=revision_lookups)
     rows: dict[str, list[dict[str, Any]]] = {}
     try:
         with aws.acting_as(target), recording_calls() as called:

@@ -86,6 +86,9 @@ class Defaults(Model):
     session_name: str = Field("cicd-audit", pattern=r"^[\w+=,.@-]{2,64}$")
     max_workers: int = Field(16, ge=1, le=512)
     history_days: int = Field(90, ge=1, le=365)
+    # GetPipelineExecution (commit time) for at most this many most recent executions of a pipeline
+    # the previous snapshot does not have; executions it has keep their stored time (docs/crawler.md)
+    revision_lookups: int = Field(10, ge=0, le=1000)
     retry: RetrySettings = RetrySettings()
 
     @model_validator(mode="after")

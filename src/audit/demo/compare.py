@@ -20,7 +20,7 @@ from audit.store.snapshots import open_snapshot
 
 # What identifies a row: the first of these a table has (with account and region).
 _IDENTITY = (("arn",), ("execution_id",), ("build_id",), ("deployment_id",), ("stack_name", "logical_id"),
-             ("pipeline_name", "stage", "action"), ("resource_arn", "kind", "detail"))
+             ("pipeline_name", "stage", "action"), ("resource_arn", "kind", "detail"), ("rule_arn", "pipeline_arn"))
 
 
 def identity_columns(table: str) -> tuple[str, ...]:

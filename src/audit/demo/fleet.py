@@ -39,7 +39,8 @@ log = logging.getLogger(__name__)
 
 # Every crawl table the fleet accounts for (0 when it seeds none of that kind).
 FLEET_TABLES = (
-    "pipelines", "pipeline_actions", "pipeline_executions", "codecommit_repositories", "codebuild_projects",
+    "pipelines", "pipeline_actions", "pipeline_executions", "pipeline_event_rules", "codecommit_repositories",
+    "codebuild_projects",
     "codebuild_builds",
     "codedeploy_applications", "codedeploy_groups", "codedeploy_deployments", "stacks", "stack_resources",
     "stacksets", "ecs_clusters", "ecs_services", "eks_clusters", "lambda_functions", "beanstalk_applications",

@@ -63,7 +63,7 @@ def _stream(plan: RepoPlan) -> bytes:
         else:
             changelog.append(f"- {commit.when:%Y-%m-%d} {commit.message}")
             changes["CHANGELOG.md"] = "\n".join(changelog) + "\n"
-            if commit.message.startswith("Release "):
+            if commit.message.startswith("release: "):
                 changes["VERSION"] = commit.message.split()[-1].lstrip("v") + "\n"
             else:
                 line = f"{marker} {commit.message}" if marker else f"/* {commit.message} */"

@@ -1,5 +1,9 @@
 """The teams' release calendar over the history window: commits, sprint-end releases, hotfixes.
 
+Commit messages read as teams write them: feature work ("Add product filters"), the release commit
+("release: sprint 14 v1.15.0") and hotfixes ("hotfix: checkout crash on empty basket"); the pipeline
+executions carry them as their revision summary (history.py), so a crawl sees them without a repository.
+
 One plan per repository, shared by everything that needs history: `gitrepos.py` writes the commits
 and tags, `history.py` deploys each release to the clients that run the repository (pipeline
 executions, builds, CodeDeploy deployments). Sprint-end releases fall on the team's
@@ -104,7 +108,7 @@ def plan_repo(repo: str, team: str, *, seed: int, now: datetime, weeks: int) -> 
         released = _at(day, 15, rng.randrange(0, 50))
         minor = number + 1
         if start <= released <= now - timedelta(hours=1):
-            commit = Commit(released - timedelta(minutes=rng.randint(30, 120)), f"Release v1.{minor}.0",
+            commit = Commit(released - timedelta(minutes=rng.randint(30, 120)), f"release: sprint {number} v1.{minor}.0",
                             rng.choice(authors))
             commits.append(commit)
             releases.append(Release(repo, f"v1.{minor}.0", "sprint-end", released, commit))
@@ -116,7 +120,7 @@ def plan_repo(repo: str, team: str, *, seed: int, now: datetime, weeks: int) -> 
             hot = _at(hot_day, rng.randint(10, 17), rng.randrange(60))
             if start <= hot <= now - timedelta(hours=1):
                 commit = Commit(hot - timedelta(minutes=rng.randint(40, 240)),
-                                f"Hotfix: {rng.choice(_HOTFIXES[team])}", rng.choice(authors))
+                                f"hotfix: {rng.choice(_HOTFIXES[team])}", rng.choice(authors))
                 commits.append(commit)
                 releases.append(Release(repo, f"v1.{minor}.1", "hotfix", hot, commit))
         prev_day = day

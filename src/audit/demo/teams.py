@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from audit.demo import backend_fixes as fix
@@ -57,6 +58,34 @@ def pipeline(ctx: Ctx, name: str, team: str, role_arn: str, stages: list[tuple[s
     ctx.out.add("pipelines", ctx.region)
     ctx.out.add("pipeline_actions", ctx.region, sum(len(a) for _, a in stages))
     ctx.out.pipelines.append(seed)
+    source = stages[0][1][0]
+    pattern = _source_event_pattern(ctx, source["actionTypeId"]["provider"], source["configuration"])
+    if pattern is not None:  # what the console creates for a CodeCommit, S3 or ECR source
+        rule = f"{name}-source"
+        events = ctx.c("events")
+        events.put_rule(Name=rule, EventPattern=json.dumps(pattern), State="ENABLED",
+                        Description=f"Start {name} on a source change")
+        events.put_targets(Rule=rule, Targets=[{"Id": "codepipeline", "RoleArn": role_arn,
+                                                "Arn": f"arn:aws:codepipeline:{ctx.region}:{ctx.acct}:{name}"}])
+        ctx.out.add("pipeline_event_rules", ctx.region)
+
+
+def _source_event_pattern(ctx: Ctx, provider: str, config: dict[str, Any]) -> dict[str, Any] | None:
+    """The EventBridge pattern that starts a pipeline on its source (CodePipeline user guide,
+    "Source actions and change detection methods"); None for sources that detect changes themselves."""
+    if provider == "CodeCommit":
+        return {"source": ["aws.codecommit"], "detail-type": ["CodeCommit Repository State Change"],
+                "resources": [f"arn:aws:codecommit:{ctx.region}:{ctx.acct}:{config['RepositoryName']}"],
+                "detail": {"event": ["referenceCreated", "referenceUpdated"], "referenceType": ["branch"],
+                           "referenceName": [config.get("BranchName", "main")]}}
+    if provider == "S3":
+        return {"source": ["aws.s3"], "detail-type": ["Object Created"],
+                "detail": {"bucket": {"name": [config["S3Bucket"]]}, "object": {"key": [config["S3ObjectKey"]]}}}
+    if provider == "ECR":
+        return {"source": ["aws.ecr"], "detail-type": ["ECR Image Action"],
+                "detail": {"action-type": ["PUSH"], "result": ["SUCCESS"],
+                           "repository-name": [config["RepositoryName"]], "image-tag": [config.get("ImageTag", "latest")]}}
+    return None
 
 
 def build_project(ctx: Ctx, name: str, team: str, role_arn: str, *, image: str, env: list[dict[str, str]],

@@ -170,7 +170,19 @@ _TABLE_LIST: list[Table] = [
            _c("pipeline_name", STR), _c("execution_id", STR), _c("status", STR),
            _c("start_time", TS), _c("end_time", TS),
            _c("trigger_type", STR), _c("trigger_detail", STR),
-           _c("source_revision", STR), _c("source_revision_time", TS, "commit time when known")),
+           _c("source_revision", STR),
+           _c("source_revision_time", TS, "commit (or S3 object) time: GetPipelineExecution artifactRevisions[].created; "
+              "null beyond the first crawl's revision_lookups most recent executions"),
+           _c("source_revision_summary", STR, "commit message, first line (sourceRevisions[].revisionSummary; "
+              "a connection's CommitMessage)")),
+    _crawl("pipeline_event_rules", "EventBridge rules (default bus) that start a pipeline: one row per rule and "
+           "pipeline target (CodeCommit, S3 and ECR sources are started this way).",
+           _c("rule_name", STR), _c("rule_arn", STR),
+           _c("state", STR, "ENABLED | DISABLED | ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"),
+           _c("event_sources", STRS, "the event pattern's source, e.g. aws.codecommit"),
+           _c("detail_types", STRS, "the event pattern's detail-type, e.g. CodeCommit Repository State Change"),
+           _c("schedule", STR, "schedule expression of a scheduled rule"),
+           _c("pipeline_name", STR), _c("pipeline_arn", STR)),
     # ---- CodeCommit ----------------------------------------------------------------------------
     _resource("codecommit_repositories", "CodeCommit repositories (repos.yaml `discover.codecommit` scans them).",
               _kind("arn:aws:codecommit:<region>:<account>:<name>", "AWS::CodeCommit::Repository"),

@@ -336,6 +336,14 @@ class Snapshot:
             return to_arrow(name, []).to_pandas()
         raise SnapshotError(f"snapshot {self.date} has no table {name!r}")
 
+    def account_rows(self, name: str, account_id: str) -> list[dict[str, Any]]:
+        """One account's rows of one crawl table, as dicts (none when the table is absent): what a
+        crawl reuses from its previous snapshot. Columns an older snapshot lacks are simply missing."""
+        path = self.path / f"{name}.parquet"
+        if not path.exists():
+            return []
+        return pq.read_table(path, filters=[("account_id", "=", account_id)]).to_pylist()
+
     def connect(self) -> duckdb.DuckDBPyConnection:
         return open_duckdb(self)
 

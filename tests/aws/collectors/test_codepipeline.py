@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
+
+from audit.aws.collectors import REGISTRY
 
 TRUST = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "codepipeline.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
@@ -87,3 +90,109 @@ def test_action_configuration_keeps_an_allow_list_per_provider(account) -> None:
     assert p["source_repository"] == "acme/web" and p["deploy_stack_names"] == ["s"]
     assert [(f["resource_name"], f["kind"], f["detail"]) for f in rows["findings"]] == [
         ("allow", "plaintext-secret-variable", "DB_PASSWORD")]  # STAGE is not secret, API_TOKEN not plaintext
+
+
+def test_connection_sources_detect_changes_unless_told_not_to() -> None:
+    """A CodeStarSourceConnection source without DetectChanges is triggered: the documented default is
+    true (https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-CodestarConnectionSource.html).
+    PollForSourceChanges polls only when "true"."""
+    from audit.aws.collectors.codepipeline import source_trigger
+
+    arn = {"ConnectionArn": "arn:aws:codestar-connections:eu-west-1:1:connection/x", "FullRepositoryId": "a/b"}
+    assert source_trigger("CodeStarSourceConnection", arn) == "detect-changes"
+    assert source_trigger("CodeStarSourceConnection", {**arn, "DetectChanges": "false"}) is None
+    assert source_trigger("CodeStarSourceConnection", {**arn, "DetectChanges": "true"}) == "detect-changes"
+    assert source_trigger("CodeCommit", {"RepositoryName": "r"}) is None  # started by an EventBridge rule
+    assert source_trigger("CodeCommit", {"RepositoryName": "r", "PollForSourceChanges": "true"}) == "poll"
+    assert source_trigger("S3", {"S3Bucket": "b", "PollForSourceChanges": "false"}) is None
+
+
+def test_connection_source_without_detect_changes_reads_as_triggered(account) -> None:
+    seed_pipeline(account)  # its connection source sets no DetectChanges
+    rows, errors = account.collect("codepipeline")
+    assert errors == []
+    (p,) = rows["pipelines"]
+    assert p["triggers"] == ["detect-changes"]
+
+
+def _executions(account, name: str, count: int, *, first: int = 0) -> dict[str, tuple]:
+    """Finished executions written into moto's backend (moto's own start "now", without revisions;
+    the fleet's FleetExecution answers like AWS: sourceRevisions with revisionSummary in
+    ListPipelineExecutions, artifactRevisions with created in GetPipelineExecution). Returns
+    execution id -> (commit time, message)."""
+    from moto.codepipeline.models import codepipeline_backends
+
+    from audit.demo.moto_patches import FleetExecution
+
+    pipeline = codepipeline_backends[account.account_id]["eu-west-1"].pipelines[name]
+    now = datetime.now(UTC).replace(microsecond=0)
+    out = {}
+    for n in range(first, first + count):
+        start = now - timedelta(days=20) + timedelta(hours=n)
+        commit = start - timedelta(minutes=30 + n)
+        message = f"hotfix: crash number {n}" if n % 3 == 0 else f"release: sprint {n} v1.{n}.0"
+        summary = json.dumps({"ProviderType": "GitHub", "CommitMessage": f"{message}\n\nlonger body"})
+        e = FleetExecution(pipeline_name=name, pipeline_version=1, execution_id=f"exec-{n:04d}", status="Succeeded",
+                           start=start, end=start + timedelta(minutes=9), trigger=("Webhook", "x"),
+                           revision={"revisionId": f"{n:040x}", "revisionSummary": summary, "created": commit})
+        pipeline.executions[e.pipeline_execution_id] = e
+        out[e.pipeline_execution_id] = (commit, message)
+    return out
+
+
+def _collect_counting(account, previous=None):
+    ctx = account.ctx("codepipeline")
+    ctx.previous = previous or {}
+    calls: list[str] = []
+
+    def count(model, **_):
+        calls.append(model.name)
+
+    client = ctx.client("codepipeline")
+    client.meta.events.register("before-call.codepipeline", count)
+    try:
+        rows = REGISTRY["codepipeline"].collect(ctx)
+    finally:
+        client.meta.events.unregister("before-call.codepipeline", count)
+    assert ctx.errors == []
+    return rows, calls.count("GetPipelineExecution")
+
+
+def test_commit_times_and_messages_are_bounded_by_the_previous_snapshot(account) -> None:
+    """GetPipelineExecution is one call per execution: a first crawl looks up the 10 most recent of a
+    pipeline, a later crawl only the executions the previous snapshot lacks, and copies the others'
+    times into its own rows (the new snapshot stays complete)."""
+    seed_pipeline(account)
+    seeded = _executions(account, "web-pipeline", 15)
+    rows, lookups = _collect_counting(account)
+    assert lookups == 10
+    by_id = {r["execution_id"]: r for r in rows["pipeline_executions"]}
+    newest = sorted(seeded)[-10:]
+    assert {i: by_id[i]["source_revision_time"] for i in seeded} == {
+        i: (seeded[i][0] if i in newest else None) for i in seeded}
+    assert {i: by_id[i]["source_revision_summary"] for i in seeded} == {i: seeded[i][1] for i in seeded}
+    # a week later: two new executions
+    seeded |= _executions(account, "web-pipeline", 2, first=15)
+    again, lookups = _collect_counting(account, {"pipeline_executions": rows["pipeline_executions"]})
+    assert lookups == 2
+    by_id = {r["execution_id"]: r for r in again["pipeline_executions"]}
+    timed = sorted(seeded)[5:]
+    assert {i: by_id[i]["source_revision_time"] for i in seeded} == {
+        i: (seeded[i][0] if i in timed else None) for i in seeded}
+
+
+def test_revision_summary_and_time_from_the_documented_shapes() -> None:
+    """Shapes of https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_PipelineExecution.html
+    (artifactRevisions[].created) and API_SourceRevision.html (revisionSummary: a commit message, or
+    for connections a JSON object with CommitMessage)."""
+    from audit.aws.collectors.codepipeline import commit_message, revision_time
+
+    assert commit_message("Fix the thing\n\nBody text") == "Fix the thing"
+    assert commit_message('{"ProviderType":"GitHub","CommitMessage":"hotfix: login"}') == "hotfix: login"
+    assert commit_message('{"ProviderType":"Bitbucket"}') is None and commit_message(None) is None
+    assert commit_message("x" * 1000) == "x" * 300
+    t1, t2 = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC)
+    execution = {"artifactRevisions": [{"name": "Tools", "revisionId": "aaa", "created": t1},
+                                       {"name": "Source", "revisionId": "bbb", "created": t2}]}
+    assert revision_time(execution, "bbb") == t2 and revision_time(execution, "zzz") == t1
+    assert revision_time({"artifactRevisions": []}, "bbb") is None

@@ -18,6 +18,7 @@ from audit.aws.collectors import (
     codepipeline,
     ecr,
     ecs,
+    eventbridge,
     iam,
     lambda_,
     s3,
@@ -28,6 +29,7 @@ from audit.errors import ConfigError
 
 REGISTRY: dict[str, Collector] = {
     "codepipeline": codepipeline.COLLECTOR,
+    "eventbridge": eventbridge.COLLECTOR,
     "codecommit": codecommit.COLLECTOR,
     "codebuild": codebuild.COLLECTOR,
     "codedeploy": codedeploy.COLLECTOR,

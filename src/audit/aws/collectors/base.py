@@ -49,6 +49,10 @@ class Ctx:
     partition: str = "aws"  # the ARN partition of the crawl (aws, aws-cn, aws-us-gov): audit.aws.partitions
     errors: list[dict[str, Any]] = field(default_factory=list)
     tag_index: TagIndex | None = None  # the account's bulk tags (None: read tags per resource)
+    # rows of this account and region in the last good snapshot, for the tables the collector
+    # `reuses` (values it need not fetch again; it copies them into its new rows)
+    previous: Mapping[str, list[dict[str, Any]]] = field(default_factory=dict)
+    revision_lookups: int = 10  # accounts.yaml defaults.revision_lookups (codepipeline)
 
     def client(self, service: str, region: str | None = None) -> Any:
         """This task's client for `service`; `region` only for calls that must go to a resource's own
@@ -114,7 +118,8 @@ class Ctx:
 class Collector:
     """A registry entry: name, the tables it fills, the operations it calls, its function.
 
-    `operations` are botocore (service, operation) pairs: the read-only guard allows exactly these
+    `reuses` names tables of the last good snapshot the crawler hands it (this account and region
+    only) through `Ctx.previous`. `operations` are botocore (service, operation) pairs: the read-only guard allows exactly these
     (audit.aws.guard) and the audit role's policy grants their IAM actions (audit.aws.policy).
     `scope` (global: run once per account, region 'global') follows from its tables' declarations
     in store/schema.py; a collector cannot mix global and regional resource tables.
@@ -127,6 +132,7 @@ class Collector:
     tables: tuple[str, ...]
     operations: tuple[Operation, ...]
     bulk_tags: tuple[str, ...] = ()
+    reuses: tuple[str, ...] = ()  # tables whose previous-snapshot rows it reads (`Ctx.previous`)
     scope: Literal["regional", "global"] = field(init=False)
 
     def __post_init__(self) -> None:

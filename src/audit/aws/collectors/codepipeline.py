@@ -1,7 +1,9 @@
 """CodePipeline: pipelines with stages/actions normalised, and executions of the last N days.
 
 Pipelines have no batch API: ListPipelines, then GetPipeline and ListTagsForResource per pipeline,
-and ListPipelineExecutions (newest first) until the window closes.
+and ListPipelineExecutions (newest first) until the window closes. Its `sourceRevisions[].revisionSummary`
+gives the commit message; the commit time needs GetPipelineExecution per execution, bounded by the
+previous snapshot and `revision_lookups` (`_revision_times`).
 
 Action configuration is free-form per provider and carries secrets (CodeBuild `EnvironmentVariables`
 with PLAINTEXT values, CloudFormation `ParameterOverrides`, Lambda `UserParameters`, approval
@@ -28,9 +30,12 @@ from audit.aws.collectors.base import (
     resource_row,
     secret_findings,
 )
+from audit.aws.failures import AWS_ERRORS
 from audit.urls import strip_credentials
 
 SOURCE_REPO_KEYS = ("FullRepositoryId", "RepositoryName", "Repo", "S3Bucket")
+RUNNING = ("InProgress", "Stopping")  # execution statuses that may still change
+MESSAGE_CHARS = 300  # a commit subject longer than this is cut
 
 # Provider -> configuration keys whose values are not secret (AWS CodePipeline action structure
 # reference: https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference.html).
@@ -78,8 +83,65 @@ def get_pipelines(ctx: Ctx) -> list[dict[str, Any]]:
             raw["tags"] = ctx.tags_for(arn, "ListTagsForResource", lambda a=arn: cp.list_tags_for_resource(
                 resourceArn=a).get("tags", []))
         raw["executions"] = ctx.soft("ListPipelineExecutions", _executions, cp, name, ctx, default=[])
+        raw["revision_times"] = _revision_times(cp, name, raw["executions"], ctx)
         out.append(raw)
     return out
+
+
+def _revision_times(cp: Any, name: str, executions: list[Mapping[str, Any]], ctx: Ctx) -> dict[str, Any]:
+    """Commit time per execution id: GetPipelineExecution's `artifactRevisions[].created`
+    (https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_GetPipelineExecution.html).
+
+    One call per execution, so bounded: an execution the previous snapshot has (finished, or with a
+    time) keeps its stored time; of the others, all are looked up when the previous snapshot has the
+    pipeline's executions, else only the `ctx.revision_lookups` most recent (a first crawl). A failed
+    lookup is one errors row and ends the pipeline's lookups (a denied action would fail them all)."""
+    before = {r["execution_id"]: r for r in ctx.previous.get("pipeline_executions", [])
+              if r.get("pipeline_name") == name}
+    times: dict[str, Any] = {}
+    todo = []
+    for e in executions:  # newest first
+        old = before.get(e["pipelineExecutionId"])
+        if old is not None and (old.get("source_revision_time") is not None or old.get("status") not in RUNNING):
+            times[e["pipelineExecutionId"]] = old.get("source_revision_time")
+        else:
+            todo.append(e)
+    if not before:
+        todo = todo[:ctx.revision_lookups]
+    for e in todo:
+        exec_id = e["pipelineExecutionId"]
+        try:
+            answer = cp.get_pipeline_execution(pipelineName=name, pipelineExecutionId=exec_id)
+        except AWS_ERRORS as exc:
+            ctx.error(exc, "GetPipelineExecution")
+            break
+        times[exec_id] = revision_time(answer["pipelineExecution"], _revision(e).get("revisionId"))
+    return times
+
+
+def revision_time(execution: Mapping[str, Any], revision_id: str | None) -> Any:
+    """`created` of the artifact revision the source saw (the one with its revision id, else the
+    first that has a time), or None — pure."""
+    revisions = [r for r in execution.get("artifactRevisions") or [] if r.get("created")]
+    match = [r for r in revisions if revision_id and r.get("revisionId") == revision_id]
+    return (match or revisions or [{}])[0].get("created")
+
+
+def commit_message(summary: str | None) -> str | None:
+    """The first line of a source revision summary: a commit message, or (connections) the
+    `CommitMessage` of the JSON `{"ProviderType": ..., "CommitMessage": ...}` it holds — pure."""
+    if not summary:
+        return None
+    text = summary.strip()
+    if text.startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            text = str(data.get("CommitMessage") or "").strip()
+    first = text.splitlines()[0].strip() if text else ""
+    return first[:MESSAGE_CHARS] or None
 
 
 def _executions(cp: Any, name: str, ctx: Ctx) -> list[dict[str, Any]]:
@@ -139,6 +201,23 @@ def clean_pipeline(pipeline: Mapping[str, Any]) -> tuple[dict[str, Any], list[st
     return {**pipeline, "stages": stages}, plaintext
 
 
+# Source providers that detect changes through their connection unless `DetectChanges` is "false"
+# (https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-CodestarConnectionSource.html:
+# "DetectChanges ... Default: true").
+DETECTS_BY_DEFAULT = frozenset({"CodeStarSourceConnection"})
+
+
+def source_trigger(provider: str, config: Mapping[str, Any]) -> str | None:
+    """How a source action starts its pipeline by itself: detect-changes | poll | None (pure).
+
+    A connection source without `DetectChanges` detects changes (the documented default);
+    `PollForSourceChanges` (CodeCommit, S3, GitHub v1) polls only when "true". CodeCommit, S3 and ECR
+    sources are otherwise started by EventBridge rules, which the CodePipeline API does not show."""
+    if "DetectChanges" in config or provider in DETECTS_BY_DEFAULT:
+        return "detect-changes" if str(config.get("DetectChanges", "true")).lower() == "true" else None
+    return "poll" if str(config.get("PollForSourceChanges", "")).lower() == "true" else None
+
+
 def normalise(pipeline: Mapping[str, Any]) -> dict[str, Any]:
     """Stages/actions -> the pipeline columns (pure)."""
     out: dict[str, Any] = {"source_provider": None, "source_repository": None, "source_branch": None,
@@ -159,9 +238,9 @@ def normalise(pipeline: Mapping[str, Any]) -> dict[str, Any]:
                     repo = f"{config['S3Bucket']}/{config['S3ObjectKey']}"
                 out["source_repository"] = repo
                 out["source_branch"] = config.get("BranchName") or config.get("Branch") or config.get("ImageTag")
-                detect = str(config.get("DetectChanges", config.get("PollForSourceChanges", ""))).lower()
-                if detect == "true":
-                    out["triggers"].append("detect-changes" if "DetectChanges" in config else "poll")
+                trigger = source_trigger(provider, config)
+                if trigger:
+                    out["triggers"].append(trigger)
             if category == "Build":
                 out["build_providers"].append(provider)
             if category == "Deploy":
@@ -187,7 +266,7 @@ def transform(raws: list[Mapping[str, Any]], ctx: Ctx) -> Rows:
     pipelines, actions, executions, findings = [], [], [], []
     for raw in raws:
         raw_pipeline, meta, name = raw["pipeline"], raw["metadata"], raw["name"]
-        executions.extend(_execution_rows(raw.get("executions", []), name, ctx))
+        executions.extend(_execution_rows(raw.get("executions", []), name, ctx, raw.get("revision_times", {})))
         if raw_pipeline is None:  # GetPipeline failed: its error row says so; the executions stand on their own
             continue
         p, plaintext = clean_pipeline(raw_pipeline)  # nothing below sees a raw configuration
@@ -210,17 +289,24 @@ def transform(raws: list[Mapping[str, Any]], ctx: Ctx) -> Rows:
             "findings": findings}
 
 
-def _execution_rows(summaries: list[Mapping[str, Any]], name: str, ctx: Ctx) -> list[dict[str, Any]]:
+def _revision(summary: Mapping[str, Any]) -> Mapping[str, Any]:
+    return (summary.get("sourceRevisions") or [{}])[0]
+
+
+def _execution_rows(summaries: list[Mapping[str, Any]], name: str, ctx: Ctx,
+                    times: Mapping[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for e in summaries:
-        revision = (e.get("sourceRevisions") or [{}])[0]
+        revision = _revision(e)
         trigger = e.get("trigger") or {}
-        done = e.get("status") not in ("InProgress", "Stopping")
+        done = e.get("status") not in RUNNING
         rows.append({**ctx.where, "pipeline_name": name, "execution_id": e["pipelineExecutionId"],
                      "status": e.get("status"), "start_time": e.get("startTime"),
                      "end_time": e.get("lastUpdateTime") if done else None,
                      "trigger_type": trigger.get("triggerType"), "trigger_detail": trigger.get("triggerDetail"),
-                     "source_revision": revision.get("revisionId"), "source_revision_time": None})
+                     "source_revision": revision.get("revisionId"),
+                     "source_revision_time": times.get(e["pipelineExecutionId"]),
+                     "source_revision_summary": commit_message(revision.get("revisionSummary"))})
     return rows
 
 
@@ -230,6 +316,7 @@ def collect(ctx: Ctx) -> Rows:
 
 COLLECTOR = Collector(
     "codepipeline", collect, ("pipelines", "pipeline_actions", "pipeline_executions", "findings"),
-    operations("codepipeline", "ListPipelines", "GetPipeline", "ListTagsForResource", "ListPipelineExecutions"),
-    bulk_tags=("codepipeline",),
+    operations("codepipeline", "ListPipelines", "GetPipeline", "ListTagsForResource", "ListPipelineExecutions",
+               "GetPipelineExecution"),
+    bulk_tags=("codepipeline",), reuses=("pipeline_executions",),
 )
