@@ -122,6 +122,12 @@ def test_managed_by_and_findings_on_the_fleet(fleet_crawl) -> None:
     bad = con.execute("""SELECT count(*) FROM ecs_services e WHERE managed_by IS NOT NULL AND NOT EXISTS
                          (SELECT 1 FROM stacks s WHERE s.account_id = e.account_id AND s.name = e.managed_by)""").fetchone()[0]
     assert bad == 0
+    # every CodeDeploy ECS group names the crawled service it deploys (cluster/service)
+    ecs_groups = con.execute("""SELECT g.account_id, g.region, unnest(g.ecs_services) FROM codedeploy_groups g
+                                WHERE g.target_kind = 'ecs'""").fetchall()
+    services = {(a, r, f"{c}/{n}") for a, r, c, n in con.execute(
+        "SELECT account_id, region, cluster, name FROM ecs_services").fetchall()}
+    assert ecs_groups and set(ecs_groups) <= services
     kinds = {r[0] for r in con.execute("SELECT DISTINCT kind FROM findings").fetchall()}
     assert "plaintext-secret-variable" in kinds
 

@@ -44,10 +44,9 @@ def compute_resources(inv: Inventory) -> pd.DataFrame:
 
     ecs = table(inv, "ecs_services")
     add(ecs, "service", "ecs",
-        ecs["deployment_controller"].map({"CODE_DEPLOY": "blue-green", "EXTERNAL": "external"}).fillna(
-            "rolling").values, "image",
-        ecs["rollback_on_failure"].map({True: "circuit-breaker"}).where(
-            ecs["rollback_on_failure"] == True, None).values)  # noqa: E712
+        [vocab.strategy_of_ecs(c, s) for c, s in zip(ecs["deployment_controller"], ecs["deployment_strategy"],
+                                                     strict=True)], "image",
+        [_gates_of_ecs(b, a) for b, a in zip(ecs["rollback_on_failure"], ecs["rollback_alarms"], strict=True)])
     fns = table(inv, "lambda_functions")
     add(fns, "function", "lambda", "all-at-once",
         fns["package_type"].map({"Image": "image"}).fillna("zip").values)
@@ -67,6 +66,12 @@ def compute_resources(inv: Inventory) -> pd.DataFrame:
                                      "strategy", "artifact", "gates", "managed_by", "tags"])
     # managed_by is the crawler's (aws/managed.py: resource type AND physical id); never re-guessed here
     return objectify(pd.concat(parts, ignore_index=True))
+
+
+def _gates_of_ecs(breaker: Any, alarms: Any) -> str | None:
+    """An ECS service's rollback gates: the circuit breaker's rollback, alarms that roll back."""
+    gates = [g for g, on in (("circuit-breaker", breaker is True), ("rollback-alarms", bool(as_list(alarms)))) if on]
+    return " + ".join(gates) or None
 
 
 # CloudFormation type -> where a stack's resource of that type deploys to, when the resource itself

@@ -70,6 +70,20 @@ def iac_of(tool: str | None) -> str:
     return IAC.get(key, key) if key else NONE
 
 
+ECS_STRATEGY = {"ROLLING": "rolling", "BLUE_GREEN": "blue-green", "LINEAR": "linear", "CANARY": "canary"}
+
+
+def strategy_of_ecs(controller: str | None, strategy: str | None) -> str:
+    """ECS controller and native strategy -> rolling | blue-green | linear | canary | external
+    (CODE_DEPLOY: blue-green, its CodeDeploy group may refine it)."""
+    kind = text(controller).upper() or "ECS"
+    if kind == "CODE_DEPLOY":
+        return "blue-green"
+    if kind == "EXTERNAL":
+        return "external"
+    return ECS_STRATEGY.get(text(strategy).upper(), "rolling")
+
+
 def strategy_of_codedeploy(deployment_type: str | None, config: str | None) -> str:
     """CodeDeploy deployment type/config -> blue-green | canary | linear | all-at-once | in-place."""
     cfg = text(config).lower()

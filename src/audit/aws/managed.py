@@ -5,7 +5,8 @@ matched on resource type AND physical id (an ECR repository and a Lambda functio
 name). Global resources (IAM, S3, CloudFront) match stacks of any region of the account. The
 types and scopes come from the table declarations (`store.schema.RESOURCE_TYPES`); this is the
 only place `managed_by` is decided (the analysis reads it, it never guesses).
-`used_for_rollback`: alarms referenced by a CodeDeploy group's rollback alarms (same region).
+`used_for_rollback`: alarms referenced by a CodeDeploy group's or an ECS service's rollback alarms
+(same region).
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ def fill_managed_by(tables: dict[str, list[dict[str, Any]]]) -> None:
 
 
 def fill_rollback_alarms(tables: dict[str, list[dict[str, Any]]]) -> None:
-    """Mark alarms that a CodeDeploy group uses for automatic rollback."""
-    used = {(g["region"], a) for g in tables.get("codedeploy_groups", []) for a in g.get("rollback_alarms") or []}
+    """Mark alarms that a CodeDeploy group or an ECS service (alarms.rollback) uses for automatic rollback."""
+    used = {(row["region"], a) for table in ("codedeploy_groups", "ecs_services") for row in tables.get(table, [])
+            for a in row.get("rollback_alarms") or []}
     for alarm in tables.get("cloudwatch_alarms", []):
         alarm["used_for_rollback"] = (alarm["region"], alarm["name"]) in used

@@ -2,8 +2,9 @@
 
 The fleet runs moto in this process, so after a resource is created through boto3 we can set the
 fields moto drops (see /work/shared/MOTO_NOTES.md): stack-created ECS services lose their launch
-type and deployment controller, stack-created Lambda functions lose their tags, Beanstalk blanks the
-solution stack, IAM access keys cannot be created in the past. The crawler then reads, over HTTP,
+type and deployment controller, every ECS service its deployment configuration, stack-created Lambda
+functions lose their tags, Beanstalk blanks the solution stack, IAM access keys cannot be created in
+the past, stacks have no nesting (ParentId/RootId). The crawler then reads, over HTTP,
 what a real account would answer.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from moto.core.utils import utcnow
 
@@ -39,6 +40,19 @@ def ecs_service(ctx: Ctx, cluster: str, service: str, *, launch_type: str, contr
             svc.launch_type = launch_type
             svc.deployment_controller = {"type": controller}
             svc.tags = [{"key": k, "value": v} for k, v in tag.items()]
+            return
+    raise LookupError(f"ECS service {cluster}/{service} not found in {ctx.acct}/{ctx.region}")
+
+
+def ecs_deployment_configuration(ctx: Ctx, cluster: str, service: str, config: dict[str, Any]) -> None:
+    """The service's `deploymentConfiguration` as AWS keeps it (strategy, circuit breaker, alarms):
+    moto's CreateService drops it and DescribeServices then answers none.
+    https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentConfiguration.html"""
+    from moto.ecs.models import ecs_backends
+
+    for svc in ecs_backends[ctx.acct][ctx.region].services.values():
+        if svc.name == service and svc.cluster_name == cluster:
+            svc.deployment_configuration = dict(config)
             return
     raise LookupError(f"ECS service {cluster}/{service} not found in {ctx.acct}/{ctx.region}")
 
