@@ -24,7 +24,7 @@ import pandas as pd
 
 from audit.analysis import vocab
 from audit.analysis.frames import Inventory, as_list, conform, notnull, objectify, table
-from audit.analysis.resources import compute_resources, stack_targets_by_type, tag_team
+from audit.analysis.resources import compute_resources, stack_targets_by_type, tag_team, top_level_stacks
 
 BOOTSTRAP_STACKS = ("cdktoolkit", "aws-sam-cli-managed-", "stackset-", "stackset:")
 REPO_TARGETS = {"ecs": "ecs", "fargate": "ecs", "lambda": "lambda", "sam": "lambda", "beanstalk": "beanstalk",
@@ -111,8 +111,7 @@ def build_units(inv: Inventory) -> pd.DataFrame:
         if c["managed_by"] is not None and notnull(c["managed_by"]):
             by_stack[(c["account_id"], c["region"], c["managed_by"])].append(c)
         by_name[(c["account_id"], c["target"], c["name"])] = c
-    stacks = table(inv, "stacks")
-    stacks = stacks[stacks["status"].fillna("") != "DELETE_COMPLETE"]
+    stacks = top_level_stacks(inv)  # a nested stack is part of its root's unit
     stack_tool = {(a, r, n): t for a, r, n, t in
                   zip(stacks["account_id"], stacks["region"], stacks["name"], stacks["iac_tool"], strict=True)}
     groups = table(inv, "codedeploy_groups")

@@ -39,7 +39,7 @@ from audit.interrupts import deferred_sigint
 from audit.logs import console
 from audit.names import REGION
 from audit.options import CrawlOptions
-from audit.store.snapshots import SnapshotWriter
+from audit.store.snapshots import SnapshotWriter, last_good_snapshot
 
 
 @dataclass
@@ -212,6 +212,8 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
     history = o.history_days or d.history_days
     since = (history_until or datetime.now(UTC)) - timedelta(days=history)
     writer = SnapshotWriter(Path(out), day, resume=resume)
+    before = last_good_snapshot(out, before=day)  # collectors copy what did not change (Ctx.previous)
+    previous = str(before.path) if before is not None else None
     started = datetime.now(UTC).isoformat(timespec="seconds")
     done_before = writer.done_accounts
     todo = deque(c for c in clients if c.account_id not in done_before)
@@ -270,7 +272,8 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
                         tasks = [] if acct.failed else [(GLOBAL, c.name) for c in global_] + [
                             (r, c.name) for c in regional for r in acct.regions]
                         for region, name in tasks:
-                            f = pool.submit(run_collector, settings, day, acct.target, region, name, since, history_until)
+                            f = pool.submit(run_collector, settings, day, acct.target, region, name, since,
+                                            history_until, previous)
                             futures[f] = (("collect", name), acct)
                         acct.pending += len(tasks)
                     else:
@@ -309,7 +312,7 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
         "filters": {"accounts_only": accounts_only, "regions": regions, "services": services},
         "collectors": [c.name for c in collectors], "endpoint_url": settings.endpoint_url,
         "operations": {name: sorted(ops) for name, ops in called.items()},
-        "profile": profile,
+        "profile": profile, "previous": before.date if before is not None else None,
     }
     published = writer.publish(manifest, section="crawl", replace=o.replace)
     result.snapshot_dir, result.outcome, result.kept = published.path, published.outcome, published.kept

@@ -51,12 +51,13 @@ def start_account(settings: AwsSettings, day: str, target: Target, regions: list
 
 
 def run_collector(settings: AwsSettings, day: str, target: Target, region: str, name: str,
-                  since: datetime, until: datetime | None = None) -> dict[str, Any]:
-    """One collector for one (account, region): rows by table, error rows, calls made."""
+                  since: datetime, until: datetime | None = None, previous: str | None = None) -> dict[str, Any]:
+    """One collector for one (account, region): rows by table, error rows, calls made.
+    `previous`: the previous good snapshot's directory (`Ctx.previous`), if any."""
     aws = context_for(settings, day)
     before = aws.counter.thread_count()
     ctx = Ctx(target.account_id, target.client, region, name,
-              lambda service: aws.client(target, region, service), since, until)
+              lambda service: aws.client(target, region, service), since, until, previous_dir=previous)
     rows: dict[str, list[dict[str, Any]]] = {}
     try:
         with aws.acting_as(target), recording_calls() as called:

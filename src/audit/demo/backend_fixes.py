@@ -156,9 +156,30 @@ def rest_api_tags(ctx: Ctx, region: str, api_id: str, tag: dict[str, str]) -> No
 
 
 def stackset_instance_tags(ctx: Ctx, stackset: str, tag: dict[str, str]) -> None:
-    """StackSet instance stacks carry the stack set's tags in AWS; moto leaves them bare."""
+    """StackSet instance stacks carry the stack set's tags in AWS, and are named
+    `StackSet-<set name>-<uuid>` (a stack name has no ':'); moto leaves them bare and names them
+    `StackSet:<set name>`."""
     from moto.cloudformation.models import cloudformation_backends
 
     for stack in cloudformation_backends[ctx.acct][ctx.region].stacks.values():
         if stack.name.startswith((f"StackSet-{stackset}", f"StackSet:{stackset}")):
             stack.tags = dict(tag)
+            if stack.name == f"StackSet:{stackset}":
+                stack.name = f"StackSet-{stackset}-{stack.stack_id.rsplit('/', 1)[-1]}"
+
+
+def stack_nesting(account_id: str, region: str) -> None:
+    """ParentId and RootId of nested stacks (the stack ids of the stack that created each and of
+    its top-level stack), which AWS returns in DescribeStacks and moto does not.
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_Stack.html"""
+    from moto.cloudformation.models import Stack, cloudformation_backends
+
+    stacks = list(cloudformation_backends[account_id][region].stacks.values())
+    parent = {id(child): stack for stack in stacks for child in stack.resource_map._parsed_resources.values()
+              if isinstance(child, Stack)}
+    for stack in stacks:
+        if id(stack) in parent:
+            top = parent[id(stack)]
+            while id(top) in parent:
+                top = parent[id(top)]
+            stack.parent_id, stack.root_id = parent[id(stack)].stack_id, top.stack_id

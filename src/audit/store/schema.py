@@ -211,9 +211,15 @@ _TABLE_LIST: list[Table] = [
     _resource("stacks", "CloudFormation stacks and the IaC tool behind each.",
               _kind("arn:aws:cloudformation:<region>:<account>:stack/<name>/<uuid>", "AWS::CloudFormation::Stack"),
               _c("status", STR), _c("iac_tool", STR,
-                                    "cloudformation | sam | cdk | serverless-framework | copilot | amplify"),
-              _c("created", TS), _c("last_updated", TS), _c("resource_count", INT),
-              _c("drift_status", STR), _c("termination_protection", BOOL)),
+                                    "the tool that made the stack (rules: docs/crawler.md): cloudformation | beanstalk | "
+                                    "stackset | eksctl | copilot | amplify | serverless-framework | cdk | sam"),
+              _c("created", TS), _c("last_updated", TS, "LastUpdatedTime, or CreationTime when never updated"),
+              _c("resource_count", INT),
+              _c("drift_status", STR), _c("termination_protection", BOOL),
+              _c("template_tool", STR, "what the template alone says (copied while last_updated does not move)"),
+              _c("parent_stack", STR, "nested stack: the stack that created it (ParentId); null otherwise"),
+              _c("root_stack", STR, "nested stack: the top-level stack it belongs to (RootId), which owns its "
+                 "resources in managed_by and counts as the unit; null when not nested")),
     _crawl("stack_resources", "Resources of every stack: the source of `managed_by`.",
            _c("stack_name", STR), _c("logical_id", STR), _c("physical_id", STR),
            _c("resource_type", STR), _c("status", STR)),

@@ -327,6 +327,20 @@ class Snapshot:
         return open_duckdb(self)
 
 
+def account_rows(snapshot_dir: str | os.PathLike | None, table: str, account_id: str,
+                 region: str) -> list[dict[str, Any]]:
+    """One account's and region's rows of a published snapshot's table ([] when the snapshot, the
+    table or the file cannot be read: the caller reads AWS again)."""
+    path = Path(snapshot_dir) / f"{table}.parquet" if snapshot_dir else None
+    if path is None or not path.is_file():
+        return []
+    try:
+        found = pq.read_table(path, filters=[("account_id", "=", account_id), ("region", "=", region)])
+    except (OSError, pa.ArrowException):
+        return []
+    return found.to_pylist()
+
+
 def read_manifest(path: str | os.PathLike) -> dict[str, Any]:
     try:
         return json.loads((Path(path) / MANIFEST).read_text())

@@ -24,6 +24,7 @@ from botocore import xform_name
 from audit.aws.failures import AWS_ERRORS, classify, error_row
 from audit.names import looks_secret
 from audit.store.schema import RESOURCE_TYPES
+from audit.store.snapshots import account_rows
 
 Rows = dict[str, list[dict[str, Any]]]
 Operation = tuple[str, str]  # (botocore service name, operation name), e.g. ("s3", "ListBuckets")
@@ -43,6 +44,8 @@ class Ctx:
     since: datetime
     until: datetime | None = None  # end of the snapshot day (a back-dated crawl excludes later history)
     errors: list[dict[str, Any]] = field(default_factory=list)
+    previous_dir: str | None = None  # the previous good snapshot (a path, so tasks stay picklable)
+    _previous: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
 
     def client(self, service: str) -> Any:
         return self.clients(service)
@@ -50,6 +53,14 @@ class Ctx:
     def in_window(self, when: datetime | None) -> bool:
         """True for a history event inside [since, until)."""
         return when is not None and when >= self.since and (self.until is None or when < self.until)
+
+    def previous(self, table: str) -> list[dict[str, Any]]:
+        """This account's and region's rows of `table` in the previous good snapshot ([] when there
+        is none, or it cannot be read here): what a collector may copy instead of re-reading what
+        did not change. The new snapshot still holds every row (copied rows are rows)."""
+        if table not in self._previous:
+            self._previous[table] = account_rows(self.previous_dir, table, self.account_id, self.region)
+        return self._previous[table]
 
     @property
     def where(self) -> dict[str, str]:
