@@ -161,11 +161,15 @@ def stackset_instance_tags(ctx: Ctx, stackset: str, tag: dict[str, str]) -> None
     `StackSet:<set name>`."""
     from moto.cloudformation.models import cloudformation_backends
 
-    for stack in cloudformation_backends[ctx.acct][ctx.region].stacks.values():
+    backend = cloudformation_backends[ctx.acct][ctx.region]
+    for stack_id, stack in list(backend.stacks.items()):
         if stack.name.startswith((f"StackSet-{stackset}", f"StackSet:{stackset}")):
             stack.tags = dict(tag)
             if stack.name == f"StackSet:{stackset}":
-                stack.name = f"StackSet-{stackset}-{stack.stack_id.rsplit('/', 1)[-1]}"
+                prefix, _, uuid = stack_id.rpartition("/")
+                stack.name = f"StackSet-{stackset}-{uuid}"
+                stack.stack_id = f"{prefix.rpartition('/')[0]}/{stack.name}/{uuid}"
+                backend.stacks[stack.stack_id] = backend.stacks.pop(stack_id)
 
 
 def stack_nesting(account_id: str, region: str) -> None:
