@@ -122,6 +122,12 @@ def test_managed_by_and_findings_on_the_fleet(fleet_crawl) -> None:
     bad = con.execute("""SELECT count(*) FROM ecs_services e WHERE managed_by IS NOT NULL AND NOT EXISTS
                          (SELECT 1 FROM stacks s WHERE s.account_id = e.account_id AND s.name = e.managed_by)""").fetchone()[0]
     assert bad == 0
+    # every CodeDeploy ECS group names the crawled service it deploys (cluster/service)
+    ecs_groups = con.execute("""SELECT g.account_id, g.region, unnest(g.ecs_services) FROM codedeploy_groups g
+                                WHERE g.target_kind = 'ecs'""").fetchall()
+    services = {(a, r, f"{c}/{n}") for a, r, c, n in con.execute(
+        "SELECT account_id, region, cluster, name FROM ecs_services").fetchall()}
+    assert ecs_groups and set(ecs_groups) <= services
     kinds = {r[0] for r in con.execute("SELECT DISTINCT kind FROM findings").fetchall()}
     assert "plaintext-secret-variable" in kinds
 
@@ -220,3 +226,41 @@ def test_rows_follow_their_table_declarations(fleet_crawl) -> None:
     for collector in REGISTRY.values():
         globals_ = {t for t in collector.tables if t in GLOBAL_TABLES}
         assert (collector.scope == "global") == bool(globals_), collector.name
+
+
+def test_a_second_crawl_reads_no_template_of_an_unchanged_stack(fleet, tmp_path, monkeypatch) -> None:
+    """Two CloudFormation crawls of the fleet a day apart: the second calls neither GetTemplate nor
+    ListStackResources (no stack changed) and publishes the same rows, every stack labelled."""
+    import botocore.client
+
+    calls: list[str] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def counting(self, operation_name, api_params):
+        calls.append(operation_name)
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", counting)
+    config = load_accounts(fleet.accounts_file)
+    tables = {}
+    counts = []
+    for day in ("2026-01-05", "2026-01-06"):
+        calls.clear()
+        result = crawl(config, tmp_path, CrawlOptions(day=day, endpoint_url=fleet.endpoint_url, workers=4,
+                                                      services=("cloudformation",)))
+        counts.append({op: calls.count(op) for op in ("DescribeStacks", "GetTemplate", "ListStackResources")})
+        snap = open_snapshot(result.snapshot_dir)
+        tables[day] = {t: snap.table(t).sort_values(["account_id", "region", "name" if t != "stack_resources"
+                                                     else "stack_name", *(["logical_id"] if t == "stack_resources"
+                                                                          else [])]).reset_index(drop=True)
+                       for t in ("stacks", "stack_resources", "stacksets")}
+        assert snap.manifest["sections"]["crawl"]["reused_from"] == (None if day == "2026-01-05" else "2026-01-05")
+    first, second = counts
+    assert first["GetTemplate"] > 0 and first["ListStackResources"] == first["GetTemplate"]
+    assert second["GetTemplate"] == 0 and second["ListStackResources"] == 0
+    assert second["DescribeStacks"] == first["DescribeStacks"]
+    for t, frame in tables["2026-01-05"].items():
+        pd.testing.assert_frame_equal(frame, tables["2026-01-06"][t], obj=t)
+    tools = set(tables["2026-01-06"]["stacks"]["iac_tool"])
+    assert {"cdk", "stackset"} <= tools, tools
+    print(f"GetTemplate calls: first crawl {first['GetTemplate']}, second crawl {second['GetTemplate']}")

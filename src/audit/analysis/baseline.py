@@ -13,6 +13,7 @@ import re
 import pandas as pd
 
 from audit.analysis.frames import Inventory, conform, table
+from audit.analysis.resources import top_level_stacks
 from audit.analysis.vocab import normalise_name, text
 
 THRESHOLD = 0.6
@@ -64,8 +65,7 @@ def baseline_items(inv: Inventory, units: pd.DataFrame | None = None) -> pd.Data
                                      zip(alarms["namespace"], alarms["metric_name"], strict=True)])
     oidc = table(inv, "iam_oidc_providers")
     add("oidc-provider", oidc, oidc["provider_kind"].fillna("other").tolist())
-    stacks = table(inv, "stacks")
-    stacks = stacks[stacks["status"].fillna("") != "DELETE_COMPLETE"]
+    stacks = top_level_stacks(inv)  # nested stacks count as their root
     add("stack", stacks, _norm(stacks))
     if units is not None and len(units):
         pipes = units[(units["kind"] == "pipeline") & units["account_id"].notna()]

@@ -3,7 +3,8 @@
     compute_resources      ECS services, functions, Beanstalk environments, EKS clusters, ASGs and
                            S3 websites, each with its owning stack (managed_by, decided by the crawler)
     stack_targets_by_type  target candidates of a stack from its resource types, when the resource
-                           itself was not crawled
+                           itself was not crawled (a nested stack's count for its root)
+    top_level_stacks       live stacks that are not nested (nested_roots: nested -> root)
     tag_team               the `team` tag of a resource; resource_teams: ARN -> that tag
 """
 
@@ -44,10 +45,9 @@ def compute_resources(inv: Inventory) -> pd.DataFrame:
 
     ecs = table(inv, "ecs_services")
     add(ecs, "service", "ecs",
-        ecs["deployment_controller"].map({"CODE_DEPLOY": "blue-green", "EXTERNAL": "external"}).fillna(
-            "rolling").values, "image",
-        ecs["rollback_on_failure"].map({True: "circuit-breaker"}).where(
-            ecs["rollback_on_failure"] == True, None).values)  # noqa: E712
+        [vocab.strategy_of_ecs(c, s) for c, s in zip(ecs["deployment_controller"], ecs["deployment_strategy"],
+                                                     strict=True)], "image",
+        [_gates_of_ecs(b, a) for b, a in zip(ecs["rollback_on_failure"], ecs["rollback_alarms"], strict=True)])
     fns = table(inv, "lambda_functions")
     add(fns, "function", "lambda", "all-at-once",
         fns["package_type"].map({"Image": "image"}).fillna("zip").values)
@@ -71,21 +71,41 @@ def compute_resources(inv: Inventory) -> pd.DataFrame:
     return objectify(pd.concat(parts, ignore_index=True))
 
 
+def _gates_of_ecs(breaker: Any, alarms: Any) -> str | None:
+    """An ECS service's rollback gates: the circuit breaker's rollback, alarms that roll back."""
+    gates = [g for g, on in (("circuit-breaker", breaker is True), ("rollback-alarms", bool(as_list(alarms)))) if on]
+    return " + ".join(gates) or None
+
+
 # CloudFormation type -> where a stack's resource of that type deploys to, when the resource itself
 # was not crawled (from the table declarations)
 STACK_RESOURCE_TARGETS: dict[str, DeployTarget] = {
     cfn: kind.deploys_to for kind in RESOURCE_TYPES.values() if kind.deploys_to for cfn in kind.cfn_types}
 
 
+def nested_roots(inv: Inventory) -> dict[tuple, str]:
+    """(account, region, nested stack) -> its root stack: a nested stack's resources belong to the root."""
+    st = table(inv, "stacks")
+    return {(a, r, n): root for a, r, n, root in zip(st["account_id"], st["region"], st["name"], st["root_stack"],
+                                                     strict=True) if isinstance(root, str) and root}
+
+
+def top_level_stacks(inv: Inventory) -> pd.DataFrame:
+    """Live stacks that are not nested: what counts as a stack (nested ones count as their root)."""
+    st = table(inv, "stacks")
+    return st[(st["status"].fillna("") != "DELETE_COMPLETE") & ~st["root_stack"].map(lambda v: isinstance(v, str) and bool(v))]
+
+
 def stack_targets_by_type(inv: Inventory) -> dict[tuple, list[dict]]:
     """Per (account, region, stack): target candidates from its resource types (stack_resources)."""
     sres = table(inv, "stack_resources")
+    root = nested_roots(inv)
     out: dict[tuple, list[dict]] = defaultdict(list)
     for a, r, s, t in zip(sres["account_id"].tolist(), sres["region"].tolist(), sres["stack_name"].tolist(),
                           sres["resource_type"].tolist(), strict=True):
         if t in STACK_RESOURCE_TARGETS:
             d = STACK_RESOURCE_TARGETS[t]
-            out[(a, r, s)].append({"target": d.target, "strategy": d.strategy, "artifact": d.artifact, "gates": None})
+            out[(a, r, root.get((a, r, s), s))].append({"target": d.target, "strategy": d.strategy, "artifact": d.artifact, "gates": None})
     return out
 
 

@@ -28,7 +28,7 @@ import pandas as pd
 from audit.analysis import oidc, vocab
 from audit.analysis.attribution import infer_teams
 from audit.analysis.frames import Inventory, as_list, conform, notnull, objectify, table
-from audit.analysis.resources import compute_resources, stack_targets_by_type, tag_team
+from audit.analysis.resources import compute_resources, stack_targets_by_type, tag_team, top_level_stacks
 
 PARTS = ("source", "build", "artifact", "iac", "target", "strategy", "gates")
 OBSERVED, INFERRED = "observed", "inferred"
@@ -120,8 +120,7 @@ def build_units(inv: Inventory) -> pd.DataFrame:
         cluster = _ecs_cluster(c)
         if cluster:
             by_name[(c["account_id"], "ecs", f"{cluster}/{c['name']}")] = c
-    stacks = table(inv, "stacks")
-    stacks = stacks[stacks["status"].fillna("") != "DELETE_COMPLETE"]
+    stacks = top_level_stacks(inv)  # a nested stack is part of its root's unit
     stack_tool = {(a, r, n): t for a, r, n, t in
                   zip(stacks["account_id"], stacks["region"], stacks["name"], stacks["iac_tool"], strict=True)}
     groups = table(inv, "codedeploy_groups")

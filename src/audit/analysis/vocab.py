@@ -77,6 +77,18 @@ BEANSTALK_STRATEGY = {"allatonce": "all-at-once", "rolling": "rolling", "rolling
 def strategy_of_beanstalk(policy: str | None) -> str:
     """aws:elasticbeanstalk:command DeploymentPolicy -> strategy; unknown when the crawl could not read it."""
     return BEANSTALK_STRATEGY.get(text(policy).lower(), UNKNOWN)
+ECS_STRATEGY = {"ROLLING": "rolling", "BLUE_GREEN": "blue-green", "LINEAR": "linear", "CANARY": "canary"}
+
+
+def strategy_of_ecs(controller: str | None, strategy: str | None) -> str:
+    """ECS controller and native strategy -> rolling | blue-green | linear | canary | external
+    (CODE_DEPLOY: blue-green, its CodeDeploy group may refine it)."""
+    kind = text(controller).upper() or "ECS"
+    if kind == "CODE_DEPLOY":
+        return "blue-green"
+    if kind == "EXTERNAL":
+        return "external"
+    return ECS_STRATEGY.get(text(strategy).upper(), "rolling")
 
 
 def strategy_of_codedeploy(deployment_type: str | None, config: str | None) -> str:

@@ -5,9 +5,10 @@ matched on resource type AND physical id (an ECR repository and a Lambda functio
 name). Global resources (IAM, S3, CloudFront) match stacks of any region of the account. The
 types and scopes come from the table declarations (`store.schema.RESOURCE_TYPES`); this is the
 only place `managed_by` is decided (the analysis reads it, it never guesses).
-`used_for_rollback`: alarms referenced by a CodeDeploy group's rollback alarms (same region).
-`triggers` of pipelines: + `eventbridge` (`schedule`) when an enabled EventBridge rule (a scheduled
-one) targets the pipeline (`pipeline_event_rules`).
+A resource of a nested stack is managed by its root stack (`stacks.root_stack`): the root is what
+is deployed, and the nested stack is not a unit of its own (its own row says `root_stack`).
+`used_for_rollback`: alarms referenced by a CodeDeploy group's or an ECS service's rollback alarms
+(same region).
 """
 
 from __future__ import annotations
@@ -29,11 +30,13 @@ def _ids(row: Mapping[str, Any]) -> set[str]:
 
 def fill_managed_by(tables: dict[str, list[dict[str, Any]]]) -> None:
     """Set `managed_by` in place on every resource row of one account."""
+    root = {(s["region"], s["name"]): s["root_stack"] for s in tables.get("stacks", []) if s.get("root_stack")}
     owners: dict[tuple[str, str, str], str] = {}  # (region, type, physical id) -> stack
     for r in tables.get("stack_resources", []):
         if r.get("physical_id"):
-            owners[(r["region"], r["resource_type"], r["physical_id"])] = r["stack_name"]
-            owners.setdefault(("*", r["resource_type"], r["physical_id"]), r["stack_name"])
+            stack = root.get((r["region"], r["stack_name"]), r["stack_name"])
+            owners[(r["region"], r["resource_type"], r["physical_id"])] = stack
+            owners.setdefault(("*", r["resource_type"], r["physical_id"]), stack)
     if not owners:
         return
     for table, kind in RESOURCE_TYPES.items():
@@ -46,8 +49,9 @@ def fill_managed_by(tables: dict[str, list[dict[str, Any]]]) -> None:
 
 
 def fill_rollback_alarms(tables: dict[str, list[dict[str, Any]]]) -> None:
-    """Mark alarms that a CodeDeploy group uses for automatic rollback."""
-    used = {(g["region"], a) for g in tables.get("codedeploy_groups", []) for a in g.get("rollback_alarms") or []}
+    """Mark alarms that a CodeDeploy group or an ECS service (alarms.rollback) uses for automatic rollback."""
+    used = {(row["region"], a) for table in ("codedeploy_groups", "ecs_services") for row in tables.get(table, [])
+            for a in row.get("rollback_alarms") or []}
     for alarm in tables.get("cloudwatch_alarms", []):
         alarm["used_for_rollback"] = (alarm["region"], alarm["name"]) in used
 

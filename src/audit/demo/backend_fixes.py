@@ -2,8 +2,9 @@
 
 The fleet runs moto in this process, so after a resource is created through boto3 we can set the
 fields moto drops (see /work/shared/MOTO_NOTES.md): stack-created ECS services lose their launch
-type and deployment controller, stack-created Lambda functions lose their tags, Beanstalk blanks the
-solution stack, IAM access keys cannot be created in the past. The crawler then reads, over HTTP,
+type and deployment controller, every ECS service its deployment configuration, stack-created Lambda
+functions lose their tags, Beanstalk blanks the solution stack, IAM access keys cannot be created in
+the past, stacks have no nesting (ParentId/RootId). The crawler then reads, over HTTP,
 what a real account would answer.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from moto.core.utils import utcnow
 
@@ -39,6 +40,19 @@ def ecs_service(ctx: Ctx, cluster: str, service: str, *, launch_type: str, contr
             svc.launch_type = launch_type
             svc.deployment_controller = {"type": controller}
             svc.tags = [{"key": k, "value": v} for k, v in tag.items()]
+            return
+    raise LookupError(f"ECS service {cluster}/{service} not found in {ctx.acct}/{ctx.region}")
+
+
+def ecs_deployment_configuration(ctx: Ctx, cluster: str, service: str, config: dict[str, Any]) -> None:
+    """The service's `deploymentConfiguration` as AWS keeps it (strategy, circuit breaker, alarms):
+    moto's CreateService drops it and DescribeServices then answers none.
+    https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentConfiguration.html"""
+    from moto.ecs.models import ecs_backends
+
+    for svc in ecs_backends[ctx.acct][ctx.region].services.values():
+        if svc.name == service and svc.cluster_name == cluster:
+            svc.deployment_configuration = dict(config)
             return
     raise LookupError(f"ECS service {cluster}/{service} not found in {ctx.acct}/{ctx.region}")
 
@@ -151,9 +165,34 @@ def rest_api_tags(ctx: Ctx, region: str, api_id: str, tag: dict[str, str]) -> No
 
 
 def stackset_instance_tags(ctx: Ctx, stackset: str, tag: dict[str, str]) -> None:
-    """StackSet instance stacks carry the stack set's tags in AWS; moto leaves them bare."""
+    """StackSet instance stacks carry the stack set's tags in AWS, and are named
+    `StackSet-<set name>-<uuid>` (a stack name has no ':'); moto leaves them bare and names them
+    `StackSet:<set name>`."""
     from moto.cloudformation.models import cloudformation_backends
 
-    for stack in cloudformation_backends[ctx.acct][ctx.region].stacks.values():
+    backend = cloudformation_backends[ctx.acct][ctx.region]
+    for stack_id, stack in list(backend.stacks.items()):
         if stack.name.startswith((f"StackSet-{stackset}", f"StackSet:{stackset}")):
             stack.tags = dict(tag)
+            if stack.name == f"StackSet:{stackset}":
+                prefix, _, uuid = stack_id.rpartition("/")
+                stack.name = f"StackSet-{stackset}-{uuid}"
+                stack.stack_id = f"{prefix.rpartition('/')[0]}/{stack.name}/{uuid}"
+                backend.stacks[stack.stack_id] = backend.stacks.pop(stack_id)
+
+
+def stack_nesting(account_id: str, region: str) -> None:
+    """ParentId and RootId of nested stacks (the stack ids of the stack that created each and of
+    its top-level stack), which AWS returns in DescribeStacks and moto does not.
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_Stack.html"""
+    from moto.cloudformation.models import Stack, cloudformation_backends
+
+    stacks = list(cloudformation_backends[account_id][region].stacks.values())
+    parent = {id(child): stack for stack in stacks for child in stack.resource_map._parsed_resources.values()
+              if isinstance(child, Stack)}
+    for stack in stacks:
+        if id(stack) in parent:
+            top = parent[id(stack)]
+            while id(top) in parent:
+                top = parent[id(top)]
+            stack.parent_id, stack.root_id = parent[id(stack)].stack_id, top.stack_id

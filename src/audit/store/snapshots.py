@@ -340,9 +340,12 @@ class Snapshot:
         """One account's rows of one crawl table, as dicts (none when the table is absent): what a
         crawl reuses from its previous snapshot. Columns an older snapshot lacks are simply missing."""
         path = self.path / f"{name}.parquet"
-        if not path.exists():
+        if not path.is_file():
             return []
-        return pq.read_table(path, filters=[("account_id", "=", account_id)]).to_pylist()
+        try:
+            return pq.read_table(path, filters=[("account_id", "=", account_id)]).to_pylist()
+        except (OSError, pa.ArrowException):  # unreadable: the crawl reads AWS again
+            return []
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         return open_duckdb(self)

@@ -55,3 +55,18 @@ def test_batched_falls_back_only_on_not_implemented_and_a_failed_batch_costs_tha
     assert [a["applicationName"] for a in apps] == ["app"]
     assert [(e["operation"], e["error_code"]) for e in ctx.errors] == [("BatchGetApplications",
                                                                   "ApplicationDoesNotExistException")]
+
+
+def test_ecs_group_names_its_services(account) -> None:
+    """A CodeDeploy ECS deployment group names what it deploys in ecsServices[] (clusterName,
+    serviceName: https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_ECSService.html)."""
+    cd = account.boto("codedeploy")
+    cd.create_application(applicationName="web", computePlatform="ECS")
+    cd.create_deployment_group(
+        applicationName="web", deploymentGroupName="prod", serviceRoleArn=f"arn:aws:iam::{account.account_id}:role/cd",
+        deploymentStyle={"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+        ecsServices=[{"serviceName": "api", "clusterName": "main"}, {"serviceName": "worker", "clusterName": "main"}])
+    rows, errors = account.collect("codedeploy")
+    assert errors == []
+    (group,) = rows["codedeploy_groups"]
+    assert group["target_kind"] == "ecs" and group["ecs_services"] == ["main/api", "main/worker"]

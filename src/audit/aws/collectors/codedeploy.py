@@ -95,6 +95,13 @@ def _asg_names(group: Mapping[str, Any]) -> list[str]:
     return [n for n in names if n]
 
 
+def _ecs_services(group: Mapping[str, Any]) -> list[str]:
+    """`cluster/service` of each ECS service the group deploys (ECSService: serviceName, clusterName;
+    https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_ECSService.html)."""
+    return [f"{s['clusterName']}/{s['serviceName']}" for s in group.get("ecsServices") or []
+            if s.get("clusterName") and s.get("serviceName")]
+
+
 def target_kind(group: Mapping[str, Any]) -> str:
     if group.get("ecsServices"):
         return "ecs"
@@ -122,7 +129,7 @@ def transform(raw: Mapping[str, Any], ctx: Ctx) -> Rows:
             deployment_type=style.get("deploymentType", "IN_PLACE"),
             auto_rollback=bool(rollback.get("enabled")), rollback_alarms=[a["name"] for a in alarms if a.get("name")],
             target_kind=target_kind(g), autoscaling_groups=_asg_names(g),
-            service_role=g.get("serviceRoleArn"),
+            service_role=g.get("serviceRoleArn"), ecs_services=_ecs_services(g),
         ))
     deployments = []
     for d in raw["deployments"]:
