@@ -53,7 +53,7 @@ def _count(session: boto3.Session, url: str, regions: list[str], skip: set[tuple
                                               ["pipelineExecutionSummaries"])
         cb = c("codebuild")
         out["codebuild_projects"] += len(cb.list_projects()["projects"])
-        out["codebuild_builds"] += len(cb.list_builds()["ids"])
+        out["codebuild_builds"] += sum(len(page["ids"]) for page in cb.get_paginator("list_builds").paginate())
         out["codedeploy_deployments"] += len(c("codedeploy").list_deployments()["deployments"])
         cfn = c("cloudformation")
         for s in cfn.describe_stacks()["Stacks"]:

@@ -27,7 +27,7 @@ def history(fleet, assume_in):
                 out["executions"].append({**e, "pipeline": p["name"], "client": spec.name,
                                           "artifacts": detail["pipelineExecution"]["artifactRevisions"]})
         cb = session.client("codebuild", endpoint_url=fleet.endpoint_url)
-        ids = cb.list_builds()["ids"]
+        ids = [i for page in cb.get_paginator("list_builds").paginate() for i in page["ids"]]  # pages of 100
         for i in range(0, len(ids), 100):
             out["builds"] += cb.batch_get_builds(ids=ids[i:i + 100])["builds"]
         cd = session.client("codedeploy", endpoint_url=fleet.endpoint_url)

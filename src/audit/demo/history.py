@@ -59,6 +59,7 @@ class _History:
 
         self.pipeline = codepipeline_backends[pipe.account_id][pipe.region].pipelines[pipe.name]
         self.builds = codebuild_backends[pipe.account_id][pipe.region]
+        self.builds.fleet_paging = True  # ListBuilds pages and sorts like AWS (moto_patches)
         self.deploys = codedeploy_backends[pipe.account_id][pipe.region]
         self.v2 = self.pipeline.pipeline.get("pipelineType") == "V2"
 

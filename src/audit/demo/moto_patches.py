@@ -4,6 +4,10 @@
   revision (moto's executions always start "now", succeed, and have no revisions).
 - CodeBuild `batch_get_builds`: moto marks every build SUCCEEDED with a random end time when it is
   read; builds the fleet wrote complete (`buildComplete: true`) are returned as written.
+- CodeBuild `ListBuilds`: moto returns every id in one page, oldest project first. In fleet account
+  regions (`fleet_paging`) it answers as AWS does: newest first, pages of 100 with `nextToken`, and
+  `sortOrder` together with `nextToken` is rejected with InvalidInputException "Sort order can't be
+  specified when passing a nextToken" (https://docs.aws.amazon.com/codebuild/latest/APIReference/API_ListBuilds.html).
 - CodeDeploy `_deployment_info`: moto leaves `rollbackInfo` and `errorInformation` empty; deployments
   the fleet wrote carry them.
 - Elastic Beanstalk `ListTagsForResource`: moto knows environment tags only; application tags the
@@ -91,6 +95,7 @@ def install() -> None:
         if _installed:
             return
         _patch_codebuild()
+        _patch_codebuild_paging()
         _patch_codedeploy()
         _patch_beanstalk()
         _patch_beanstalk_tags()
@@ -111,6 +116,33 @@ def _patch_codebuild() -> None:
         return done + (original(self, rest) if rest else [])
 
     CodeBuildBackend.batch_get_builds = batch_get_builds  # type: ignore[method-assign]
+
+
+LIST_BUILDS_PAGE = 100  # ids per ListBuilds page, as AWS pages them
+
+
+def _patch_codebuild_paging() -> None:
+    from moto.codebuild.exceptions import InvalidInputException
+    from moto.codebuild.responses import CodeBuildResponse
+
+    original = CodeBuildResponse.list_builds
+
+    def list_builds(self: CodeBuildResponse) -> Any:
+        backend = self.codebuild_backend
+        if not getattr(backend, "fleet_paging", False):  # not a fleet account: plain moto
+            return original(self)
+        token, order = self._get_param("nextToken"), self._get_param("sortOrder")
+        if token and order:
+            raise InvalidInputException("Sort order can't be specified when passing a nextToken")
+        started = {b["id"]: b.get("startTime", "") for builds in backend.build_metadata_history.values()
+                   for b in builds}
+        ids = sorted(started, key=lambda i: (started[i], i), reverse=order != "ASCENDING")
+        start = int(token) if token else 0
+        page = ids[start:start + LIST_BUILDS_PAGE]
+        more = start + LIST_BUILDS_PAGE < len(ids)
+        return json.dumps({"ids": page, **({"nextToken": str(start + LIST_BUILDS_PAGE)} if more else {})})
+
+    CodeBuildResponse.list_builds = list_builds  # type: ignore[method-assign]
 
 
 def _patch_codedeploy() -> None:

@@ -1,6 +1,12 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from botocore.exceptions import ClientError
+
+from audit.aws.collectors import REGISTRY
 
 ROLE = "arn:aws:iam::{}:role/cb"
 
@@ -71,3 +77,69 @@ def test_source_locations_lose_their_credentials(account) -> None:
     assert p["source_location"] == "https://github.com/acme/web.git?access_token=<redacted>"
     assert json.loads(p["tags"]) == {"private_key": "<masked>"}
     assert "pb-" not in json.dumps(rows, default=str)
+
+
+def _history(account, project: str, starts: list) -> list[str]:
+    """Finished builds written into moto's backend (as the demo history does), in an account whose
+    ListBuilds pages like AWS (`fleet_paging`, demo/moto_patches.py)."""
+    from moto.codebuild.models import codebuild_backends
+    from moto.core.utils import iso_8601_datetime_with_milliseconds as iso
+
+    from audit.demo import moto_patches
+
+    moto_patches.install()
+    backend = codebuild_backends[account.account_id]["eu-west-1"]
+    backend.fleet_paging = True
+    ids = []
+    for n, start in enumerate(starts):
+        build_id = f"{project}:{n:08d}-0000-4000-8000-000000000000"
+        backend.build_history[project].append(build_id)
+        backend.build_metadata_history[project].append({
+            "id": build_id, "projectName": project, "buildStatus": "SUCCEEDED", "buildComplete": True,
+            "startTime": iso(start), "endTime": iso(start + timedelta(minutes=5)), "currentPhase": "COMPLETED"})
+        ids.append(build_id)
+    return ids
+
+
+def test_list_builds_rejects_sort_order_with_a_next_token_like_aws(account) -> None:
+    """Real AWS: InvalidInputException "Sort order can't be specified when passing a nextToken"
+    (https://docs.aws.amazon.com/codebuild/latest/APIReference/API_ListBuilds.html); the fleet's moto
+    says so too, and the collector pages past the first page without it."""
+    _project(account, "many", [])
+    now = datetime.now(UTC)
+    ids = _history(account, "many", [now - timedelta(hours=n) for n in range(230)])  # 3 pages
+    cb = account.boto("codebuild")
+    first = cb.list_builds(sortOrder="DESCENDING")
+    assert first["ids"][0] == ids[0] and len(first["ids"]) == 100 and first["nextToken"]
+    with pytest.raises(ClientError) as info:
+        cb.list_builds(sortOrder="DESCENDING", nextToken=first["nextToken"])
+    assert info.value.response["Error"]["Code"] == "InvalidInputException"
+    assert "Sort order can't be specified when passing a nextToken" in str(info.value)
+    rows, errors = account.collect("codebuild")
+    assert errors == []
+    assert sorted(b["build_id"] for b in rows["codebuild_builds"]) == sorted(ids)
+
+
+def test_build_paging_stops_at_the_history_window(account) -> None:
+    """Builds are listed newest first: once a whole page is older than the window, paging stops
+    instead of reading the account's whole history."""
+    _project(account, "old", [])
+    now = datetime.now(UTC)
+    recent = [now - timedelta(days=d) for d in range(1, 21)]  # inside the 30-day window
+    ancient = [now - timedelta(days=40 + d) for d in range(600)]  # 6 pages beyond it
+    ids = _history(account, "old", recent + ancient)
+    calls: list[str] = []
+    ctx = account.ctx("codebuild")
+    client = ctx.client("codebuild")
+    def count(model, **_):
+        calls.append(model.name)
+
+    client.meta.events.register("before-call.codebuild", count)
+    try:
+        rows = REGISTRY["codebuild"].collect(ctx)
+    finally:
+        client.meta.events.unregister("before-call.codebuild", count)
+    assert ctx.errors == []
+    assert sorted(b["build_id"] for b in rows["codebuild_builds"]) == sorted(ids[:20])
+    # page 1 holds the 20 recent builds and 80 old ones, page 2 only old ones: stop there (of 7 pages)
+    assert calls.count("ListBuilds") == 2 and calls.count("BatchGetBuilds") == 2

@@ -87,3 +87,26 @@ def test_action_configuration_keeps_an_allow_list_per_provider(account) -> None:
     assert p["source_repository"] == "acme/web" and p["deploy_stack_names"] == ["s"]
     assert [(f["resource_name"], f["kind"], f["detail"]) for f in rows["findings"]] == [
         ("allow", "plaintext-secret-variable", "DB_PASSWORD")]  # STAGE is not secret, API_TOKEN not plaintext
+
+
+def test_connection_sources_detect_changes_unless_told_not_to() -> None:
+    """A CodeStarSourceConnection source without DetectChanges is triggered: the documented default is
+    true (https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-CodestarConnectionSource.html).
+    PollForSourceChanges polls only when "true"."""
+    from audit.aws.collectors.codepipeline import source_trigger
+
+    arn = {"ConnectionArn": "arn:aws:codestar-connections:eu-west-1:1:connection/x", "FullRepositoryId": "a/b"}
+    assert source_trigger("CodeStarSourceConnection", arn) == "detect-changes"
+    assert source_trigger("CodeStarSourceConnection", {**arn, "DetectChanges": "false"}) is None
+    assert source_trigger("CodeStarSourceConnection", {**arn, "DetectChanges": "true"}) == "detect-changes"
+    assert source_trigger("CodeCommit", {"RepositoryName": "r"}) is None  # started by an EventBridge rule
+    assert source_trigger("CodeCommit", {"RepositoryName": "r", "PollForSourceChanges": "true"}) == "poll"
+    assert source_trigger("S3", {"S3Bucket": "b", "PollForSourceChanges": "false"}) is None
+
+
+def test_connection_source_without_detect_changes_reads_as_triggered(account) -> None:
+    seed_pipeline(account)  # its connection source sets no DetectChanges
+    rows, errors = account.collect("codepipeline")
+    assert errors == []
+    (p,) = rows["pipelines"]
+    assert p["triggers"] == ["detect-changes"]

@@ -1,5 +1,5 @@
-"""CodeBuild: projects (BatchGetProjects by 100) and builds of the last N days (ListBuilds +
-BatchGetBuilds by 100).
+"""CodeBuild: projects (BatchGetProjects by 100) and builds of the last N days (ListBuilds page by
+page, newest first, + BatchGetBuilds by 100, stopping past the window).
 
 Environment variables keep names and types only; a PLAINTEXT variable whose name looks secret
 becomes a finding without its value.
@@ -34,17 +34,28 @@ def get_projects(ctx: Ctx) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
 
 
 def _builds(cb: Any, ctx: Ctx) -> list[dict[str, Any]]:
-    """Builds of the window: ListBuilds (every project, newest first) + BatchGetBuilds by 100,
-    stopping once a whole batch is older than the window. A failed batch loses its builds only."""
-    ids = pages(cb, "list_builds", "ids", sortOrder="DESCENDING")
-    out = []
-    for part in chunks(ids, 100):
-        builds = ctx.soft("BatchGetBuilds", lambda p=part: cb.batch_get_builds(ids=list(p)).get("builds", []),
-                          default=[])
-        out.extend(b for b in builds if ctx.in_window(b.get("startTime")))
-        if builds and all(b.get("startTime") and b["startTime"] < ctx.since for b in builds):
-            break
-    return out
+    """Builds of the window: ListBuilds (every project, newest first) page by page, BatchGetBuilds
+    by 100 per page, stopping at the first page whose builds are all older than the window.
+
+    `sortOrder` goes on the first page only: AWS rejects it together with `nextToken`
+    (InvalidInputException "Sort order can't be specified when passing a nextToken",
+    https://docs.aws.amazon.com/codebuild/latest/APIReference/API_ListBuilds.html), which botocore's
+    paginator would send on every page. A failed batch loses its builds only."""
+    out: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"sortOrder": "DESCENDING"}
+    while True:
+        page = cb.list_builds(**params)
+        ids = page.get("ids", []) or []
+        older = bool(ids)
+        for part in chunks(ids, 100):
+            builds = ctx.soft("BatchGetBuilds", lambda p=part: cb.batch_get_builds(ids=list(p)).get("builds", []),
+                              default=[])
+            out.extend(b for b in builds if ctx.in_window(b.get("startTime")))
+            older = older and all(b.get("startTime") and b["startTime"] < ctx.since for b in builds)
+        token = page.get("nextToken")
+        if not token or older:
+            return out
+        params = {"nextToken": token}
 
 
 def _location(location: str | None) -> str | None:

@@ -139,6 +139,23 @@ def clean_pipeline(pipeline: Mapping[str, Any]) -> tuple[dict[str, Any], list[st
     return {**pipeline, "stages": stages}, plaintext
 
 
+# Source providers that detect changes through their connection unless `DetectChanges` is "false"
+# (https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-CodestarConnectionSource.html:
+# "DetectChanges ... Default: true").
+DETECTS_BY_DEFAULT = frozenset({"CodeStarSourceConnection"})
+
+
+def source_trigger(provider: str, config: Mapping[str, Any]) -> str | None:
+    """How a source action starts its pipeline by itself: detect-changes | poll | None (pure).
+
+    A connection source without `DetectChanges` detects changes (the documented default);
+    `PollForSourceChanges` (CodeCommit, S3, GitHub v1) polls only when "true". CodeCommit, S3 and ECR
+    sources are otherwise started by EventBridge rules, which the CodePipeline API does not show."""
+    if "DetectChanges" in config or provider in DETECTS_BY_DEFAULT:
+        return "detect-changes" if str(config.get("DetectChanges", "true")).lower() == "true" else None
+    return "poll" if str(config.get("PollForSourceChanges", "")).lower() == "true" else None
+
+
 def normalise(pipeline: Mapping[str, Any]) -> dict[str, Any]:
     """Stages/actions -> the pipeline columns (pure)."""
     out: dict[str, Any] = {"source_provider": None, "source_repository": None, "source_branch": None,
@@ -159,9 +176,9 @@ def normalise(pipeline: Mapping[str, Any]) -> dict[str, Any]:
                     repo = f"{config['S3Bucket']}/{config['S3ObjectKey']}"
                 out["source_repository"] = repo
                 out["source_branch"] = config.get("BranchName") or config.get("Branch") or config.get("ImageTag")
-                detect = str(config.get("DetectChanges", config.get("PollForSourceChanges", ""))).lower()
-                if detect == "true":
-                    out["triggers"].append("detect-changes" if "DetectChanges" in config else "poll")
+                trigger = source_trigger(provider, config)
+                if trigger:
+                    out["triggers"].append(trigger)
             if category == "Build":
                 out["build_providers"].append(provider)
             if category == "Deploy":
