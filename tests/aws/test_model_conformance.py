@@ -265,7 +265,7 @@ def test_the_response_check_finds_keys_the_model_does_not_have(account, checker)
     cw = account.aws.client(account.target, "eu-west-1", "cloudwatch")
     account.aws.assume(account.target)
     with account.aws.acting_as(account.target):
-        answer = cw.describe_alarms()
+        answer = cw.describe_alarms(MaxRecords=100)
     alarm = answer["MetricAlarms"][0]
     assert alarm["AlarmName"] == "a" and checker.violations == []  # model keys: fine
     copy = CopyingDict(alarm)
