@@ -61,7 +61,7 @@ def test_figures_match_the_notebook(page, handmade_report) -> None:
     nb = nbformat.read(str(handmade_report.dir / "04_lead_meeting_report.ipynb"), as_version=4)
     figures = sum(1 for c in nb.cells for o in c.get("outputs", [])
                   if "application/vnd.plotly.v1+json" in o.get("data", {}))
-    assert figures == 6
+    assert figures == 7
     assert page.count('class="plotly-graph-div"') == figures
 
 

@@ -80,7 +80,8 @@ def test_report_shows_the_fleet_faithfully_and_safely(fleet_report, fleet_snapsh
     page = fleet_report.read_text(encoding="utf-8")
     assert XSS not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     crawl = fleet_snapshot.crawl
-    assert f"<div class=\"value\">{crawl.accounts_failed}</div><div class=\"label\">failed</div>" in page
+    assert (f'<div class="value">{crawl.accounts_failed}<span class="total"> of {crawl.accounts_total}</span></div>'
+            '<div class="label">failed</div>') in page
     assert "AssumeRole" in page  # the faulted account's error is listed in the appendix
 
 
@@ -182,12 +183,16 @@ def test_demo_command_end_to_end(tmp_path) -> None:
     # the meetings: two weeks ago the top item was picked, last week it was done and the next one picked
     decisions = load_decisions(tmp_path / "d" / "inventory" / "decisions.yaml")
     assert [m.date.isoformat() for m in decisions.meetings] == [two_weeks, last_week]
-    picks = pd.read_parquet(snapshots / report.parent.name / "analysis" / "picks.parquet").set_index("picked_on")
-    done, picked = picks.loc[two_weeks], picks.loc[last_week]
+    picks = pd.read_parquet(snapshots / report.parent.name / "analysis" / "picks.parquet")
+    done, picked = picks[picks["picked_on"] == two_weeks].iloc[0], picks[picks["picked_on"] == last_week].iloc[0]
     assert (done.status, done.updated, picked.status) == ("done", last_week, "picked")
     assert done.units_at_pick > 0 and done.effect.startswith("too early to tell: ")
     assert "Picked last time" in page and "2 picks from 2 meetings: 1 picked, 1 done." in page
     assert "trend (3 snapshots)" in page
+    # the open pick is marked picked in the backlog, keyed by its item id
+    rows = list(csv.reader((report.parent / "backlog.csv").read_text(encoding="utf-8").splitlines()))
+    marked = [r for r in rows if f"cicd-audit-item-{picked.item_id}" in r]
+    assert len(marked) == 1 and "picked" in marked[0], rows[:3]
     # last week's snapshot holds history up to its own day only; this week's goes on to today
     runs = {day: pd.read_parquet(snapshots / day / "pipeline_executions.parquet")["start_time"]
             for day in (last_week, report.parent.name)}

@@ -14,6 +14,8 @@ import zlib
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
+from uuid import NAMESPACE_URL
+from uuid import uuid5 as uuid_from_name
 
 from moto.core.utils import utcnow
 
@@ -175,7 +177,9 @@ def stackset_instance_tags(ctx: Ctx, stackset: str, tag: dict[str, str]) -> None
         if stack.name.startswith((f"StackSet-{stackset}", f"StackSet:{stackset}")):
             stack.tags = dict(tag)
             if stack.name == f"StackSet:{stackset}":
-                prefix, _, uuid = stack_id.rpartition("/")
+                # the same fleet seed names the same stack: a uuid from the account and set, not moto's random one
+                prefix = stack_id.rpartition("/")[0]
+                uuid = str(uuid_from_name(NAMESPACE_URL, f"{ctx.acct}/{ctx.region}/{stackset}"))
                 stack.name = f"StackSet-{stackset}-{uuid}"
                 stack.stack_id = f"{prefix.rpartition('/')[0]}/{stack.name}/{uuid}"
                 backend.stacks[stack.stack_id] = backend.stacks.pop(stack_id)

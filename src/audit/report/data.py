@@ -85,6 +85,14 @@ class ReportData:
             counts = {k: crawl.get(f"accounts_{k}", 0) for k in ("ok", "partial", "failed")}
         return {k: int(counts.get(k, 0)) for k in ("ok", "partial", "failed")}
 
+    def open_picks(self) -> set[str] | None:
+        """Items the meetings picked and nobody closed yet (decisions.yaml via `picks`); None before any
+        meeting recorded a pick, so the backlog marks the analysis' own pick instead."""
+        picks = self.table("picks")
+        if picks.empty:
+            return None
+        return set(picks.loc[picks["status"].isin(["picked", "in-progress"]), "item_id"])
+
     def not_crawled(self) -> list[str]:
         """Clients whose account could not be crawled this week."""
         acc = self.table("accounts")

@@ -228,7 +228,7 @@ def build_report(inventory_dir: Path, out: Path, options: ReportOptions, *,
         t0 = time.perf_counter()
         data = load(inventory_dir, snapshot_date, capacity_days=capacity_days)
         write_backlog(data.ranking(), staging, export_all=export_all, day=snapshot_date,
-                      jira_export=config_dir / JIRA_EXPORT)
+                      picked=data.open_picks(), jira_export=config_dir / JIRA_EXPORT)
         timings.backlog = time.perf_counter() - t0
     except NotebookError as exc:
         kept = out / f".failed-{snapshot_date}"

@@ -12,6 +12,7 @@ from IPython.display import HTML
 from audit.report import figures as fg
 from audit.report.backlog import backlog_rows
 from audit.report.data import ReportData, load
+from audit.report.loop import picked_last_time, trends  # noqa: F401 - the meeting loop's sections, called as sections.*
 from audit.report.tables import (
     as_list,
     bullet_list,
@@ -244,10 +245,15 @@ def patterns_table(data: ReportData, limit: int = 25) -> HTML:
 
 
 def drifting_clients(data: ReportData) -> HTML:
-    """Clients whose setup deviates from the dominant pattern of the team serving them."""
+    """Clients whose setup deviates from the dominant pattern of the team serving them, and why (the
+    parts that differ); clients whose units no team could be given, or that were not crawled, too."""
     df = data.table("team_drift")
-    df = df[df["deviates"].fillna(False).astype(bool)] if len(df) else df
-    return html_table(df, {"team": "team", "client": "client", "dominant_fingerprint": "team's usual pattern",
+    if len(df):
+        status = df["status"] if "status" in df.columns else df["deviates"].map({True: "drifts"})
+        df = df[status.isin(["drifts", "unattributed", "not crawled"]).to_numpy()].assign(
+            status=status[status.isin(["drifts", "unattributed", "not crawled"])].to_numpy())
+    return html_table(df, {"team": "team", "client": "client", "status": "status",
+                           "differences": "what differs", "dominant_fingerprint": "team's usual pattern",
                            "client_fingerprints": "what this client runs"},
                       empty="No client drifts from its team's usual pattern.")
 

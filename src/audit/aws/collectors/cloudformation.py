@@ -127,6 +127,7 @@ def get_stacks(ctx: Ctx) -> dict[str, Any]:
             stack["__copied"] = prev["__resources"]
             stack["__template_tool"] = prev.get("template_tool")
             continue
+        stack["__copied"] = None  # read afresh (the key is ours, set on every stack)
         stack["__resources"] = ctx.soft("ListStackResources", pages, cfn, "list_stack_resources",
                                         "StackResourceSummaries", StackName=name, default=[])
         stack["__template"] = ctx.soft("GetTemplate", lambda n=name: cfn.get_template(StackName=n)
@@ -156,7 +157,7 @@ def transform(raw: Mapping[str, Any], ctx: Ctx) -> Rows:
     stacks, resources, sets = [], [], []
     for s in raw["stacks"]:
         drift = (s.get("DriftInformation") or {}).get("StackDriftStatus")
-        if "__copied" in s:
+        if s.get("__copied") is not None:
             listed = [{**r, **ctx.where} for r in s["__copied"]]
             from_template = s.get("__template_tool") or DEFAULT_TOOL
         else:
