@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from audit.report import sections
@@ -121,3 +122,26 @@ def test_load_refuses_a_snapshot_without_analysis(tmp_path) -> None:
     with pytest.raises(SnapshotError, match="cicd-audit analyze"):
         sections.load(tmp_path, DAY)
     assert sections.load(tmp_path, DAY, require_analysis=False).account_status()["failed"] == 1
+
+
+def test_cards_name_the_owner_and_open_long_lists(handmade_inventory, tmp_path) -> None:
+    """An item the meeting picked shows its owner; the others say the meeting assigns one. Served
+    clients past eight open in place."""
+    import shutil
+
+    from audit.store.snapshots import write_analysis
+
+    inv = tmp_path / "inv"
+    shutil.copytree(handmade_inventory, inv)
+    snap = inv / "snapshots" / DAY
+    tables = {p.stem: pd.read_parquet(p) for p in (snap / "analysis").glob("*.parquet")}
+    first = tables["ranking"].sort_values("rank").iloc[0]
+    tables["ranking"].loc[tables["ranking"]["item_id"] == first.item_id, "client_list"] = pd.Series(
+        [[f"client-{i}" for i in range(12)]], index=tables["ranking"].index[tables["ranking"]["item_id"] == first.item_id])
+    tables["picks"] = pd.DataFrame([{"item_id": first.item_id, "title": first.title, "owner": "web", "sprint": "24",
+                                     "status": "in-progress", "picked_on": "2026-11-16"}])
+    write_analysis(snap, tables)
+    out = sections.top_work_items(sections.load(inv, DAY)).data
+    assert "<dt>Owner</dt><dd>web (in-progress, sprint 24)</dd>" in out
+    assert "none yet: the meeting assigns one (cicd-audit decide" in out
+    assert '<details class="more"><summary>+4 more</summary>' in out

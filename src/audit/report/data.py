@@ -93,6 +93,13 @@ class ReportData:
             return None
         return set(picks.loc[picks["status"].isin(["picked", "in-progress"]), "item_id"])
 
+    def owners(self) -> dict[str, str]:
+        """item id -> its owning team from the newest meeting pick that is not dropped (with its status)."""
+        picks = self.table("picks")
+        picks = picks[picks["status"] != "dropped"].sort_values("picked_on", kind="stable") if len(picks) else picks
+        return {r.item_id: f"{r.owner} ({r.status}" + (f", sprint {r.sprint}" if isinstance(r.sprint, str) else "")
+                + ")" for r in picks.itertuples()}
+
     def not_crawled(self) -> list[str]:
         """Clients whose account could not be crawled this week."""
         acc = self.table("accounts")

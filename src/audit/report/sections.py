@@ -17,13 +17,13 @@ from audit.report.tables import (
     as_list,
     bullet_list,
     esc,
+    expandable,
     facts,
     heading,
     hours,
     html,
     html_table,
     is_missing,
-    join_list,
     number,
     paragraph,
     percent,
@@ -140,8 +140,10 @@ def top_work_items(data: ReportData) -> HTML:
     top, ranking = data.pick(), data.ranking()
     if top.empty:
         return html(paragraph(pick_summary(data)))
+    owners = data.owners()
     cards = []
     for row in top.itertuples():
+        owner = owners.get(row.item_id) or f"none yet: the meeting assigns one (cicd-audit decide {row.item_id} --owner TEAM)"
         delay = "" if is_missing(row.delay_hours_avoided_per_year) or not row.delay_hours_avoided_per_year else (
             f"<dt>Cost of delay</dt><dd>~{esc(number(row.delay_hours_avoided_per_year))} calendar hours/yr of "
             "broken delivery avoided (time to restore; not counted as hours saved)</dd>")
@@ -152,8 +154,9 @@ def top_work_items(data: ReportData) -> HTML:
                      ("effort (person-days)", number(row.effort_days, 1)),
                      ("stays in the pick", percent(row.pick_share))], css="item-facts")
             + "<dl>"
-            f"<dt>Serves</dt><dd>{esc(plural(row.clients, 'client'))} ({esc(join_list(row.client_list))}); "
-            f"{esc(plural(row.teams, 'team'))} ({esc(join_list(row.team_list))}); "
+            f"<dt>Owner</dt><dd>{esc(owner)}</dd>"
+            f"<dt>Serves</dt><dd>{esc(plural(row.clients, 'client'))} ({expandable(row.client_list)}); "
+            f"{esc(plural(row.teams, 'team'))} ({expandable(row.team_list)}); "
             f"{esc(plural(row.units, 'unit'))}</dd>"
             f"<dt>Needs first</dt><dd>{esc(_needs(row, ranking))}</dd>"
             f"<dt>Hours</dt><dd>{esc(row.formula)}</dd>"
