@@ -44,6 +44,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from fleetenv import quiet_bench_env  # bench/ is on sys.path when a bench script runs
+
 # ---- the naive crawler (benchmark baseline only) -------------------------------------------------
 
 
@@ -321,11 +323,7 @@ def main() -> None:
         child(args)
         return
 
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench-base-key")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench-base-secret")
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    for noisy in ("werkzeug", "moto"):
-        logging.getLogger(noisy).setLevel(logging.CRITICAL)
+    quiet_bench_env()
     if args.profile == "realistic":
         if "--latency-ms" not in sys.argv:
             args.latency_ms = 50

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,8 @@ import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
+
+from fleetenv import quiet_bench_env  # bench/ is on sys.path when a bench script runs
 
 SCENARIOS = ("", "throttle=20%,5xx=5%", "throttle=50%,5xx=5%")
 
@@ -74,11 +75,7 @@ def main() -> None:
         child(args)
         return
 
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench-base-key")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench-base-secret")
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    for noisy in ("werkzeug", "moto"):
-        logging.getLogger(noisy).setLevel(logging.CRITICAL)
+    quiet_bench_env()
     from audit.aws.collectors import REGISTRY
     from audit.config import load_accounts
     from audit.demo.compare import Crawled, lost_rows

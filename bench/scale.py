@@ -33,6 +33,8 @@ from concurrent.futures import Executor, Future
 from pathlib import Path
 from typing import Any
 
+from fleetenv import quiet_bench_env  # bench/ is on sys.path when a bench script runs
+
 
 def _cpu() -> float:
     """CPU seconds of this process and its reaped children (the process workers)."""
@@ -156,11 +158,7 @@ def main() -> None:
         child(args)
         return
 
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench-base-key")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench-base-secret")
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    for noisy in ("werkzeug", "moto"):
-        logging.getLogger(noisy).setLevel(logging.CRITICAL)
+    quiet_bench_env()
     from audit.demo.fleet import start_fleet
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-scale-"))
