@@ -33,6 +33,10 @@ def test_policy_grants_the_iam_action_of_every_declared_operation_and_only_reads
 def test_iam_names_that_differ_from_the_operation() -> None:
     assert iam_action(("s3", "ListBuckets")) == "s3:ListAllMyBuckets"
     assert iam_action(("s3", "HeadBucket")) == "s3:ListBucket"
+    # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html
+    assert iam_action(("s3", "GetBucketEncryption")) == "s3:GetEncryptionConfiguration"
+    assert iam_action(("s3", "GetPublicAccessBlock")) == "s3:GetBucketPublicAccessBlock"
+    assert iam_action(("s3", "GetBucketVersioning")) == "s3:GetBucketVersioning"
     assert iam_action(("apigatewayv2", "GetApis")) == "apigateway:GET"
     assert iam_action(("elasticbeanstalk", "DescribeEnvironments")) == "elasticbeanstalk:DescribeEnvironments"
 

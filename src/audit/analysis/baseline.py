@@ -8,30 +8,20 @@ An item present in at least `threshold` of the crawled accounts is part of the b
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 
 from audit.analysis.frames import Inventory, conform, table
 from audit.analysis.resources import top_level_stacks
 from audit.analysis.vocab import normalise_name, text
+from audit.names import purpose_of_bucket
 
 THRESHOLD = 0.6
-BUCKET_PURPOSES = (  # first match wins
-    ("cdk-assets", r"cdk-.*assets"), ("sam-artifacts", r"aws-sam-cli|sam-artifacts"),
-    ("pipeline-artifacts", r"artifact|codepipeline|pipeline"), ("terraform-state", r"tfstate|terraform"),
-    ("access-logs", r"log"), ("website", r"www|website|static|site|web"), ("backups", r"backup"),
-    ("cloudtrail", r"trail"),
-)
 
 
 def bucket_purpose(name: str | None, client: str | None = None, account_id: str | None = None) -> str:
-    """A bucket's purpose from its name (keywords), else its normalised name."""
-    low = text(name).lower()
-    for purpose, pattern in BUCKET_PURPOSES:
-        if re.search(pattern, low):
-            return purpose
-    return normalise_name(name, client, account_id)
+    """A bucket's purpose from its name (keywords, audit.names.BUCKET_PURPOSES), else its normalised name."""
+    purpose = purpose_of_bucket(text(name))
+    return purpose.name if purpose else normalise_name(name, client, account_id)
 
 
 def _norm(frame: pd.DataFrame) -> list[str]:

@@ -27,6 +27,8 @@ IAM_PREFIXES = {"apigatewayv2": "apigateway", "resourcegroupstaggingapi": "tag"}
 IAM_ACTIONS: dict[Operation, str] = {
     ("s3", "ListBuckets"): "s3:ListAllMyBuckets",
     ("s3", "HeadBucket"): "s3:ListBucket",
+    ("s3", "GetBucketEncryption"): "s3:GetEncryptionConfiguration",
+    ("s3", "GetPublicAccessBlock"): "s3:GetBucketPublicAccessBlock",
 }
 # API Gateway: the resource path each declared read GETs
 # (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-control-access-using-iam-policies-to-create-and-manage-api.html)

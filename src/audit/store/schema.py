@@ -280,10 +280,20 @@ _TABLE_LIST: list[Table] = [
               _c("scan_on_push_source", STR, "registry (a registry scanning rule matches) | repository "
                  "(the repository's own, deprecated, setting)"),
               _c("registry_scan_type", STR, "the region's registry scanning: BASIC | ENHANCED (null: unreadable)"),
-              _c("tag_mutability", STR), _c("image_count", INT, "distinct image digests (not tags)")),
+              _c("tag_mutability", STR), _c("image_count", INT, "distinct image digests (not tags)"),
+              _c("encryption_type", STR, "AES256 | KMS | KMS_DSSE (DescribeRepositories' encryptionConfiguration)")),
     _resource("s3_buckets", "S3 buckets (global listing, region = bucket location).",
               _kind("arn:aws:s3:::<name>", "AWS::S3::Bucket", scope=_GLOBAL),
-              _c("website", BOOL, "static website hosting enabled"), _c("bucket_region", STR)),
+              _c("website", BOOL, "static website hosting enabled"), _c("bucket_region", STR),
+              _c("settings_read", BOOL, "a delivery bucket (audit.names.BUCKET_PURPOSES): its versioning, "
+                 "encryption and public access block were asked for; false: not asked, the settings are null"),
+              _c("versioning", STR, "Enabled | Suspended | Disabled (never enabled); null: not read"),
+              _c("encryption", STR, "SSE algorithm of the first default-encryption rule (AES256 | aws:kms | "
+                 "aws:kms:dsse); 'none': no default encryption (S3-compatible endpoints; AWS encrypts every "
+                 "bucket since 2023-01-05); null: not read"),
+              _c("bucket_key_enabled", BOOL, "S3 Bucket Key on for SSE-KMS; null: not read"),
+              _c("public_access_blocked", BOOL, "all four public access block flags on; false: a flag off or "
+                 "no configuration; null: not read")),
     _resource("cloudfront_distributions", "CloudFront distributions.",
               _kind("arn:aws:cloudfront::<account>:distribution/<id>", "AWS::CloudFront::Distribution",
                     scope=_GLOBAL),
@@ -298,7 +308,18 @@ _TABLE_LIST: list[Table] = [
               _c("trust_kind", STR, "github-oidc | gitlab-oidc | bitbucket-oidc | other-oidc | "
                  "cross-account | codebuild | codepipeline | codedeploy | cloudformation | other"),
               _c("trusted_principals", STRS, "principals or OIDC subjects allowed to assume"),
-              _c("created", TS), _c("last_used", TS)),
+              _c("created", TS), _c("last_used", TS),
+              _c("path", STR, "role path, e.g. '/' or '/ci/'"),
+              _c("max_session_seconds", INT, "MaxSessionDuration (ListRoles; null: not read)"),
+              _c("managed_policy_arns", STRS, "attached managed policies' ARNs"),
+              _c("inline_policy_names", STRS, "inline policy names (the documents are never kept)"),
+              _c("permissions_boundary_arn", STR, "permissions boundary policy ARN; null: none"),
+              _c("external_id_required", BOOL, "an Allow statement's condition requires sts:ExternalId "
+                 "(its value is never kept)"),
+              _c("oidc_audiences", STRS, "values of `<provider>:aud` conditions of Allow statements"),
+              _c("oidc_subjects", STRS, "values of `<provider>:sub` conditions of Allow statements"),
+              _c("trust_services", STRS, "Principal.Service values of Allow statements"),
+              _c("trust_accounts", STRS, "12-digit account ids of Principal.AWS entries ('*' kept as '*')")),
     _resource("iam_oidc_providers", "IAM OpenID Connect providers.",
               _kind("arn:aws:iam::<account>:oidc-provider/<url>", "AWS::IAM::OIDCProvider", scope=_GLOBAL),
               _c("url", STR), _c("provider_kind", STR, "github | gitlab | bitbucket | other"),
@@ -319,7 +340,11 @@ _TABLE_LIST: list[Table] = [
               _kind("arn:aws:cloudwatch:<region>:<account>:alarm:<name>", "AWS::CloudWatch::Alarm"),
               _c("namespace", STR), _c("metric_name", STR), _c("state", STR),
               _c("actions_enabled", BOOL),
-              _c("used_for_rollback", BOOL, "referenced by a CodeDeploy group's or an ECS service's rollback alarms")),
+              _c("used_for_rollback", BOOL, "referenced by a CodeDeploy group's or an ECS service's rollback alarms"),
+              _c("statistic", STR, "Statistic (Sum, Average, ...) or ExtendedStatistic (p99, ...); null: metric math"),
+              _c("comparison_operator", STR), _c("threshold", FLOAT), _c("period", INT, "seconds"),
+              _c("evaluation_periods", INT), _c("treat_missing_data", STR, "missing | notBreaching | breaching | "
+                                                  "ignore; null: not set (AWS treats it as missing)")),
     # ---- scan ----------------------------------------------------------------------------------
     Table("repos", "One row per team repository scanned.", (
         _c("repo", STR, "repository name (repos.yaml name)"), _c("team", STR),

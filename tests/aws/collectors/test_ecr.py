@@ -43,3 +43,14 @@ def test_registry_scanning_rules_decide_scan_on_push(account) -> None:
            for r in rows["ecr_repositories"]}
     assert got == {"web-app": (True, "registry", "ENHANCED"), "batch-job": (False, "registry", "ENHANCED"),
                    "worker": (True, "repository", "ENHANCED")}
+
+
+def test_encryption_type_comes_with_describe_repositories(account) -> None:
+    """encryptionConfiguration.encryptionType (AES256 by default, KMS when asked) needs no extra call
+    (https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_EncryptionConfiguration.html)."""
+    ecr = account.boto("ecr")
+    ecr.create_repository(repositoryName="plain")
+    ecr.create_repository(repositoryName="kms", encryptionConfiguration={"encryptionType": "KMS"})
+    rows, errors = account.collect("ecr")
+    assert errors == []
+    assert {r["name"]: r["encryption_type"] for r in rows["ecr_repositories"]} == {"plain": "AES256", "kms": "KMS"}

@@ -55,3 +55,80 @@ def test_old_active_key_is_a_finding_beside_a_key_without_date() -> None:
     rows = transform({"roles": [], "providers": [], "users": [user]}, ctx, now=now)
     assert rows["iam_users"][0]["oldest_key_age_days"] == 200
     assert [f["kind"] for f in rows["findings"]] == ["long-lived-access-key"]
+
+
+def test_role_policies_boundary_session_and_trust_facts_without_documents_or_external_id(account) -> None:
+    """One role with everything a template needs: path, MaxSessionDuration (from ListRoles: the
+    RoleDetail of GetAccountAuthorizationDetails has none), an attached managed policy, an inline
+    policy (its name only), a permissions boundary and an external-id trust. The inline policy's
+    document and the external id's value never reach a row."""
+    iam = account.boto("iam", "us-east-1")
+    document = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::inline-doc-marker/*"}]})
+    managed = iam.create_policy(PolicyName="deploy", PolicyDocument=document)["Policy"]["Arn"]
+    boundary = iam.create_policy(PolicyName="boundary", PolicyDocument=document)["Policy"]["Arn"]
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"}, "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"sts:ExternalId": "ext-id-value-never-stored"}}}]}
+    iam.create_role(RoleName="audit", Path="/ci/", AssumeRolePolicyDocument=json.dumps(trust),
+                    MaxSessionDuration=7200, PermissionsBoundary=boundary)
+    iam.attach_role_policy(RoleName="audit", PolicyArn=managed)
+    iam.put_role_policy(RoleName="audit", PolicyName="read-artifacts", PolicyDocument=document)
+    rows, errors = account.collect("iam", "global")
+    assert errors == []
+    (role,) = rows["iam_roles"]
+    assert {k: role[k] for k in ("path", "max_session_seconds", "managed_policy_arns", "inline_policy_names",
+                                 "permissions_boundary_arn", "external_id_required", "trust_accounts",
+                                 "trust_services", "oidc_audiences", "oidc_subjects")} == {
+        "path": "/ci/", "max_session_seconds": 7200, "managed_policy_arns": [managed],
+        "inline_policy_names": ["read-artifacts"], "permissions_boundary_arn": boundary,
+        "external_id_required": True, "trust_accounts": ["999999999999"], "trust_services": [],
+        "oidc_audiences": [], "oidc_subjects": []}
+    text = json.dumps(rows, default=str)
+    assert "ext-id-value-never-stored" not in text and "inline-doc-marker" not in text
+
+
+def test_trust_facts_from_the_documented_policy_shapes() -> None:
+    """Trust policies as AWS documents them: a third-party role requiring an external id
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_common-scenarios_third-party.html),
+    GitHub OIDC with `aud` under StringEquals and `sub` as a StringLike list
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-idp_oidc.html), service
+    principals as a list, AWS principals as ARNs, a bare account id, '*' and a deleted principal's
+    unique id. Deny statements grant nothing; condition keys are case-insensitive."""
+    from audit.aws.collectors.iam import role_columns, trust_facts
+
+    doc = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::111122223333:root", "444455556666",
+                                                   "arn:aws:iam::111122223333:role/ops", "AROAEXAMPLEID123"]},
+         "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"sts:ExternalId": "Unique-ExtId-4711"}}},
+        {"Effect": "Allow", "Principal": {"Federated": f"arn:aws:iam::111122223333:oidc-provider/{GH}"},
+         "Action": "sts:AssumeRoleWithWebIdentity",
+         "Condition": {"StringEquals": {f"{GH}:aud": "sts.amazonaws.com"},
+                       "StringLike": {f"{GH}:sub": ["repo:acme/web:ref:refs/heads/main", "repo:acme/api:*"]}}},
+        {"Effect": "Allow", "Principal": {"Service": ["codebuild.amazonaws.com", "codepipeline.amazonaws.com"]},
+         "Action": "sts:AssumeRole"},
+        {"Effect": "Deny", "Principal": {"AWS": "arn:aws:iam::777777777777:root"}, "Action": "sts:AssumeRole",
+         "Condition": {"StringEquals": {"STS:EXTERNALID": "x", f"{GH}:sub": "repo:evil/*"}}},
+    ]}
+    facts = trust_facts(json.dumps(doc))
+    assert facts == {
+        "external_id_required": True, "oidc_audiences": ["sts.amazonaws.com"],
+        "oidc_subjects": ["repo:acme/web:ref:refs/heads/main", "repo:acme/api:*"],
+        "trust_services": ["codebuild.amazonaws.com", "codepipeline.amazonaws.com"],
+        "trust_accounts": ["111122223333", "444455556666"]}
+    assert trust_facts({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole",
+                                       "Condition": {"StringEquals": {"sts:externalid": "e"}}}]}) == {
+        "external_id_required": True, "oidc_audiences": [], "oidc_subjects": [], "trust_services": [],
+        "trust_accounts": ["*"]}
+    # a RoleDetail as GetAccountAuthorizationDetails documents it
+    # (https://docs.aws.amazon.com/IAM/latest/APIReference/API_RoleDetail.html)
+    detail = {"Path": "/", "RoleName": "r", "Arn": "arn:aws:iam::111122223333:role/r",
+              "AssumeRolePolicyDocument": doc,
+              "RolePolicyList": [{"PolicyName": "inline", "PolicyDocument": {"Statement": [{"Sid": "doc-marker"}]}}],
+              "AttachedManagedPolicies": [{"PolicyName": "ReadOnlyAccess",
+                                           "PolicyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}]}
+    cols = role_columns(detail)
+    assert cols["inline_policy_names"] == ["inline"]
+    assert cols["managed_policy_arns"] == ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+    assert cols["permissions_boundary_arn"] is None and cols["max_session_seconds"] is None
+    assert "Unique-ExtId-4711" not in json.dumps(cols) and "doc-marker" not in json.dumps(cols)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import pytest
 
@@ -86,3 +87,93 @@ def test_wrong_region_redirect_sends_head_bucket_through_the_guard(account, flee
         tags = home.get_bucket_tagging(Bucket=name)["TagSet"]
     assert tags == [{"Key": "region", "Value": "ap-southeast-2"}]
     assert called == {("s3", "GetBucketTagging"), ("s3", "HeadBucket")}
+
+
+SETTINGS_CALLS = ("GetBucketVersioning", "GetBucketEncryption", "GetPublicAccessBlock")
+
+
+def _collect_counting(account) -> tuple[dict, list, Counter]:
+    """Collect s3 while counting calls per operation on every client the collector builds."""
+    ctx, calls, clients = account.ctx("s3", "global"), Counter(), []
+    inner = ctx.clients
+
+    def count(model, **_) -> None:
+        calls[model.name] += 1
+
+    def counting(service, *where):
+        client = inner(service, *where)
+        if client not in clients:
+            client.meta.events.register("before-call.s3", count)
+            clients.append(client)
+        return client
+
+    ctx.clients = counting
+    try:
+        rows = s3_collector.collect(ctx)
+    finally:
+        for client in clients:
+            client.meta.events.unregister("before-call.s3", count)
+    return rows, ctx.errors, calls
+
+
+def test_only_delivery_buckets_get_their_settings_read(account) -> None:
+    """Three delivery buckets (by name: audit.names.BUCKET_PURPOSES) get versioning, encryption and
+    public access block read, one call each; a website bucket and a bucket of no known purpose cost no
+    settings call and read settings_read false with null settings.
+
+    moto keeps a bucket without default encryption (GetBucketEncryption answers
+    ServerSideEncryptionConfigurationNotFoundError, read as 'none'); real AWS has encrypted every
+    bucket with SSE-S3 since 2023-01-05 and answers AES256 there
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/default-encryption-faq.html). A bucket
+    without a public access block (NoSuchPublicAccessBlockConfiguration) or with one flag off reads
+    false; a bucket whose versioning was never enabled has no Status, read as 'Disabled'."""
+    s3, acct = account.boto("s3", "eu-west-1"), account.account_id
+    where = {"CreateBucketConfiguration": {"LocationConstraint": "eu-west-1"}}
+    artifacts, cdk, state = f"acme-cicd-artifacts-{acct}", f"cdk-hnb659fds-assets-{acct}-eu-west-1", f"acme-tfstate-{acct}"
+    site, lake = f"acme-www-{acct}", f"acme-data-lake-{acct}"
+    for name in (artifacts, cdk, state, site, lake):
+        s3.create_bucket(Bucket=name, **where)
+    s3.put_bucket_versioning(Bucket=artifacts, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_encryption(Bucket=artifacts, ServerSideEncryptionConfiguration={"Rules": [{
+        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}, "BucketKeyEnabled": True}]})
+    full = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True}
+    s3.put_public_access_block(Bucket=artifacts, PublicAccessBlockConfiguration=full)
+    s3.put_bucket_versioning(Bucket=cdk, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_versioning(Bucket=cdk, VersioningConfiguration={"Status": "Suspended"})
+    s3.put_bucket_encryption(Bucket=cdk, ServerSideEncryptionConfiguration={"Rules": [{
+        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+    s3.put_public_access_block(Bucket=cdk, PublicAccessBlockConfiguration={**full, "RestrictPublicBuckets": False})
+    s3.put_public_access_block(Bucket=site, PublicAccessBlockConfiguration=full)  # set, but not read
+    rows, errors, calls = _collect_counting(account)
+    assert errors == []
+    assert {op: calls[op] for op in SETTINGS_CALLS} == dict.fromkeys(SETTINGS_CALLS, 3)
+    cols = ("settings_read", "versioning", "encryption", "bucket_key_enabled", "public_access_blocked")
+    got = {b["name"]: tuple(b[c] for c in cols) for b in rows["s3_buckets"]}
+    assert got == {artifacts: (True, "Enabled", "aws:kms", True, True),
+                   cdk: (True, "Suspended", "AES256", False, False),
+                   state: (True, "Disabled", "none", False, False),
+                   site: (False, None, None, None, None), lake: (False, None, None, None, None)}
+
+
+def test_settings_from_the_documented_answer_shapes() -> None:
+    """The pure reductions on the shapes the S3 API reference documents: GetBucketVersioning
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketVersioning.html: no Status when never
+    enabled), GetBucketEncryption (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketEncryption.html:
+    the first rule decides; DSSE-KMS is aws:kms:dsse) and GetPublicAccessBlock
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetPublicAccessBlock.html); None (the call
+    failed) stays unknown, never 'off'."""
+    assert s3_collector.versioning({}) == "Disabled" and s3_collector.versioning({"Status": "Suspended"}) == "Suspended"
+    assert s3_collector.versioning(None) is None
+    rules = {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms:dsse",
+                                                               "KMSMasterKeyID": "arn:aws:kms:eu-west-1:1:key/k"},
+                        "BucketKeyEnabled": False},
+                       {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}
+    assert s3_collector.encryption(rules) == ("aws:kms:dsse", False)
+    assert s3_collector.encryption({"Rules": []}) == ("none", False) and s3_collector.encryption(None) == (None, None)
+    flags = dict.fromkeys(s3_collector.PUBLIC_ACCESS_FLAGS, True)
+    assert s3_collector.public_access_blocked(flags) is True
+    assert s3_collector.public_access_blocked({**flags, "IgnorePublicAcls": False}) is False
+    assert s3_collector.public_access_blocked({}) is False and s3_collector.public_access_blocked(None) is None
+    assert s3_collector.settings_columns(None) == {
+        "settings_read": False, "versioning": None, "encryption": None, "bucket_key_enabled": None,
+        "public_access_blocked": None}

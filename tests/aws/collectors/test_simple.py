@@ -71,3 +71,20 @@ def test_spec_failure_is_an_error_row_and_other_specs_still_run(account, monkeyp
     assert [a["name"] for a in rows["apigateway_apis"]] == ["still-here"]
     assert [(e["operation"], e["error_class"]) for e in ctx.errors] == [("ListReportGroups", "not-implemented")]
     assert "<html" not in ctx.errors[0]["message"]
+
+
+def test_alarm_conditions_come_with_describe_alarms(account) -> None:
+    """Statistic (or ExtendedStatistic for percentiles), operator, threshold, period, evaluation periods
+    and missing-data treatment are in DescribeAlarms' MetricAlarms: no extra call."""
+    cw = account.boto("cloudwatch")
+    cw.put_metric_alarm(AlarmName="errors", MetricName="Errors", Namespace="AWS/Lambda", Statistic="Sum", Period=300,
+                        EvaluationPeriods=2, Threshold=1.5, ComparisonOperator="GreaterThanOrEqualToThreshold",
+                        TreatMissingData="notBreaching")
+    cw.put_metric_alarm(AlarmName="latency", MetricName="Duration", Namespace="AWS/Lambda", ExtendedStatistic="p99",
+                        Period=60, EvaluationPeriods=5, Threshold=800, ComparisonOperator="GreaterThanThreshold")
+    rows, errors = account.collect("cloudwatch")
+    assert errors == []
+    cols = ("statistic", "comparison_operator", "threshold", "period", "evaluation_periods", "treat_missing_data")
+    got = {a["name"]: tuple(a[c] for c in cols) for a in rows["cloudwatch_alarms"]}
+    assert got == {"errors": ("Sum", "GreaterThanOrEqualToThreshold", 1.5, 300, 2, "notBreaching"),
+                   "latency": ("p99", "GreaterThanThreshold", 800.0, 60, 5, None)}

@@ -69,6 +69,7 @@ def transform(raw: Mapping[str, Any], ctx: Ctx) -> Rows:
             scan_on_push=on_push, scan_on_push_source=source,
             registry_scan_type=(registry or {}).get("scanType"), tag_mutability=r.get("imageTagMutability"),
             image_count=None if digests is None else len(digests),
+            encryption_type=(r.get("encryptionConfiguration") or {}).get("encryptionType"),
         ))
     return {"ecr_repositories": rows}
 

@@ -1,5 +1,13 @@
 """IAM (global): roles classified by who may assume them, OIDC providers, and users with their
-access-key count and age (never key material; key ids are not kept either)."""
+access-key count and age (never key material; key ids are not kept either).
+
+A role row also carries what an onboarding template needs to recreate it: path, attached managed
+policy ARNs and inline policy *names* (the policy documents are never kept), the permissions
+boundary, and its trust reduced to facts (trusted services and accounts, OIDC audiences and
+subjects, whether an external id is required — never the external id itself). All of that comes
+with GetAccountAuthorizationDetails; only MaxSessionDuration is not in its RoleDetail shape, so one
+paginated ListRoles (1,000 roles a page: one call for most accounts) adds it.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +29,10 @@ def get_iam(ctx: Ctx) -> dict[str, Any]:
     GetRole/ListUserTags per item); OIDC providers and access keys per item."""
     iam = ctx.client("iam")
     roles, users = ctx.soft("GetAccountAuthorizationDetails", _roles_and_users, iam, default=([], []))
-    roles = [{k: v for k, v in r.items() if k not in ("RolePolicyList", "AttachedManagedPolicies")} for r in roles]
+    # a failed ListRoles costs max_session_seconds only (null), never the roles
+    sessions = ctx.soft("ListRoles", _max_sessions, iam) if roles else {}
+    for r in roles:
+        r["__max_session"] = None if sessions is None else sessions.get(r["Arn"])
     providers = []
     listed = ctx.soft("ListOpenIDConnectProviders", lambda: iam.list_open_id_connect_providers()
                       .get("OpenIDConnectProviderList", []), default=[])  # roles and users do not depend on it
@@ -49,6 +60,11 @@ def _roles_and_users(iam: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any
         roles += [r for r in page.get("RoleDetailList", []) if not r.get("Path", "/").startswith("/aws-service-role/")]
         users += [dict(u) for u in page.get("UserDetailList", [])]
     return roles, users
+
+
+def _max_sessions(iam: Any) -> dict[str, int | None]:
+    """Role ARN -> MaxSessionDuration (seconds), which GetAccountAuthorizationDetails does not return."""
+    return {r["Arn"]: r.get("MaxSessionDuration") for r in pages(iam, "list_roles", "Roles")}
 
 
 def _policy(doc: Any) -> dict[str, Any]:
@@ -93,6 +109,63 @@ def classify_trust(doc: Any, account_id: str) -> tuple[str, list[str]]:
     return kind, list(dict.fromkeys(principals))
 
 
+def _unique(items: list[str]) -> list[str]:
+    """In first-seen order, without repeats."""
+    return list(dict.fromkeys(items))
+
+
+def _allowed(doc: Any) -> list[dict[str, Any]]:
+    return [st for st in _as_list(_policy(doc).get("Statement")) if st.get("Effect", "Allow") == "Allow"]
+
+
+def _account_of(principal: str) -> str | None:
+    """The 12-digit account of a Principal.AWS entry (an ARN or a bare id), '*' as '*'; None for
+    what names no account (a deleted principal shows as its unique id, AROA...)."""
+    if principal == "*":
+        return "*"
+    account = principal.split(":")[4] if principal.startswith("arn:") and principal.count(":") >= 5 else principal
+    return account if account.isdigit() and len(account) == 12 else None
+
+
+def trust_facts(doc: Any) -> dict[str, Any]:
+    """The trust policy reduced to what a template needs (pure): services and accounts trusted,
+    OIDC `aud`/`sub` condition values, and whether an `sts:ExternalId` condition is required.
+    Only Allow statements count. The external id's value is never returned: it is a shared secret.
+    Condition keys are case-insensitive in IAM, so they are compared in lower case."""
+    services: list[str] = []
+    accounts: list[str] = []
+    audiences: list[str] = []
+    subjects: list[str] = []
+    external_id = False
+    for st in _allowed(doc):
+        principal = st.get("Principal") or {}
+        if principal == "*":
+            principal = {"AWS": "*"}
+        services += [str(v) for v in _as_list(principal.get("Service"))]
+        accounts += [a for a in map(_account_of, map(str, _as_list(principal.get("AWS")))) if a]
+        for cond in (st.get("Condition") or {}).values():
+            for key, values in (cond or {}).items():
+                low = key.lower()
+                if low == "sts:externalid":
+                    external_id = True
+                elif low.endswith(":aud"):
+                    audiences += [str(v) for v in _as_list(values)]
+                elif low.endswith(":sub"):
+                    subjects += [str(v) for v in _as_list(values)]
+    return {"external_id_required": external_id, "oidc_audiences": _unique(audiences),
+            "oidc_subjects": _unique(subjects), "trust_services": _unique(services),
+            "trust_accounts": _unique(accounts)}
+
+
+def role_columns(role: Mapping[str, Any]) -> dict[str, Any]:
+    """A RoleDetail's own columns (pure): policy ARNs and inline policy names, never documents."""
+    return {"path": role.get("Path"), "max_session_seconds": role.get("__max_session"),
+            "managed_policy_arns": [p["PolicyArn"] for p in role.get("AttachedManagedPolicies") or []],
+            "inline_policy_names": [p["PolicyName"] for p in role.get("RolePolicyList") or []],
+            "permissions_boundary_arn": (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"),
+            **trust_facts(role.get("AssumeRolePolicyDocument"))}
+
+
 def provider_kind(url: str) -> str:
     return ("github" if "githubusercontent" in url else "gitlab" if "gitlab" in url else
             "bitbucket" if "bitbucket" in url else "other")
@@ -105,7 +178,7 @@ def transform(raw: Mapping[str, Any], ctx: Ctx, now: datetime | None = None) -> 
         kind, principals = classify_trust(r.get("AssumeRolePolicyDocument"), ctx.account_id)
         roles.append(resource_row(ctx, r["Arn"], r["RoleName"], r.get("Tags"), trust_kind=kind,
                                   trusted_principals=principals, created=r.get("CreateDate"),
-                                  last_used=(r.get("RoleLastUsed") or {}).get("LastUsedDate")))
+                                  last_used=(r.get("RoleLastUsed") or {}).get("LastUsedDate"), **role_columns(r)))
     providers = [resource_row(ctx, p["Arn"], p["Arn"].rsplit("oidc-provider/", 1)[-1], p.get("Tags"),
                               url=p.get("Url"), provider_kind=provider_kind(p.get("Url") or p["Arn"]),
                               client_ids=p.get("ClientIDList", []))
@@ -132,6 +205,6 @@ def collect(ctx: Ctx) -> Rows:
 
 COLLECTOR = Collector(
     "iam", collect, ("iam_roles", "iam_oidc_providers", "iam_users", "findings"),
-    operations("iam", "GetAccountAuthorizationDetails", "ListOpenIDConnectProviders", "GetOpenIDConnectProvider",
-               "ListAccessKeys"),
+    operations("iam", "GetAccountAuthorizationDetails", "ListRoles", "ListOpenIDConnectProviders",
+               "GetOpenIDConnectProvider", "ListAccessKeys"),
 )

@@ -62,7 +62,12 @@ ALARMS = ResourceSpec(
     tags_key="Tags", bulk_tags="cloudwatch",
     columns=lambda raw: {"namespace": raw.get("Namespace"), "metric_name": raw.get("MetricName"),
                          "state": raw.get("StateValue"), "actions_enabled": raw.get("ActionsEnabled"),
-                         "used_for_rollback": False},
+                         "used_for_rollback": False,
+                         # metric-math alarms (Metrics[]) have no statistic or period of their own
+                         "statistic": raw.get("Statistic") or raw.get("ExtendedStatistic"),
+                         "comparison_operator": raw.get("ComparisonOperator"), "threshold": raw.get("Threshold"),
+                         "period": raw.get("Period"), "evaluation_periods": raw.get("EvaluationPeriods"),
+                         "treat_missing_data": raw.get("TreatMissingData")},
 )
 
 EKS_COLLECTOR = spec_collector("eks", EKS)
