@@ -47,6 +47,7 @@ FEEDS: dict[tuple[str, str], tuple[str, ...]] = {
     ("events", "ListTargetsByRule"): ("pipeline_event_rules",),
     ("codecommit", "ListRepositories"): ("codecommit_repositories",),
     ("codecommit", "GetRepository"): ("codecommit_repositories",),
+    ("codeconnections", "ListConnections"): ("connections",),
     ("codebuild", "ListProjects"): ("codebuild_projects", "findings"),
     ("codebuild", "BatchGetProjects"): ("codebuild_projects", "findings"),
     ("codebuild", "ListBuilds"): ("codebuild_builds",),

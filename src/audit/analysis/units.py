@@ -4,6 +4,8 @@ A unit is the thing a team ships. Joins (rules in docs/analysis.md):
 
     pipeline -> repository   repo_links.pipeline_links holds the pipeline ARN, else the source action's
                              repository id (org/name) ends in the repos.yaml name
+    pipeline -> connection   pipelines.source_connection_arn = connections.arn (either ARN prefix): the
+                             source is the connection's provider (github, gitlab, bitbucket, ...)
     pipeline -> stack        pipelines.deploy_stack_names (CloudFormation deploy actions)
     pipeline -> resource     ECS / Beanstalk / S3 / CodeDeploy deploy actions name their target
     stack    -> resource     managed_by (decided once by the crawler: resource type AND physical id)
@@ -40,6 +42,13 @@ REPO_TARGETS = {"ecs": "ecs", "fargate": "ecs", "lambda": "lambda", "sam": "lamb
 REPO_ARTIFACTS = {"docker": "image", "container": "image", "image": "image", "oci": "image", "zip": "zip",
                   "sam": "zip", "jar": "bundle", "war": "bundle", "bundle": "bundle", "static": "static",
                   "npm": "bundle", "wheel": "bundle", "zip-artifact": "bundle"}
+
+
+def connection_key(arn: Any) -> str | None:
+    """A connection ARN without its service prefix: since the 2024 rename the same connection may be
+    named arn:aws:codestar-connections:... or arn:aws:codeconnections:... (partition, region, account, id)."""
+    parts = arn.split(":") if isinstance(arn, str) else []
+    return ":".join([parts[1], *parts[3:]]) if len(parts) >= 6 else None
 
 
 def _str(value: Any) -> str | None:
@@ -166,6 +175,8 @@ def build_units(inv: Inventory) -> pd.DataFrame:
                                               *(c.get("name") for c in cands), *(_ecs_cluster(c) for c in cands))
                                   if isinstance(n, str) and n}
 
+    connections = table(inv, "connections")
+    connection_provider = dict(zip(map(connection_key, connections["arn"]), connections["provider_type"], strict=True))
     for p in table(inv, "pipelines").itertuples(index=False):
         key = (p.account_id, p.region, p.name)
         cands: list[dict] = []
@@ -206,7 +217,8 @@ def build_units(inv: Inventory) -> pd.DataFrame:
                        "test" if has_test else None, best.get("gates"))
         add(p, "pipeline", p.name, cands, best.get("prov", {}), repo=repo, pipeline_name=p.name,
             stack_name=",".join(stack_names) or None,
-            source=vocab.source_of(p.source_provider, repos.url.get(repo) if repo else None),
+            source=vocab.source_of(p.source_provider, repos.url.get(repo) if repo else None,
+                                   connection_provider.get(connection_key(p.source_connection_arn))),
             build=vocab.build_of(as_list(p.build_providers)), artifact=best["artifact"],
             iac=vocab.iac_of(tools[0]) if tools else vocab.NONE, target=best["target"],
             strategy=best["strategy"], gates=gates,

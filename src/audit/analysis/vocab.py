@@ -39,11 +39,21 @@ def text(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
-def source_of(provider: str | None, repo_url: str | None = None) -> str:
-    """Pipeline source provider -> source vocabulary; a connection's host comes from the repo URL."""
+# A connection's ProviderType (the `connections` table) -> source vocabulary.
+CONNECTION_SOURCE = {
+    "github": "github", "githubenterpriseserver": "github", "githubenterpriseclouddataresidency": "github",
+    "bitbucket": "bitbucket", "gitlab": "gitlab", "gitlabselfmanaged": "gitlab", "azuredevops": "azure-devops",
+}
+
+
+def source_of(provider: str | None, repo_url: str | None = None, connection_provider: str | None = None) -> str:
+    """Pipeline source provider -> source vocabulary. A connection source is its connection's provider
+    type when the crawl read the connection, else the host of the linked repo URL, else github."""
     key = text(provider).lower()
     if not key:
         return NONE
+    if key == "codestarsourceconnection" and text(connection_provider).lower() in CONNECTION_SOURCE:
+        return CONNECTION_SOURCE[text(connection_provider).lower()]
     if key == "codestarsourceconnection" and repo_url:
         host = host_of(repo_url)
         if host in ("gitlab", "bitbucket"):

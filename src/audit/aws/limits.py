@@ -52,7 +52,14 @@ def page_size(service: str, operation: str) -> int | None:
     key = limit_key(service, operation)
     if key is None:
         return DOCUMENTED.get((service, operation))
+    return input_max(service, operation, key) or DOCUMENTED.get((service, operation))
+
+
+@cache
+def input_max(service: str, operation: str, parameter: str) -> int | None:
+    """The model's `max` of an input parameter, e.g. the MaxResults of an operation botocore has no
+    paginator for (the caller then pages by NextToken itself)."""
     shape = _session().get_service_model(service).operation_model(operation).input_shape
-    member = shape.members.get(key) if shape is not None else None
-    model_max = (member.metadata.get("max") if member is not None else None)
-    return int(model_max) if model_max else DOCUMENTED.get((service, operation))
+    member = shape.members.get(parameter) if shape is not None else None
+    model_max = member.metadata.get("max") if member is not None else None
+    return int(model_max) if model_max else None

@@ -19,6 +19,7 @@ from uuid import uuid5 as uuid_from_name
 
 from moto.core.utils import utcnow
 
+from audit.demo import connections
 from audit.demo.model import FleetModel
 
 
@@ -73,6 +74,18 @@ def codecommit_repository(account_id: str, region: str, name: str, tag: dict[str
 
     codecommit_listing(account_id, [region])
     codecommit_backends[account_id][region].repositories[name].fleet_tags = dict(tag)
+
+
+def connections_listing(account_id: str, regions: Iterable[str]) -> None:
+    """Let the fleet answer CodeConnections in these account regions (audit.demo.connections; moto lacks it)."""
+    connections.listing(account_id, regions)
+
+
+def connection(ctx: Ctx, arn: str, name: str, provider_type: str, tag: dict[str, str], *, status: str = "AVAILABLE",
+               host_arn: str | None = None) -> bool:
+    """A fleet connection in the ctx's account and region; False when it exists already."""
+    return connections.add(ctx.acct, ctx.region, connections.Connection(arn, name, provider_type, status, host_arn,
+                                                                        dict(tag)))
 
 
 def s3_bucket(account_id: str, name: str) -> None:

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from audit.demo import backend_fixes, moto_patches
+from audit.demo import backend_fixes, connections, moto_patches
 from audit.demo.configs import copy_catalog, write_accounts, write_repos, write_surveys
 from audit.demo.gitrepos import generate_repos
 from audit.demo.history import seed_history
@@ -46,7 +46,7 @@ FLEET_TABLES = (
     "stacksets", "ecs_clusters", "ecs_services", "eks_clusters", "lambda_functions", "beanstalk_applications",
     "beanstalk_environments", "ecr_repositories", "s3_buckets", "cloudfront_distributions", "apigateway_apis",
     "iam_roles", "iam_oidc_providers", "iam_users", "autoscaling_groups", "launch_templates",
-    "cloudwatch_alarms",
+    "cloudwatch_alarms", "connections",
 )
 # Which tables a denied botocore service hides.
 SERVICE_TABLES = {
@@ -131,6 +131,7 @@ def _reset_accounts(account_ids: list[str]) -> None:
     from moto.s3.models import s3_backends
 
     wanted = set(account_ids)
+    connections.reset(wanted)
     for backend_dict in list(BackendDict._instances):
         for acct in wanted & set(backend_dict.keys()):
             backend_dict[acct].reset()

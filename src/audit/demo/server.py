@@ -1,10 +1,12 @@
-"""The fleet's moto server: moto's WSGI app on 127.0.0.1, wrapped in three small middlewares.
+"""The fleet's moto server: moto's WSGI app on 127.0.0.1, wrapped in small middlewares.
 
 - `LatencyMiddleware` sleeps before every AWS request, on the server side, so every client (the
   crawler, the naive benchmark baseline, boto3 in tests) pays exactly the same network-like delay.
 - `FaultMiddleware` answers some requests with real AWS-shaped AccessDenied errors, so the crawler
   exercises its genuine error handling over HTTP: AssumeRole into chosen accounts is refused by STS,
   and chosen (account, region, service) combinations are denied for every call (the fleet's own faults).
+- `audit.demo.connections.ConnectionsMiddleware` answers CodeConnections, which moto lacks, for the
+  fleet's connections (behind the other layers, so they delay and fault it like any service).
 - `audit.demo.inject.InjectMiddleware` injects what a test or `fleet serve --faults` asks for: a
   denied operation, throttling, 5xx, stalls, a server dying mid-crawl (see that module).
 
@@ -30,6 +32,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from audit.demo import wire
+from audit.demo.connections import ConnectionsMiddleware
 from audit.demo.inject import FaultSpec, InjectMiddleware
 from audit.demo.wire import access_denied, is_seeding
 
@@ -161,6 +164,12 @@ def _action(environ: dict[str, Any]) -> str:
     return "*"
 
 
+def _account_of(key: str) -> str:
+    from moto.iam.models import get_account_id_from
+
+    return get_account_id_from(key)
+
+
 class _QuietHandler(MotoRequestHandler):
     """moto's request handler without one log line per request."""
 
@@ -186,7 +195,7 @@ class FleetServer:
     _thread: threading.Thread | None = field(default=None, init=False, repr=False)
 
     def start(self) -> FleetServer:
-        app: WsgiApp = DomainDispatcherApplication(create_backend_app)
+        app: WsgiApp = ConnectionsMiddleware(DomainDispatcherApplication(create_backend_app), _account_of)
         self._faults_mw = FaultMiddleware(app, self.faults)
         self._inject_mw = InjectMiddleware(self._faults_mw, self.inject, account_of=self._faults_mw.account_of)
         self._latency_mw = LatencyMiddleware(self._inject_mw, self.latency_ms)

@@ -32,6 +32,8 @@ def _action(name: str, category: str, provider: str, config: dict[str, Any], *, 
 
 def _github_source(ctx: Ctx, repo: str) -> dict[str, Any]:
     conn = f"arn:aws:codestar-connections:{ctx.region}:{ctx.acct}:connection/{ctx.acct[:8]}-0c0n-4e7d-9f00-github"
+    if fix.connection(ctx, conn, f"{ctx.spec.name}-github", "GitHub", tags(ctx.spec, "web")):
+        ctx.out.add("connections", ctx.region)
     return _action("Source", "Source", "CodeStarSourceConnection", {
         "ConnectionArn": conn, "FullRepositoryId": f"{ORG}/{repo}", "BranchName": "main",
         "OutputArtifactFormat": "CODE_ZIP", "DetectChanges": "true"}, outputs=("SourceOutput",))
@@ -392,6 +394,19 @@ def ops_trial_cluster(spec: ClientSpec) -> str:
     return f"{spec.name}-ops-trial"
 
 
+def _ops_connections(ctx: Ctx) -> None:
+    """Connections no pipeline uses, made since the rename (codeconnections ARNs): a Bitbucket one
+    nobody finished in the console (PENDING), and on odd clients a self-managed GitLab host's."""
+    spec, base = ctx.spec, f"arn:aws:codeconnections:{ctx.region}:{ctx.acct}"
+    made = [fix.connection(ctx, f"{base}:connection/{spec.account_id[:8]}-b1b0-4c1e-8d2a-bitbucket",
+                           f"{spec.name}-bitbucket", "Bitbucket", tags(spec, "ops"), status="PENDING")]
+    if spec.index % 2 == 1:
+        made.append(fix.connection(ctx, f"{base}:connection/{spec.account_id[:8]}-91ab-4f00-a1b2-gitlab",
+                                   f"{spec.name}-gitlab", "GitLabSelfManaged", tags(spec, "ops"),
+                                   host_arn=f"{base}:host/{spec.name}-gitlab-{spec.account_id[:6]}"))
+    ctx.out.add("connections", ctx.region, sum(made))
+
+
 def seed_ops(ctx: Ctx) -> None:
     if not ctx.spec.ops:
         return
@@ -417,6 +432,7 @@ def seed_ops(ctx: Ctx) -> None:
             roleArn=ctx.service_role("ops-eks-cluster", "eks", "ops"),
             resourcesVpcConfig={"subnetIds": ["subnet-0a1b2c3d"]}, tags=tags(spec, "ops"))
         ctx.out.add("eks_clusters", ctx.region)
+    _ops_connections(ctx)
     iam = ctx.c("iam")
     iam.create_user(UserName="deploy-bot", Tags=tag_list(tags(spec, "ops")))
     key = iam.create_access_key(UserName="deploy-bot")["AccessKey"]

@@ -33,7 +33,8 @@ WIRE_PROTOCOLS = ("query", "json", "rest-json", "rest-xml", "ec2")
 FLEET_SERVICES = (
     "sts", "organizations", "iam", "codepipeline", "codebuild", "codedeploy", "codecommit", "cloudformation",
     "ecs", "eks", "lambda", "elasticbeanstalk", "ecr", "s3", "cloudfront", "apigateway", "apigatewayv2",
-    "autoscaling", "ec2", "cloudwatch", "resourcegroupstaggingapi", "events",
+    "autoscaling", "ec2", "cloudwatch", "resourcegroupstaggingapi", "events", "codeconnections",
+    "codestar-connections",
 )
 _THROTTLE = {"s3": ("SlowDown", 503), "ec2": ("RequestLimitExceeded", 503),
              "lambda": ("TooManyRequestsException", 429), "apigateway": ("TooManyRequestsException", 429),

@@ -154,6 +154,8 @@ _TABLE_LIST: list[Table] = [
               _c("source_provider", STR, "CodeStarSourceConnection | CodeCommit | S3 | ECR | GitHub ..."),
               _c("source_repository", STR, "org/repo, CodeCommit repository name, or bucket/key"),
               _c("source_branch", STR),
+              _c("source_connection_arn", STR, "the connection a CodeStarSourceConnection source uses "
+                 "(its ConnectionArn; `connections` names its provider)"),
               _c("build_providers", STRS), _c("deploy_providers", STRS),
               _c("deploy_stack_names", STRS, "CloudFormation stacks its deploy actions target"),
               _c("codebuild_projects", STRS, "CodeBuild projects its actions run"),
@@ -188,6 +190,15 @@ _TABLE_LIST: list[Table] = [
               _kind("arn:aws:codecommit:<region>:<account>:<name>", "AWS::CodeCommit::Repository"),
               _c("repository_id", STR), _c("default_branch", STR, "null until the first push"),
               _c("clone_url_http", STR), _c("clone_url_ssh", STR), _c("last_modified", TS)),
+    # ---- CodeConnections -----------------------------------------------------------------------
+    _resource("connections", "CodeConnections (formerly CodeStar Connections): a pipeline source's link to "
+              "GitHub, Bitbucket, GitLab or a self-managed host.",
+              _kind("arn:aws:<codestar-connections|codeconnections>:<region>:<account>:connection/<id>",
+                    "AWS::CodeStarConnections::Connection"),
+              _c("provider_type", STR, "GitHub | Bitbucket | GitLab | GitHubEnterpriseServer | GitLabSelfManaged | "
+                 "AzureDevOps | GitHubEnterpriseCloudDataResidency"),
+              _c("status", STR, "PENDING | AVAILABLE | ERROR"), _c("owner_account_id", STR),
+              _c("host_arn", STR, "the host of a self-managed provider (GitHubEnterpriseServer, GitLabSelfManaged)")),
     # ---- CodeBuild -----------------------------------------------------------------------------
     _resource("codebuild_projects", "CodeBuild projects.",
               _kind("arn:aws:codebuild:<region>:<account>:project/<name>", "AWS::CodeBuild::Project"),

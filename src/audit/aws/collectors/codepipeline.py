@@ -221,7 +221,7 @@ def source_trigger(provider: str, config: Mapping[str, Any]) -> str | None:
 def normalise(pipeline: Mapping[str, Any]) -> dict[str, Any]:
     """Stages/actions -> the pipeline columns (pure)."""
     out: dict[str, Any] = {"source_provider": None, "source_repository": None, "source_branch": None,
-                           "build_providers": [], "deploy_providers": [], "deploy_stack_names": [],
+                           "source_connection_arn": None, "build_providers": [], "deploy_providers": [], "deploy_stack_names": [],
                            "codebuild_projects": [], "codedeploy_targets": [], "manual_approvals": 0,
                            "triggers": []}
     for stage in pipeline["stages"]:
@@ -238,6 +238,8 @@ def normalise(pipeline: Mapping[str, Any]) -> dict[str, Any]:
                     repo = f"{config['S3Bucket']}/{config['S3ObjectKey']}"
                 out["source_repository"] = repo
                 out["source_branch"] = config.get("BranchName") or config.get("Branch") or config.get("ImageTag")
+                if "ConnectionArn" in SAFE_KEYS.get(provider, ()):  # its provider: the connections table
+                    out["source_connection_arn"] = config.get("ConnectionArn")
                 trigger = source_trigger(provider, config)
                 if trigger:
                     out["triggers"].append(trigger)
