@@ -3,7 +3,10 @@ After the last: exit 0 / 3 / 4 by how many accounts failed, each failed account 
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -54,6 +57,23 @@ def test_aws_profile_is_honoured_and_named(tmp_path: Path, moto_url, monkeypatch
     code, lines = _run(["crawl", "--accounts", str(_accounts_yaml(tmp_path, moto_url)), "--out", str(out)], capsys)
     assert code == 2 and len(lines) == 1, lines
     assert "AWS_PROFILE: AWS profile not found: consultancy-audit" in lines[0] and "None" not in lines[0]
+    assert not out.exists()
+
+
+def test_a_missing_aws_profile_is_named_by_a_fresh_process(tmp_path: Path) -> None:
+    """The README's `AWS_PROFILE=consultancy-audit make weekly` on a machine without that profile: the
+    collectors name their operations from botocore's models at import, and a botocore session that
+    reads AWS_PROFILE raised ProfileNotFound there, a traceback before the CLI ran (the in-process
+    test above imports audit first, so it cannot see that)."""
+    env = {**os.environ, "AWS_PROFILE": "consultancy-audit", "AWS_CONFIG_FILE": str(tmp_path / "no-config"),
+           "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-credentials")}
+    out = tmp_path / "inventory"
+    done = subprocess.run([sys.executable, "-m", "audit", "crawl", "--accounts",
+                           str(_accounts_yaml(tmp_path, "http://127.0.0.1:9")), "--out", str(out)],
+                          env=env, capture_output=True, text=True, timeout=120)
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert done.returncode == 2 and len(lines) == 1, done.stderr
+    assert "AWS_PROFILE: AWS profile not found: consultancy-audit" in lines[0]
     assert not out.exists()
 
 

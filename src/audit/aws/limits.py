@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from functools import cache
 
+import botocore.exceptions
 import botocore.session
+
+from audit.aws.botodata import model_session
 
 Operation = tuple[str, str]  # (botocore service name, operation name)
 
@@ -32,7 +35,7 @@ DOCUMENTED: dict[Operation, int] = {
 
 @cache
 def _session() -> botocore.session.Session:
-    return botocore.session.get_session()
+    return model_session()
 
 
 @cache

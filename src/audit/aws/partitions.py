@@ -15,6 +15,7 @@ from functools import cache
 import botocore.session
 from botocore.exceptions import UnknownRegionError
 
+from audit.aws.botodata import model_session
 from audit.errors import ConfigError
 
 DEFAULT_PARTITION = "aws"
@@ -22,7 +23,7 @@ DEFAULT_PARTITION = "aws"
 
 @cache
 def _session() -> botocore.session.Session:
-    return botocore.session.get_session()
+    return model_session()
 
 
 def partition_of(region: str) -> str:

@@ -20,9 +20,9 @@ from datetime import datetime
 from functools import cache
 from typing import Any, Literal, TypeVar
 
-import botocore.session
 from botocore import xform_name
 
+from audit.aws.botodata import model_session
 from audit.aws.failures import AWS_ERRORS, classify, error_row
 from audit.aws.limits import page_size
 from audit.aws.tagging import TagIndex
@@ -292,7 +292,7 @@ class ResourceSpec:
 
 @cache
 def _api_names(service: str) -> dict[str, str]:
-    model = botocore.session.get_session().get_service_model(service)
+    model = model_session().get_service_model(service)
     return {xform_name(op): op for op in model.operation_names}
 
 
