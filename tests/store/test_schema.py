@@ -38,3 +38,9 @@ def test_store_imports_nothing_of_the_project_above_it() -> None:
                    and not n.startswith(("audit.store", "audit.errors", "audit._version",
                                          "audit.logs"))]  # logs: the ground floor (redact), as tests/test_layering.py
             assert bad == [], (path.name, bad)
+
+
+def test_documented_data_dictionary_is_current() -> None:
+    """docs/tables.md is generated from the declarations (`make docs`); a declaration changed without it fails."""
+    doc = Path(__file__).resolve().parents[2] / "docs" / "tables.md"
+    assert doc.read_text(encoding="utf-8") == schema.data_dictionary() + "\n", "regenerate: make docs"
