@@ -113,7 +113,9 @@ def test_an_endpoint_dying_mid_crawl_gives_rows_that_name_their_operation(fleet,
     from audit.options import CrawlOptions
 
     config = load_accounts(fleet.accounts_file)
-    retry = config.defaults.retry.model_copy(update={"max_attempts": 1, "connect_timeout": 1, "read_timeout": 2})
+    # dropped connections fail at once; the timeouts only bound a slow answer (a loaded machine can
+    # take seconds for one, the preflight's included), so they are not what makes accounts fail here
+    retry = config.defaults.retry.model_copy(update={"max_attempts": 1, "connect_timeout": 10, "read_timeout": 30})
     config = config.model_copy(update={"defaults": config.defaults.model_copy(update={"retry": retry,
                                                                                        "max_workers": 2})})
     with fleet.inject("die-after=8"):
