@@ -4,12 +4,14 @@ The fleet runs moto in this process, so after a resource is created through boto
 fields moto drops (see /work/shared/MOTO_NOTES.md): stack-created ECS services lose their launch
 type and deployment controller, every ECS service its deployment configuration, stack-created Lambda
 functions lose their tags, Beanstalk blanks the solution stack, IAM access keys cannot be created in
-the past, stacks have no nesting (ParentId/RootId). The crawler then reads, over HTTP,
-what a real account would answer.
+the past, stacks have no nesting (ParentId/RootId), AWS-managed policies do not exist. The crawler
+then reads, over HTTP, what a real account would answer.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import zlib
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -95,6 +97,27 @@ def s3_bucket(account_id: str, name: str) -> None:
     backend = s3_backends[account_id]["aws"]
     backend.fleet_listing = True
     backend.buckets[name].fleet_redirect = True
+
+
+@functools.cache
+def _aws_managed_policy_data() -> dict[str, Any]:
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    return json.loads(aws_managed_policies_data)
+
+
+def aws_managed_policies(account_id: str, arns: Iterable[str]) -> None:
+    """Make AWS-managed policies (arn:aws:iam::aws:policy/...) attachable in a fleet account, as they
+    are in every AWS account. moto loads none unless MOTO_IAM_LOAD_MANAGED_POLICIES is set, and then
+    all ~1,300 into every account; the fleet registers only those it attaches, from moto's own copy."""
+    from moto.iam.models import AWSManagedPolicy, iam_backends
+
+    backend = iam_backends[account_id]["aws"]
+    for arn in arns:
+        if arn.startswith("arn:aws:iam::aws:policy/") and arn not in backend.managed_policies:
+            name = arn.rsplit("/", 1)[-1]
+            policy = AWSManagedPolicy.from_data(name, account_id, "us-east-1", _aws_managed_policy_data()[name])
+            backend.managed_policies[policy.arn] = policy
 
 
 def lambda_tags(ctx: Ctx, names: list[str], tag: dict[str, str]) -> None:

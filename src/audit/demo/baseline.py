@@ -7,8 +7,19 @@ import json
 from typing import Any
 
 from audit.demo import backend_fixes as fix
-from audit.demo.model import AUDIT_ROLE, TOOLING_ACCOUNT, ClientSpec
+from audit.demo.model import AUDIT_ROLE, TOOLING_ACCOUNT, BucketSettings, ClientSpec
 from audit.demo.seed import GLOBAL, Ctx, artifacts_bucket, tag_list, tags, trust
+
+AWS_POLICY = "arn:aws:iam::aws:policy/"
+# The managed and inline policies of the baseline roles (an onboarding template attaches the same).
+AUDIT_POLICIES = (f"{AWS_POLICY}ReadOnlyAccess",)
+DEPLOY_POLICIES = (f"{AWS_POLICY}PowerUserAccess",)
+OPS_POLICIES = (f"{AWS_POLICY}job-function/ViewOnlyAccess",)
+DEPLOY_INLINE = {"assume-cdk-roles": {"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::*:role/cdk-hnb659fds-*"}]}}
+AUDIT_SESSION_SECONDS = 7200  # a crawl of a big account outlasts the default hour
+# CDK's bootstrap staging bucket: KMS-encrypted, versioned, public access blocked
+CDK_STAGING = BucketSettings(encryption="aws:kms")
 
 
 def seed_baseline(ctx: Ctx) -> None:
@@ -16,7 +27,8 @@ def seed_baseline(ctx: Ctx) -> None:
     spec, b = ctx.spec, ctx.spec.baseline
     ctx.role(AUDIT_ROLE, {"AWS": f"arn:aws:iam::{TOOLING_ACCOUNT}:root"}, "ops",
              condition={"StringEquals": {"sts:ExternalId": "consultancy-audit"}},
-             description="Read-only audit role for cicd-audit")
+             description="Read-only audit role for cicd-audit", managed=AUDIT_POLICIES,
+             max_session=AUDIT_SESSION_SECONDS)
     if b.github_oidc:
         iam = ctx.c("iam")
         arn = iam.create_open_id_connect_provider(
@@ -27,33 +39,52 @@ def seed_baseline(ctx: Ctx) -> None:
         ctx.role("github-actions-deploy", {"Federated": arn}, "ops", condition={
             "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
             "StringLike": {"token.actions.githubusercontent.com:sub": "repo:consultancy/*:ref:refs/heads/main"}},
-            description="CI deploy role for GitHub Actions (OIDC)")
+            description="CI deploy role for GitHub Actions (OIDC)", managed=DEPLOY_POLICIES, inline=DEPLOY_INLINE)
     if b.artifacts_bucket:
-        ctx.bucket(artifacts_bucket(spec), "ops")
+        ctx.bucket(artifacts_bucket(spec), "ops", settings=b.artifacts_settings)
     if b.ops_access_role:
         ctx.role("ConsultancyOpsAccess", {"AWS": f"arn:aws:iam::{TOOLING_ACCOUNT}:root"}, "ops",
-                 description="Cross-account access for the consultancy's on-call engineers")
+                 description="Cross-account access for the consultancy's on-call engineers", managed=OPS_POLICIES)
     if b.alarms:
-        ctx.alarm("consultancy-root-login", "ops", namespace="CloudTrailMetrics", metric="RootLogin")
-        ctx.alarm("consultancy-pipeline-failed", "ops", namespace="AWS/CodePipeline", metric="FailedExecutions")
+        ctx.alarm("consultancy-root-login", "ops", namespace="CloudTrailMetrics", metric="RootLogin",
+                  missing="notBreaching")
+        ctx.alarm("consultancy-pipeline-failed", "ops", namespace="AWS/CodePipeline", metric="FailedExecutions",
+                  missing="notBreaching")
         if "us-east-1" in ctx.model.regions:
-            ctx.alarm("consultancy-billing-estimate", "ops", namespace="AWS/Billing",
-                      metric="EstimatedCharges", region="us-east-1")
+            ctx.alarm("consultancy-billing-estimate", "ops", namespace="AWS/Billing", metric="EstimatedCharges",
+                      region="us-east-1", statistic="Maximum", period=21600, threshold=1000,
+                      operator="GreaterThanThreshold")
     if b.cdk_bootstrap:
         ctx.stack("CDKToolkit", cdk_bootstrap_template(spec), "ops")
+        # moto applies only BucketEncryption (and Tags) of an AWS::S3::Bucket's properties; CloudFormation
+        # applies VersioningConfiguration and PublicAccessBlockConfiguration too: set them as it would
+        ctx.bucket_settings(cdk_staging_bucket(spec), CDK_STAGING)
         ctx.stack(f"{spec.name}-monitoring", cdk_app_template(spec), "ops")
     if spec.stackset:
         seed_stackset(ctx)
 
 
+CDK_QUALIFIER = "hnb659fds"
+
+
+def cdk_staging_bucket(spec: ClientSpec) -> str:
+    return f"cdk-{CDK_QUALIFIER}-assets-{spec.account_id}-{spec.home_region}"
+
+
 def cdk_bootstrap_template(spec: ClientSpec) -> dict[str, Any]:
-    qualifier = "hnb659fds"
+    """The bootstrap stack's staging bucket with the settings CDK's own bootstrap template gives it."""
+    qualifier = CDK_QUALIFIER
     return {
         "Description": "This stack includes resources needed to deploy AWS CDK apps into this environment",
         "Parameters": {"Qualifier": {"Type": "String", "Default": qualifier}},
         "Resources": {
             "StagingBucket": {"Type": "AWS::S3::Bucket", "Properties": {
-                "BucketName": f"cdk-{qualifier}-assets-{spec.account_id}-{spec.home_region}"}},
+                "BucketName": cdk_staging_bucket(spec),
+                "BucketEncryption": {"ServerSideEncryptionConfiguration": [
+                    {"ServerSideEncryptionByDefault": {"SSEAlgorithm": CDK_STAGING.encryption}}]},
+                "VersioningConfiguration": {"Status": CDK_STAGING.versioning},
+                "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True,
+                                                   "IgnorePublicAcls": True, "RestrictPublicBuckets": True}}},
             "CdkBootstrapVersion": {"Type": "AWS::SSM::Parameter", "Properties": {
                 "Name": f"/cdk-bootstrap/{qualifier}/version", "Type": "String", "Value": "21"}},
         },

@@ -11,7 +11,7 @@ the blue/green drift, the unmatched pipeline source and the XSS-laden names.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 TEAMS = ("web", "data", "java", "ops")
 ORG = "consultancy"  # GitHub organisation of the teams' repositories
@@ -64,6 +64,16 @@ class JavaApp:
 
 
 @dataclass(frozen=True)
+class BucketSettings:
+    """How a delivery bucket is set up: what the crawl reads back (GetBucketVersioning,
+    GetBucketEncryption, GetPublicAccessBlock) and an onboarding template would set."""
+
+    versioning: str = "Enabled"  # Enabled | Disabled (never enabled)
+    encryption: str = "AES256"  # the default rule's SSEAlgorithm: AES256 | aws:kms
+    public_access_block: bool = True  # all four flags on (False: no configuration at all)
+
+
+@dataclass(frozen=True)
 class Baseline:
     """The implicit onboarding checklist; most accounts have most items."""
 
@@ -72,6 +82,7 @@ class Baseline:
     ops_access_role: bool
     alarms: bool
     cdk_bootstrap: bool
+    artifacts_settings: BucketSettings = BucketSettings()  # most accounts: the standard set-up
 
 
 @dataclass(frozen=True)
@@ -189,8 +200,22 @@ def build_model(clients: int = 24, *, seed: int = 42,
         ))
     denied_client = specs[3] if clients >= 4 else specs[-1]
     assume_denied = frozenset({denied_client.account_id}) if clients >= 2 else frozenset()
+    specs = _vary_artifacts_settings(specs, seed, skip=assume_denied)
     lambda_client = specs[0]
     denied = frozenset({(lambda_client.account_id, lambda_client.home_region, "lambda")}) \
         if lambda_client.data is not None else frozenset()
     return FleetModel(seed=seed, regions=regions, clients=tuple(specs),
                       assume_role_denied=assume_denied, denied=denied)
+
+
+def _vary_artifacts_settings(specs: list[ClientSpec], seed: int, skip: frozenset[str]) -> list[ClientSpec]:
+    """Two clients' artifacts buckets differ from the standard set-up, picked per seed from the
+    crawlable clients after the first (an own random source: the rest of the fleet stays as it was):
+    one encrypts with aws:kms, one (an older, hand-made onboarding) never enabled versioning and has
+    no public access block."""
+    candidates = [s for s in specs if s.index > 0 and s.baseline.artifacts_bucket and s.account_id not in skip]
+    picked = random.Random(f"{seed}:artifacts-settings").sample(candidates, min(2, len(candidates)))
+    variants = (BucketSettings(encryption="aws:kms"), BucketSettings(versioning="Disabled", public_access_block=False))
+    changed = {s.index: replace(s, baseline=replace(s.baseline, artifacts_settings=v))
+               for s, v in zip(picked, variants, strict=False)}
+    return [changed.get(s.index, s) for s in specs]

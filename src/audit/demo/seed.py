@@ -24,8 +24,9 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from audit.aws.collectors.s3 import PUBLIC_ACCESS_FLAGS
 from audit.demo import backend_fixes as fix
-from audit.demo.model import ClientSpec, FleetModel
+from audit.demo.model import BucketSettings, ClientSpec, FleetModel
 from audit.store.schema import CFN_TABLES, GLOBAL_TABLES
 
 GLOBAL = "global"
@@ -139,16 +140,27 @@ class Ctx:
         return self.clients(service, region or self.region)
 
     def role(self, name: str, principal: dict[str, Any], team: str, *, condition: dict | None = None,
-             description: str = "") -> str:
-        self.c("iam").create_role(RoleName=name, AssumeRolePolicyDocument=trust(principal, condition),
-                                  Description=description, Tags=tag_list(tags(self.spec, team)))
+             description: str = "", managed: tuple[str, ...] = (), inline: dict[str, dict[str, Any]] | None = None,
+             max_session: int = 3600) -> str:
+        """A role with its trust, attached managed policies (AWS-managed ones are made known to moto
+        first) and inline policies (name -> document)."""
+        iam = self.c("iam")
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust(principal, condition),
+                        Description=description, Tags=tag_list(tags(self.spec, team)), MaxSessionDuration=max_session)
+        fix.aws_managed_policies(self.acct, managed)
+        for arn in managed:
+            iam.attach_role_policy(RoleName=name, PolicyArn=arn)
+        for policy, document in (inline or {}).items():
+            iam.put_role_policy(RoleName=name, PolicyName=policy, PolicyDocument=json.dumps(document))
         self.out.add("iam_roles", GLOBAL)
         return f"arn:aws:iam::{self.acct}:role/{name}"
 
     def service_role(self, name: str, service: str, team: str) -> str:
         return self.role(name, {"Service": f"{service}.amazonaws.com"}, team)
 
-    def bucket(self, name: str, team: str, *, region: str | None = None, website: bool = False) -> str:
+    def bucket(self, name: str, team: str, *, region: str | None = None, website: bool = False,
+               settings: BucketSettings | None = None) -> str:
+        """A bucket, tagged; `settings` for a delivery bucket (versioning, encryption, public access)."""
         region = region or self.region
         s3 = self.c("s3", region)
         kwargs: dict[str, Any] = {}
@@ -160,14 +172,32 @@ class Ctx:
         if website:
             s3.put_bucket_website(Bucket=name, WebsiteConfiguration={
                 "IndexDocument": {"Suffix": "index.html"}, "ErrorDocument": {"Key": "error.html"}})
+        if settings is not None:
+            self.bucket_settings(name, settings, region=region)
         self.out.add("s3_buckets", GLOBAL)
         return name
 
-    def alarm(self, name: str, team: str, *, namespace: str, metric: str, region: str | None = None) -> str:
+    def bucket_settings(self, name: str, settings: BucketSettings, *, region: str | None = None) -> None:
+        """Versioning, default encryption (every AWS bucket has one: SSE-S3 unless set otherwise) and
+        the public access block, as the bucket's owner set them."""
+        s3 = self.c("s3", region)
+        if settings.versioning == "Enabled":
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": [{
+            "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": settings.encryption},
+            "BucketKeyEnabled": settings.encryption == "aws:kms"}]})
+        if settings.public_access_block:
+            block = dict.fromkeys(PUBLIC_ACCESS_FLAGS, True)
+            s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=block)
+
+    def alarm(self, name: str, team: str, *, namespace: str, metric: str, region: str | None = None,
+              statistic: str = "Sum", period: int = 300, threshold: float = 1, evaluation_periods: int = 1,
+              operator: str = "GreaterThanOrEqualToThreshold", missing: str | None = None) -> str:
+        extra = {"TreatMissingData": missing} if missing else {}
         self.c("cloudwatch", region).put_metric_alarm(
-            AlarmName=name, MetricName=metric, Namespace=namespace, Statistic="Sum", Period=300,
-            EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
-            ActionsEnabled=True, Tags=tag_list(tags(self.spec, team)))
+            AlarmName=name, MetricName=metric, Namespace=namespace, Statistic=statistic, Period=period,
+            EvaluationPeriods=evaluation_periods, Threshold=threshold, ComparisonOperator=operator,
+            ActionsEnabled=True, Tags=tag_list(tags(self.spec, team)), **extra)
         self.out.add("cloudwatch_alarms", region or self.region)
         return name
 
