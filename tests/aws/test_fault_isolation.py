@@ -175,6 +175,8 @@ def sweep(fleet: Any, tmp_path: Path, recording: dict[str, set[tuple[str, str]]]
 
 def test_each_denied_operation_loses_only_the_rows_it_feeds(fleet, tmp_path, recording):
     results = sweep(fleet, tmp_path, recording)
+    for r in sorted(results, key=lambda r: r["operation"]):  # the table of the closing note (`pytest -s`)
+        print("deny-sweep {}:{}: rows lost {} ({} error rows)".format(*r["operation"], r["lost"] or 0, r["error_rows"]))
     called = {r["operation"] for r in results}
     assert len(called) >= 30, sorted(called)  # the sweep covers what the collectors really call
     unexpected = {f"{s}:{o}": {t: n for t, n in r["lost"].items() if t not in FEEDS.get((s, o), ())}
