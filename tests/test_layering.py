@@ -3,13 +3,14 @@
 Rooms are the first name under `audit` (`audit.analysis.units` lives in `analysis`). The contract,
 MAY_IMPORT below, floor by floor (a room imports its own floor's ground rooms and what is below):
 
-    ground     errors, logs, _version, names, sprints, yamlfile, options, urls, interrupts, picklist: one fact each
+    ground     errors, logs, _version, names, sprints, yamlfile, options, urls, interrupts, picklist, markdown: one fact each
     store      the ground only (it imports nothing of the project above it)
     config     store (the catalog's dry run needs the schema), ground
     aws        config, store, ground
     repos      config, store, ground (CodeCommit clone URLs come from the crawl's table, not from aws)
     analysis   config, store, ground: no aws, repos, demo, report, pipeline
     report     config, store, ground: no aws, repos, demo, pipeline (the report only reads)
+    onboarding analysis, config, store, ground: the kit is written from the snapshot and its analysis
     pipeline   everything above but the CLI
     demo       everything but the CLI; and nothing imports demo but the CLI, the pipeline (and tests)
     cli        everything
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src"
-GROUND = {"", "errors", "logs", "_version", "names", "sprints", "yamlfile", "options", "urls", "interrupts", "picklist"}  # "": audit/__init__
+GROUND = {"", "errors", "logs", "_version", "names", "sprints", "yamlfile", "options", "urls", "interrupts", "picklist", "markdown"}  # "": audit/__init__
 MAY_IMPORT: dict[str, set[str]] = {
     **{room: GROUND for room in GROUND},
     "store": GROUND,
@@ -39,9 +40,10 @@ MAY_IMPORT: dict[str, set[str]] = {
     "repos": GROUND | {"store", "config"},  # CodeCommit clone URLs come from the crawl's table
     "analysis": GROUND | {"store", "config"},
     "report": GROUND | {"store", "config"},
-    "pipeline": GROUND | {"store", "config", "aws", "repos", "analysis", "report", "demo"},
-    "demo": GROUND | {"store", "config", "aws", "repos", "analysis", "report", "pipeline"},
-    "cli": GROUND | {"store", "config", "aws", "repos", "analysis", "report", "pipeline", "demo"},
+    "onboarding": GROUND | {"store", "config", "analysis"},
+    "pipeline": GROUND | {"store", "config", "aws", "repos", "analysis", "report", "onboarding", "demo"},
+    "demo": GROUND | {"store", "config", "aws", "repos", "analysis", "report", "onboarding", "pipeline"},
+    "cli": GROUND | {"store", "config", "aws", "repos", "analysis", "report", "onboarding", "pipeline", "demo"},
     "__main__": {"cli"},
 }
 

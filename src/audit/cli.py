@@ -18,12 +18,13 @@ from audit import pipeline
 from audit._version import __version__
 from audit.analysis.run import analyze_command
 from audit.aws.crawler import crawl_command
-from audit.config import load_config_file, record_decision
+from audit.config import load_accounts, load_config_file, record_decision
 from audit.config.accounts import endpoint_url_problem
 from audit.config.crosscheck import unknown_names
 from audit.config.decisions import STATUSES
 from audit.errors import AuditError, ConfigError
 from audit.logs import setup_logging
+from audit.onboarding.kit import onboarding_command
 from audit.options import AnalyzeOptions, CrawlOptions, ScanOptions, WeeklyOptions
 from audit.repos.scan import scan_command, scan_path_command
 from audit.store.query import DEFAULT_SECONDS, FORMATS, query_command
@@ -142,6 +143,19 @@ def analyze(snapshot: Path, catalog: Path, survey_dir: Path | None, decisions_fi
     """Units, patterns, overlap, baseline, delivery, ranking, picks and drift beside the snapshot."""
     analyze_command(snapshot, catalog, AnalyzeOptions(top_n=top_n, seed=seed), survey_dir=survey_dir,
                     decisions_file=decisions_file)
+
+
+@cli.command()
+@click.option("--snapshot", type=click.Path(exists=True, path_type=Path), default=Path("inventory"),
+              show_default=True, help="A snapshot directory, or an inventory root (latest snapshot).")
+@click.option("--accounts", "accounts_file", type=EXISTING_FILE,
+              help="accounts.yaml: whether the clients share an Organization (options.md) [default: unknown].")
+@click.option("--out", type=OUT_DIR, default=Path("reports"), show_default=True)
+def onboarding(snapshot: Path, accounts_file: Path | None, out: Path) -> None:
+    """The onboarding kit: baseline.yaml (CloudFormation, cfn-lint checked), plan.md/json, options.md.
+
+    Written to OUT/<date>/onboarding/; it never deploys anything."""
+    onboarding_command(snapshot, out, load_accounts(accounts_file) if accounts_file else None)
 
 
 @cli.command()

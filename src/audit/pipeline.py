@@ -5,6 +5,7 @@
     scan(inputs, inventory, ScanOptions(...))             git -> the same snapshot (raw; any order with crawl)
     analyze(inputs, inventory, day, AnalyzeOptions(...))  -> <snapshot>/analysis/ (derived, recomputable)
     report(inputs, inventory, out, ReportOptions(...))    notebooks -> out/<day>/report.html + backlog
+                                                          + out/<day>/onboarding/ (the onboarding kit)
     weekly(inputs, inventory, out, WeeklyOptions(...))    all of it
 
 Every config file is validated before anything is written, so bad input exits 2 with nothing
@@ -41,6 +42,7 @@ from audit.config.decisions import FILE as DECISIONS_FILE
 from audit.config.decisions import load_decisions
 from audit.errors import ConfigError, SnapshotError
 from audit.logs import console
+from audit.onboarding.kit import build_kit, summary, write_kit
 from audit.options import AnalyzeOptions, CrawlOptions, ReportOptions, ScanOptions, WeeklyOptions
 from audit.report.runner import RunTimings, build_report
 from audit.repos.scan import ScanResult, scan_repos
@@ -153,7 +155,16 @@ def report(inputs: Inputs, inventory: Path, out: Path, options: ReportOptions,
     timings = timings or WeeklyTimings()
     if options.config_dir is None:
         options = replace(options, config_dir=inputs.config_dir)
-    return build_report(Path(inventory), Path(out), options, timings=timings.report)
+    snapshot = open_snapshot(Path(inventory), options.snapshot_date)
+    kit = build_kit(snapshot, organization=inputs.accounts.discover is not None)
+
+    def onboarding(staging: Path) -> None:  # inside the report's atomic swap
+        write_kit(kit, staging / "onboarding")
+
+    path = build_report(Path(inventory), Path(out), options, timings=timings.report, extras=onboarding)
+    if options.progress:
+        console.print(summary(kit, path.parent / "onboarding"), highlight=False, markup=False, soft_wrap=True)
+    return path
 
 
 def weekly(inputs: Inputs, inventory: Path, out: Path, options: WeeklyOptions,

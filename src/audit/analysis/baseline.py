@@ -29,14 +29,14 @@ def _norm(frame: pd.DataFrame) -> list[str]:
             zip(frame["name"], frame["client"], frame["account_id"], strict=True)]
 
 
-def baseline_items(inv: Inventory, units: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Long form (account_id, item_kind, item): every comparable item each account has."""
-    parts = []
+def item_sources(inv: Inventory, units: pd.DataFrame | None = None) -> list[tuple[str, pd.DataFrame, list[str]]]:
+    """(item_kind, the rows, each row's item) for every kind of comparable item: the one place that
+    decides what an item is (the baseline counts them, the onboarding kit reads their rows)."""
+    out: list[tuple[str, pd.DataFrame, list[str]]] = []
 
     def add(kind: str, frame: pd.DataFrame, items: list[str] | pd.Series) -> None:
         if len(frame):
-            parts.append(pd.DataFrame({"account_id": frame["account_id"].values, "item_kind": kind,
-                                       "item": list(items)}))
+            out.append((kind, frame, list(items)))
 
     roles = table(inv, "iam_roles")
     roles = roles[~roles["arn"].fillna("").str.contains("aws-service-role")]
@@ -60,6 +60,13 @@ def baseline_items(inv: Inventory, units: pd.DataFrame | None = None) -> pd.Data
     if units is not None and len(units):
         pipes = units[(units["kind"] == "pipeline") & units["account_id"].notna()]
         add("pipeline-shape", pipes, pipes["fingerprint"].tolist())
+    return out
+
+
+def baseline_items(inv: Inventory, units: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Long form (account_id, item_kind, item): every comparable item each account has."""
+    parts = [pd.DataFrame({"account_id": frame["account_id"].values, "item_kind": kind, "item": items})
+             for kind, frame, items in item_sources(inv, units)]
     if not parts:
         return pd.DataFrame(columns=["account_id", "item_kind", "item"])
     return pd.concat(parts, ignore_index=True).drop_duplicates()

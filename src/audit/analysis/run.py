@@ -27,6 +27,7 @@ from audit.analysis.findings import risk_findings
 from audit.analysis.frames import Inventory, load_inventory, table, to_table
 from audit.analysis.headline import headline_row
 from audit.analysis.links import link_repos
+from audit.analysis.onboarding import onboarding_table, shapes
 from audit.analysis.patterns import overlap, patterns, similarity, team_drift
 from audit.analysis.picks import picks_table
 from audit.analysis.resources import resource_teams
@@ -40,7 +41,7 @@ from audit.store.snapshots import Snapshot, open_snapshot, write_analysis
 
 log = logging.getLogger(__name__)
 ANALYSIS_TABLES = ("repo_links", "unmatched_sources", "units", "patterns", "overlap", "similarity", "team_drift",
-                   "baseline", "delivery", "ranking", "risk_findings", "item_hits", "picks", "headline", "drift",
+                   "baseline", "onboarding", "delivery", "ranking", "risk_findings", "item_hits", "picks", "headline", "drift",
                    "drift_summary")
 
 
@@ -88,6 +89,7 @@ def compute_tables(inv: Inventory, catalog: Catalog, surveys: Mapping[str, Surve
            "similarity": similarity(units), "team_drift": team_drift(units, table(inv, "accounts"))}
     lap("patterns")
     out["baseline"] = baseline(inv, units)
+    out["onboarding"] = onboarding_table(inv, shapes(inv, units, out["baseline"]))
     lap("baseline")
     out["delivery"] = delivery(inv, units, surveys, window_days=window_days, events=deploy_events(inv, units))
     lap("delivery")

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from audit.demo import backend_fixes, connections, moto_patches
+from audit.demo import backend_fixes, cfn_types, connections, moto_patches
 from audit.demo.configs import copy_catalog, write_accounts, write_repos, write_surveys
 from audit.demo.gitrepos import generate_repos
 from audit.demo.history import seed_history
@@ -213,6 +213,7 @@ def start_fleet(clients: int = 24, *, seed: int = 42, regions: tuple[str, ...] |
         repo_thread = threading.Thread(target=_gen, name="fleet-repos", daemon=True)
         repo_thread.start()
     moto_patches.install()
+    cfn_types.install()  # the onboarding kit deploys into fleet accounts as into AWS
     _reset_accounts([c.account_id for c in model.clients])
     server = FleetServer(port=port).start()
     try:

@@ -17,7 +17,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -201,8 +201,10 @@ def _publish(staging: Path, final: Path) -> None:
 
 
 def build_report(inventory_dir: Path, out: Path, options: ReportOptions, *,
-                 timings: RunTimings | None = None) -> Path:
-    """Notebooks + report.html + backlog into out/<date>/, atomically; returns the report.html path."""
+                 timings: RunTimings | None = None, extras: Callable[[Path], None] | None = None) -> Path:
+    """Notebooks + report.html + backlog into out/<date>/, atomically; returns the report.html path.
+
+    `extras(staging)` writes more files into the report before the swap (the pipeline's onboarding kit)."""
     # start-up time: nbconvert loads only when a report is exported, not for every CLI command
     from audit.report.export import export_report
 
@@ -230,6 +232,8 @@ def build_report(inventory_dir: Path, out: Path, options: ReportOptions, *,
         write_backlog(data.ranking(), staging, export_all=export_all, day=snapshot_date,
                       picked=data.open_picks(), jira_export=config_dir / JIRA_EXPORT)
         timings.backlog = time.perf_counter() - t0
+        if extras is not None:
+            extras(staging)
     except NotebookError as exc:
         kept = out / f".failed-{snapshot_date}"
         shutil.rmtree(kept, ignore_errors=True)

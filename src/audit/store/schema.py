@@ -423,6 +423,15 @@ _TABLE_LIST: list[Table] = [
         _c("item_kind", STR), _c("item", STR), _c("coverage", FLOAT, "0..1 of crawled accounts"),
         _c("accounts_with", INT), _c("accounts_total", INT), _c("missing_clients", STRS),
     ), "analysis"),
+    Table("onboarding", "The onboarding baseline per client: which items each account has as most accounts do, "
+          "which differ, which it lacks (audit.analysis.onboarding; the kit in reports/<date>/onboarding/).", (
+        _c("client", STR), _c("account_id", STR), _c("item_kind", STR), _c("item", STR),
+        _c("coverage", FLOAT, "0..1 of crawled accounts that have the item"),
+        _c("status", STR, "has | differs | lacks | not crawled"),
+        _c("differences", STRS, "settings that differ from the majority: 'setting: majority -> this account'"),
+        _c("resource_type", STR, "the CloudFormation type baseline.yaml creates it as; null when not emitted"),
+        _c("reason", STR, "why it is not in the template (or what provides it)"),
+    ), "analysis"),
     Table("delivery", "Delivery history per unit, client and team; null = unknown, never a fake 0.", (
         _c("level", STR, "unit | client | team"), _c("key", STR), _c("team", STR), _c("client", STR),
         _c("deploys", INT), _c("deploys_per_week", FLOAT), _c("failures", INT),
