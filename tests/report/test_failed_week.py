@@ -50,3 +50,20 @@ def test_failed_week_analyses_and_reports_and_says_so(failed_week, fleet_snapsho
     assert f"No account could be crawled: all {n} failed (access-denied {n})" in page
     assert "no account could be crawled in this snapshot." in page
     assert (report.parent / "backlog.csv").is_file()
+
+
+def test_failed_week_has_no_onboarding_kit_to_generate(failed_week, tmp_path) -> None:
+    """Every account failed: `cicd-audit onboarding` says there is nothing to generate, exit 0, and its
+    plan.md says why (no template is written)."""
+    from click.testing import CliRunner
+
+    from audit.cli import cli
+
+    inventory, _good, bad, _n = failed_week
+    run = CliRunner().invoke(cli, ["onboarding", "--snapshot", str(inventory / "snapshots" / bad),
+                                   "--out", str(tmp_path)])
+    assert run.exit_code == 0, run.output
+    assert "nothing to generate (no client account could be crawled in this snapshot)" in run.output
+    kit = tmp_path / bad / "onboarding"
+    assert sorted(p.name for p in kit.iterdir()) == ["plan.md"]
+    assert "Nothing to generate: no client account could be crawled" in (kit / "plan.md").read_text()

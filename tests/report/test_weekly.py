@@ -16,6 +16,8 @@ import pytest
 from audit import pipeline
 from audit.config import load_decisions
 from audit.options import WeeklyOptions
+from audit.report import sections
+from audit.report.data import load
 
 from .browser import check_report
 
@@ -50,6 +52,24 @@ def test_weekly_writes_report_backlog_and_notebooks(fleet_report, fleet_snapshot
             "Issue ID", "External ID", "Parent", "Depends on"} <= set(rows[0])
     assert len(rows) - 1 >= 1  # the pick (the fleet's prerequisites come with it)
     assert "backlog.json" in names
+    # the onboarding kit is part of the report (written inside its atomic swap)
+    kit = fleet_report.parent / "onboarding"
+    assert sorted(p.name for p in kit.iterdir()) == ["baseline.yaml", "options.md", "plan.json", "plan.md"]
+
+
+def test_onboarding_cards_link_the_kit(fleet_report, weekly_inventory, fleet_snapshot) -> None:
+    """The card of every onboarding item in the pick says what baseline.yaml would add per client (from
+    the analysis' onboarding table) and links the kit's files."""
+    data = load(weekly_inventory, fleet_snapshot.snapshot_dir.name)
+    kit = sections.onboarding_kit(data)
+    table = data.table("onboarding")
+    adds = table[(table["status"] == "lacks") & table["resource_type"].notna()].groupby("client").size()
+    assert len(adds) and '<a href="onboarding/baseline.yaml">baseline.yaml</a>' in kit
+    for client, n in adds.items():
+        assert f"{client} +{n}" in kit
+    picked = data.pick()
+    assert picked["labels"].map(lambda labels: "onboarding" in list(labels)).any()  # the fleet's pick has one
+    assert kit in fleet_report.read_text(encoding="utf-8")
 
 
 def test_findings_match_the_crawl_and_link_the_fixing_items(fleet_report, weekly_inventory, fleet_snapshot) -> None:
@@ -198,6 +218,9 @@ def test_demo_command_end_to_end(tmp_path) -> None:
             for day in (last_week, report.parent.name)}
     assert runs[last_week].max() < pd.Timestamp(last_week, tz="UTC") + pd.Timedelta(days=1)
     assert runs[report.parent.name].max() > runs[last_week].max()
+    # the demo writes the onboarding kit beside the report, and says so
+    assert (report.parent / "onboarding" / "baseline.yaml").is_file()
+    assert "cfn-lint: 0 errors" in proc.stdout
 
 
 def test_notebook_01_only_reads_the_snapshot(fleet_snapshot, tmp_path) -> None:
