@@ -137,6 +137,7 @@ def _policy(arn: str, account_id: str) -> str:
 
 def role_settings(row: Mapping[str, Any]) -> dict[str, Any]:
     account = text(row.get("account_id"))
+    boundary = text(_scalar(row.get("permissions_boundary_arn")))
     kinds: dict[str, list[str]] = {"service": [], "federated": [], "aws": [], "subject": []}
     for p in _strs(row.get("trusted_principals")):
         kind, value = _principal(p, account)
@@ -153,8 +154,7 @@ def role_settings(row: Mapping[str, Any]) -> dict[str, Any]:
         "oidc_subjects": tuple(sorted(set(_strs(row.get("oidc_subjects")) or kinds["subject"]))),
         "managed_policies": tuple(sorted({_policy(a, account) for a in _strs(row.get("managed_policy_arns"))})),
         "inline_policies": tuple(sorted(set(_strs(row.get("inline_policy_names"))))),
-        "permissions_boundary": _scalar(row.get("permissions_boundary_arn")) and
-        _policy(str(row.get("permissions_boundary_arn")), account),
+        "permissions_boundary": _policy(boundary, account) if boundary else None,
     }
 
 
