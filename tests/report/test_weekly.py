@@ -135,7 +135,7 @@ def test_cli_weekly_then_a_failing_notebook_exits_1(fleet_snapshot, tmp_path, mo
     assert captured.err.strip().splitlines()[-1].startswith("cicd-audit: error: 1 of 4 accounts failed")
     report = Path(captured.out.strip().splitlines()[-1])
     assert report.is_file() and report.parent.parent == out.resolve()
-    before = {p.name: p.read_bytes() for p in report.parent.iterdir()}
+    before = {str(p.relative_to(report.parent)): p.read_bytes() for p in report.parent.rglob("*") if p.is_file()}
 
     broken = tmp_path / "notebooks"
     shutil.copytree(notebooks_dir(), broken)
@@ -149,7 +149,8 @@ def test_cli_weekly_then_a_failing_notebook_exits_1(fleet_snapshot, tmp_path, mo
     err = capsys.readouterr().err
     assert "04_lead_meeting_report.ipynb" in err and "cell 6" in err and "sections.headline(None)" in err
     assert "Traceback" not in err
-    assert {p.name: p.read_bytes() for p in report.parent.iterdir()} == before
+    assert {str(p.relative_to(report.parent)): p.read_bytes()
+            for p in report.parent.rglob("*") if p.is_file()} == before
 
 
 def test_bad_config_exits_2_and_writes_nothing(tmp_path, capsys) -> None:
@@ -220,7 +221,7 @@ def test_demo_command_end_to_end(tmp_path) -> None:
     assert runs[report.parent.name].max() > runs[last_week].max()
     # the demo writes the onboarding kit beside the report, and says so
     assert (report.parent / "onboarding" / "baseline.yaml").is_file()
-    assert "cfn-lint: 0 errors" in proc.stdout
+    assert "cfn-lint: 0 errors" in proc.stderr
 
 
 def test_notebook_01_only_reads_the_snapshot(fleet_snapshot, tmp_path) -> None:
