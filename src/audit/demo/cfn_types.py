@@ -22,6 +22,8 @@ from moto.iam.models import Role, iam_backends
 from moto.s3.models import FakeBucket, s3_backends
 from moto.utilities.utils import get_partition
 
+from audit.demo import backend_fixes
+
 _lock = threading.Lock()
 _installed = False
 
@@ -120,7 +122,9 @@ def _role_with_policies() -> None:
                region_name: str, **kwargs: Any) -> Role:
         role = original(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
         backend = iam_backends[account_id][get_partition(region_name)]
-        for arn in cloudformation_json.get("Properties", {}).get("ManagedPolicyArns", []) or []:
+        arns = list(cloudformation_json.get("Properties", {}).get("ManagedPolicyArns", []) or [])
+        backend_fixes.aws_managed_policies(account_id, arns)  # AWS-managed policies exist in every account
+        for arn in arns:
             backend.attach_role_policy(arn, role.name)
         return role
 

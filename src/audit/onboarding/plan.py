@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
 from audit.markdown import cell
-from audit.onboarding.template import Template
+from audit.onboarding.template import Template, parameter_value
 
 STACK_SET = "cicd-audit-onboarding-baseline"
 ADMIN_ROLE = "AWSCloudFormationStackSetAdministrationRole"
@@ -40,10 +41,11 @@ def plan_data(table: pd.DataFrame, template: Template, lint: Sequence[Mapping[st
                           "logical_id": emitted_items.get(key), "reason": r["reason"] if isinstance(r["reason"], str) else None})
         adds = [i for i in items if i["status"] == "lacks" and i["logical_id"]]
         region = homes.get(account) or template.primary_region
+        keep = own_values(template, client)
         clients.append({"client": client, "account_id": account, "client_name_parameter": client_parameter(client),
                         "primary_region": region, "crawled": not all(i["status"] == "not crawled" for i in items),
                         "adds": len(adds), "changes": sum(1 for i in items if i["status"] == "differs" and i["logical_id"]),
-                        "has": sum(1 for i in items if i["status"] == "has"), "items": items})
+                        "has": sum(1 for i in items if i["status"] == "has"), "keeps": keep, "items": items})
     regions = sorted({c["primary_region"] for c in clients if c["primary_region"]} | set(template.fixed_regions))
     return {"stack_set": STACK_SET, "resources": len(template.emitted),
             "parameters": list(template.parameters), "tooling_account": template.tooling_account,
@@ -53,8 +55,25 @@ def plan_data(table: pd.DataFrame, template: Template, lint: Sequence[Mapping[st
             "lint": list(lint)}
 
 
+def own_values(template: Template, client: str) -> dict[str, str]:
+    """The parameters that keep a client's own setting where it differs from the majority (its preview
+    then shows only what it lacks); a value the parameter does not allow is left to the default."""
+    out = {}
+    for e in template.emitted:
+        for setting, param in e.parameters.items():
+            value = e.found.differs.get(setting, {}).get(client)
+            if value is None:
+                continue
+            allowed = template.parameters.get(param, {}).get("AllowedValues")
+            if allowed is None or parameter_value(value) in allowed:
+                out[param] = parameter_value(value)
+    return out
+
+
 def _params(values: Mapping[str, str]) -> str:
-    return " ".join(f"ParameterKey={k},ParameterValue={v}" for k, v in values.items())
+    """AWS CLI shorthand, one shell word per parameter (a list's commas escaped as the CLI wants)."""
+    return " ".join(shlex.quote(f"ParameterKey={k},ParameterValue={str(v).replace(',', chr(92) + ',')}")
+                    for k, v in values.items())
 
 
 def plan_md(data: Mapping[str, Any], template: Template) -> str:
@@ -116,11 +135,14 @@ def _rollout(data: Mapping[str, Any], template: Template) -> list[str]:
            "   `MaxConcurrentCount=1`), so a failure stops the roll-out before it reaches the next client.", "",
            "Preview each client first — a change set in the client's account shows what would be created and",
            "changed, and nothing changes until it is executed. `--import-existing-resources` adopts the resources",
-           "the client already has under the same names instead of failing on them:", "", "```sh"]
+           "the client already has under the same names instead of failing on them. Where a client's setting",
+           "differs from the majority, its own value is passed (so the preview changes nothing it has); drop that",
+           "parameter to bring it to the majority:", "", "```sh"]
     for c in data["clients"]:
         if not c["crawled"]:
             continue
-        params = _params({"ClientName": c["client_name_parameter"], "PrimaryRegion": c["primary_region"] or "<region>"})
+        params = _params({"ClientName": c["client_name_parameter"], "PrimaryRegion": c["primary_region"] or "<region>",
+                          **c["keeps"]})
         out += [f"# {_shell_comment(c['client'])}: would add {c['adds']}, change {c['changes']}",
                 f"aws cloudformation create-change-set --region {c['primary_region'] or '<region>'} "
                 f"--stack-name {STACK_SET} --change-set-name preview --change-set-type CREATE "
@@ -138,7 +160,7 @@ def _rollout(data: Mapping[str, Any], template: Template) -> list[str]:
             continue
         out.append(f"aws cloudformation create-stack-instances --stack-set-name {STACK_SET} --accounts {c['account_id']} "
                    f"--regions {regions} --parameter-overrides "
-                   f"{_params({'ClientName': c['client_name_parameter'], 'PrimaryRegion': c['primary_region'] or '<region>'})} "
+                   f"{_params({'ClientName': c['client_name_parameter'], 'PrimaryRegion': c['primary_region'] or '<region>', **c['keeps']})} "
                    f"--operation-preferences FailureToleranceCount=0,MaxConcurrentCount=1")
     out += ["```", "", "The next client: add it to accounts.yaml, create its execution role, run the preview, then",
             "`create-stack-instances` for its account — onboarding in one command."]

@@ -37,6 +37,7 @@ class Emitted:
     logical_id: str
     found: Found
     notes: list[str] = field(default_factory=list)  # what the crawl could not see, said in the comment
+    parameters: dict[str, str] = field(default_factory=dict)  # setting -> the parameter clients differ on
 
 
 @dataclass
@@ -74,6 +75,15 @@ def logical_id(name: str, suffix: str, taken: set[str]) -> str:
         out, n = f"{base}{n}", n + 1
     taken.add(out)
     return out
+
+
+def parameter_value(value: Any) -> str:
+    """A setting as a CloudFormation parameter value (booleans as true/false, lists comma-joined)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, tuple | list):
+        return ",".join(map(str, value))
+    return str(value)
 
 
 def _sub(value: str) -> Any:
@@ -120,11 +130,13 @@ class _Builder:
         if name not in e.found.differs or len(self.params) >= MAX_PARAMETERS:
             return value
         camel = "".join(w.capitalize() for w in name.split("_"))
-        others = sorted({str(v) for v in e.found.differs[name].values()})
-        spec = {**spec, "Default": str(value).lower() if isinstance(value, bool) else value,
-                "Description": _comment(f"{e.logical_id} {name}: most clients use {value}; "
-                                        f"{', '.join(sorted(e.found.differs[name]))} use {', '.join(others)}")}
-        return self.param(f"{e.logical_id}{camel}", spec)
+        differ = e.found.differs[name]
+        spec = {**spec, "Default": parameter_value(value),
+                "Description": _comment(f"{e.logical_id} {name}: most clients use {parameter_value(value)}; " + "; ".join(
+                    f"{c} uses {parameter_value(v)}" for c, v in sorted(differ.items())))}
+        param = f"{e.logical_id}{camel}"
+        e.parameters[name] = param
+        return self.param(param, spec)
 
     def _tooling_account(self) -> str | None:
         """The external account most baseline roles trust: the consultancy's tooling account."""
@@ -348,4 +360,4 @@ def dump(body: Mapping[str, Any]) -> str:
     return buf.getvalue()
 
 
-__all__ = ["AWS_MANAGED_POLICY", "Emitted", "Template", "build", "dump", "logical_id", "primary_region"]
+__all__ = ["AWS_MANAGED_POLICY", "Emitted", "Template", "build", "dump", "logical_id", "parameter_value", "primary_region"]
