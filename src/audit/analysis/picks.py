@@ -15,6 +15,7 @@ history window: a change done long ago has no "before" left in the window and sa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 
 import pandas as pd
@@ -28,13 +29,21 @@ MIN_WEEKS = 2.0  # weeks of history on each side before an effect is shown (docs
 FIGURES = ("deploys_per_week", "change_failure_rate", "time_to_restore_hours")
 
 
-def _hits_at(snapshot: Snapshot, day: date) -> dict[str, set[str]] | None:
-    """item_id -> units its rule matched in the newest analysed snapshot on or before `day`."""
-    for snap in reversed(complete_snapshots(snapshot.path.parent.parent)):
-        if date.fromisoformat(snap.date) <= day and "item_hits" in snap.analysis_tables():
-            hits = snap.table("item_hits")
-            return hits.groupby("item_id")["unit_id"].agg(set).to_dict()
-    return None
+def _hits_by_day(snapshot: Snapshot) -> Callable[[date], dict[str, set[str]] | None]:
+    """item_id -> units its rule matched in the newest analysed snapshot on or before a day (the
+    snapshots are listed once, each item_hits table read once, however many picks ask)."""
+    analysed = [s for s in complete_snapshots(snapshot.path.parent.parent) if "item_hits" in s.analysis_tables()]
+    read: dict[str, dict[str, set[str]]] = {}
+
+    def at(day: date) -> dict[str, set[str]] | None:
+        snap = next((s for s in reversed(analysed) if date.fromisoformat(s.date) <= day), None)
+        if snap is None:
+            return None
+        if snap.date not in read:
+            read[snap.date] = snap.table("item_hits").groupby("item_id")["unit_id"].agg(set).to_dict()
+        return read[snap.date]
+
+    return at
 
 
 def _start(day: date) -> pd.Timestamp:
@@ -47,13 +56,14 @@ def picks_table(decisions: Decisions | None, snapshot: Snapshot, hits: pd.DataFr
     today = date.fromisoformat(snapshot.date)
     rows = []
     now_hits = hits.groupby("item_id")["unit_id"].agg(set).to_dict() if len(hits) else {}
+    hits_at = _hits_by_day(snapshot)
     end = _start(today)
     window_start = end - pd.Timedelta(days=window_days) if window_days else (
         events["time"].min() if len(events) else end)
     for meeting, pick in (decisions.picks() if decisions else []):
         if meeting >= today:
             continue
-        at_pick = _hits_at(snapshot, meeting)
+        at_pick = hits_at(meeting)
         served = None if at_pick is None else at_pick.get(pick.item, set())
         row = {"item_id": pick.item, "title": titles.get(pick.item, pick.item), "owner": pick.owner,
                "sprint": pick.sprint, "status": pick.status, "picked_on": meeting.isoformat(),

@@ -74,7 +74,7 @@ def headline_history(data: ReportData) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
 
 
-def _spark(values: list[float], better: str | None) -> str:
+def _spark(values: list[float]) -> str:
     """A tiny inline SVG line of the values (no script, prints as is); the last point is marked."""
     known = [(i, v) for i, v in enumerate(values) if not is_missing(v)]
     if len(known) < 2:
@@ -114,12 +114,12 @@ def trends(data: ReportData) -> HTML:
     rows = [{"figure": "accounts crawled", "now": f"{int(now.accounts_crawled)} of {int(now.accounts_total)}",
              "change": "—" if before is None else _change(now.accounts_crawled, before.accounts_crawled, number,
                                                           "up", False),
-             "trend": _spark(history["accounts_crawled"].tolist(), "up")}]
+             "trend": _spark(history["accounts_crawled"].tolist())}]
     for col, label, fmt, better in FIGURES:
         rows.append({"figure": label, "now": fmt(now[col]),
                      "change": "—" if before is None else _change(now[col], before[col], fmt, better,
                                                                   col.endswith(("rate", "coverage"))),
-                     "trend": _spark(history[col].tolist(), better)})
+                     "trend": _spark(history[col].tolist())})
     since = f"since {before.snapshot_date}" if before is not None else "since (first snapshot)"
     body = "".join(f"<tr><td>{esc(r['figure'])}</td><td>{esc(r['now'])}</td><td>{esc(r['change'])}</td>"
                    f"<td>{r['trend']}</td></tr>" for r in rows)  # trend: our own SVG, numbers only
