@@ -5,7 +5,9 @@ Issue 12's realistic client, per account in its home region: 30 pipelines with 5
 buckets, 20 ECR repositories with images, 10 CodeDeploy applications with a group and deployments.
 Everything is tagged like the fleet's own resources. Written through boto3 into the fleet's moto
 (history straight into moto's backends, as audit.demo.history does), with the fleet's faults off, so
-every row is complete and the calls counted are the calls a complete crawl makes.
+every row is complete and the calls counted are the calls a complete crawl makes. Buckets are fleet
+buckets (ListBuckets gives each one's BucketRegion, as AWS does), and BatchGetDeploymentGroups is
+answered as AWS answers it (audit.demo.moto_patches): moto's gaps do not add calls real AWS would not get.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
-from audit.demo import moto_patches
+from audit.demo import backend_fixes, moto_patches
 from audit.demo.seed import Clients, act_as, tag_list, trust
 
 SIZES = {"pipelines": 30, "executions": 50, "functions": 200, "stacks": 50, "alarms": 150, "buckets": 100,
@@ -89,6 +91,7 @@ class _Account:
         for n in range(SIZES["buckets"]):
             name = f"bench-{self.account}-{n:03d}"
             s3.create_bucket(Bucket=name, **extra)
+            backend_fixes.s3_bucket(self.account, name)  # listed as AWS lists it: with its BucketRegion
             s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": tag_list(_tags(self.account, n))})
             self._count("buckets")
 

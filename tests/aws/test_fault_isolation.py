@@ -185,11 +185,12 @@ def test_each_denied_operation_loses_only_the_rows_it_feeds(fleet, tmp_path, rec
     unnamed = [f"{s}:{o}" for r in results for s, o in [r["operation"]] if r["error_rows"] == 0]
     assert unnamed == []
     # The sweep covers the registry's declared operations: all but the per-item fallbacks of batch
-    # calls moto implements (GetApplication, GetDeployment; BatchGetDeploymentGroups is missing in moto,
-    # so GetDeploymentGroup is called), S3's region redirect (HeadBucket: every bucket is read in its
-    # own region) and GetBucketLocation (ListBuckets gives BucketRegion, as AWS's does).
-    unreached = {("codedeploy", "GetApplication"), ("codedeploy", "GetDeployment"), ("s3", "HeadBucket"),
-                 ("s3", "GetBucketLocation")}
+    # calls the fleet answers (GetApplication, GetDeployment, GetDeploymentGroup: moto lacks
+    # BatchGetDeploymentGroups, the fleet's moto patch answers it as AWS does), S3's region redirect
+    # (HeadBucket: every bucket is read in its own region) and GetBucketLocation (ListBuckets gives
+    # BucketRegion, as AWS's does).
+    unreached = {("codedeploy", "GetApplication"), ("codedeploy", "GetDeployment"),
+                 ("codedeploy", "GetDeploymentGroup"), ("s3", "HeadBucket"), ("s3", "GetBucketLocation")}
     for name, collector in REGISTRY.items():
         assert recording.get(name, set()) <= set(collector.operations), name
     # The per-resource tag reads are the tag index's fallback (tests/aws/test_tagging.py denies the index).

@@ -127,8 +127,8 @@ def test_declared_operations_are_the_ones_a_fleet_crawl_calls(fleet_snapshot) ->
         # HeadBucket: only botocore's region redirector sends it (test above, tests/aws/collectors/test_s3.py);
         # GetBucketLocation: only where ListBuckets gives no BucketRegion (the fleet's S3 answers as AWS's)
         "s3": {"s3:HeadBucket", "s3:GetBucketLocation"},
-        # per-item fallbacks for an endpoint without the batch call; moto lacks only BatchGetDeploymentGroups
-        "codedeploy": {"codedeploy:GetApplication", "codedeploy:GetDeployment"},
+        # per-item fallbacks for an endpoint without the batch call (the fleet answers every batch call)
+        "codedeploy": {"codedeploy:GetApplication", "codedeploy:GetDeployment", "codedeploy:GetDeploymentGroup"},
     }
     for service, op in TAG_CALLS:  # the tag index's per-resource fallback (tests/aws/test_tagging.py)
         name = next(n for n, c in REGISTRY.items() if (service, op) in c.operations)

@@ -156,3 +156,33 @@ def test_credentials_refresh_before_expiry(account) -> None:
     ecr.describe_repositories()
     assert account.aws.counter.total - before == 2  # AssumeRole again, then the call itself
     assert creds.get_frozen_credentials().token != first.token
+
+
+def test_timestamps_parse_fast_to_botocores_values(account, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The crawl's clients parse timestamps with `parse_timestamp` (ISO 8601 in UTC without dateutil)
+    and get botocore's instants for every format AWS uses: ISO 8601 (query, rest-xml), epoch numbers
+    (json), RFC 822 (headers), other offsets."""
+    import botocore.utils
+    import dateutil.parser
+
+    from audit.aws.session import parse_timestamp
+
+    for value in ("2026-12-02T15:22:00Z", "2026-12-02T15:22:00.123Z", "2026-12-02T15:22:00.123456+00:00",
+                  "2026-12-02T15:22:00+02:00", 1764688920.5, "1764688920", "Wed, 02 Dec 2026 15:22:00 GMT"):
+        assert parse_timestamp(value) == botocore.utils.parse_timestamp(value), value
+    with pytest.raises(ValueError):
+        parse_timestamp("not a time")
+    account.boto("iam", "us-east-1").create_role(RoleName="parsed", AssumeRolePolicyDocument=(
+        '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": '
+        '"lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}'))
+    account.aws.assume(account.target)
+
+    def no_dateutil(*_: object, **__: object) -> None:
+        raise AssertionError("dateutil parsed an ISO 8601 time")
+
+    monkeypatch.setattr(dateutil.parser, "parse", no_dateutil)  # the query protocol's ISO times skip it
+    with account.aws.acting_as(account.target):
+        iam = account.aws.client(account.target, "us-east-1", "iam")
+        roles = iam.get_account_authorization_details(Filter=["Role"])["RoleDetailList"]
+    created = next(r["CreateDate"] for r in roles if r["RoleName"] == "parsed")
+    assert created.utcoffset().total_seconds() == 0 and abs(time.time() - created.timestamp()) < 3600

@@ -59,3 +59,26 @@ def test_get_resources_lists_what_aws_lists_for_fleet_accounts(fleet, assume_in)
     services = {arn.split(":")[2] for arn in found}
     assert {"codepipeline", "ecr", "lambda"} <= services, services  # moto lists lambda itself
     assert all(tags.get("client") == spec.name for tags in found.values())
+
+
+def test_batch_get_deployment_groups_answers_as_aws_in_fleet_accounts(fleet, assume_in):
+    """https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_BatchGetDeploymentGroups.html:
+    the documents GetDeploymentGroup gives, and errorMessage for names that do not exist."""
+    import pytest
+    from botocore.exceptions import ClientError
+
+    found = 0
+    for spec in fleet.model.clients:
+        if spec.account_id in fleet.faults["assume_role_denied"]:
+            continue
+        cd = assume_in(fleet, spec.account_id, spec.home_region).client("codedeploy", endpoint_url=fleet.endpoint_url)
+        for app in cd.list_applications()["applications"]:
+            names = cd.list_deployment_groups(applicationName=app)["deploymentGroups"]
+            answer = cd.batch_get_deployment_groups(applicationName=app, deploymentGroupNames=[*names, "nope"])
+            single = [cd.get_deployment_group(applicationName=app, deploymentGroupName=n)["deploymentGroupInfo"]
+                      for n in names]
+            assert answer["deploymentGroupsInfo"] == single and "nope" in answer["errorMessage"]
+            found += len(names)
+        with pytest.raises(ClientError, match="ApplicationDoesNotExist"):
+            cd.batch_get_deployment_groups(applicationName="no-such-app", deploymentGroupNames=["g"])
+    assert found > 0

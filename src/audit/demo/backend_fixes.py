@@ -78,6 +78,14 @@ def codecommit_repository(account_id: str, region: str, name: str, tag: dict[str
     codecommit_backends[account_id][region].repositories[name].fleet_tags = dict(tag)
 
 
+def codedeploy_batch(account_id: str, regions: Iterable[str]) -> None:
+    """Let moto answer BatchGetDeploymentGroups in these fleet account regions (moto_patches; moto lacks it)."""
+    from moto.codedeploy.models import codedeploy_backends
+
+    for region in regions:
+        codedeploy_backends[account_id][region].fleet_batch = True
+
+
 def connections_listing(account_id: str, regions: Iterable[str]) -> None:
     """Let the fleet answer CodeConnections in these account regions (audit.demo.connections; moto lacks it)."""
     connections.listing(account_id, regions)

@@ -10,6 +10,10 @@
   specified when passing a nextToken" (https://docs.aws.amazon.com/codebuild/latest/APIReference/API_ListBuilds.html).
 - CodeDeploy `_deployment_info`: moto leaves `rollbackInfo` and `errorInformation` empty; deployments
   the fleet wrote carry them.
+- CodeDeploy `BatchGetDeploymentGroups`: not implemented by moto; answered in fleet account regions
+  (`fleet_batch`) as https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_BatchGetDeploymentGroups.html
+  documents: `deploymentGroupsInfo` (the documents GetDeploymentGroup gives) and an `errorMessage`
+  naming the groups that do not exist.
 - Elastic Beanstalk `ListTagsForResource`: moto knows environment tags only; application tags the
   fleet stored (`fleet_tags`) are answered too.
 - Elastic Beanstalk `DescribeConfigurationSettings`: not implemented by moto; answered from the option
@@ -116,6 +120,7 @@ def install() -> None:
         _patch_codebuild()
         _patch_codebuild_paging()
         _patch_codedeploy()
+        _patch_codedeploy_batch_groups()
         _patch_beanstalk()
         _patch_beanstalk_tags()
         _patch_beanstalk_terminated()
@@ -182,6 +187,30 @@ def _patch_codedeploy() -> None:
         return out
 
     responses._deployment_info = deployment_info
+
+
+def _patch_codedeploy_batch_groups() -> None:
+    from moto.codedeploy import responses
+    from moto.codedeploy.exceptions import DeploymentGroupDoesNotExistException
+    from moto.core.responses import ActionResult
+
+    def batch_get_deployment_groups(self: responses.CodeDeployResponse) -> ActionResult:
+        backend = self.codedeploy_backend
+        if not getattr(backend, "fleet_batch", False):  # not a fleet account: plain moto
+            raise NotImplementedError("The batch_get_deployment_groups action has not been implemented")
+        app, names = self._get_param("applicationName"), self._get_param("deploymentGroupNames") or []
+        found, missing = [], []
+        for name in names:
+            try:  # an unknown application fails the call (ApplicationDoesNotExistException), as in AWS
+                found.append(responses._deployment_group_info(backend.get_deployment_group(app, name)))
+            except DeploymentGroupDoesNotExistException:
+                missing.append(name)
+        out: dict[str, Any] = {"deploymentGroupsInfo": found}
+        if missing:
+            out["errorMessage"] = f"Deployment groups not found: {', '.join(missing)}"
+        return ActionResult(out)
+
+    responses.CodeDeployResponse.batch_get_deployment_groups = batch_get_deployment_groups  # type: ignore[attr-defined]
 
 
 def _patch_beanstalk() -> None:

@@ -29,6 +29,7 @@ def seed_fleet(endpoint_url: str, model: FleetModel, *, workers: int = 8,
         ctx = Ctx(spec=spec, model=model, clients=clients, out=Seeded(spec.account_id, spec.name))
         fix.codecommit_listing(spec.account_id, model.regions)
         fix.connections_listing(spec.account_id, model.regions)
+        fix.codedeploy_batch(spec.account_id, model.regions)
         for step in steps:
             step(ctx)
         return ctx.out
