@@ -299,6 +299,32 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
         del in_flight[acct.target.account_id]
         reporter.account(acct, status, seconds)
 
+    def session_up(acct: _Account, _name: str, result: dict[str, Any]) -> None:
+        """The account's session is up: its collectors, and the tag index's passes if any read it."""
+        acct.failed, acct.regions = result["failed"], result["regions"]
+        if acct.failed:
+            return
+        reading = bool(tag_types and acct.regions)
+        submit(acct, lambda c: not (reading and c.bulk_tags), None)
+        for region in acct.regions if reading else ():
+            futures[pool.submit(read_tags, settings, day, acct.target, region, tag_types)] = (("tags", region), acct)
+            acct.pending += 1
+            acct.tags_pending += 1
+
+    def tagged(acct: _Account, _region: str, result: dict[str, Any]) -> None:
+        """One region's tag pass; with the last one, the collectors that read the tag index."""
+        acct.tag_parts.append((result["region"], result["tags"]))
+        acct.tags_pending -= 1
+        if acct.tags_pending == 0:
+            submit(acct, lambda c: bool(c.bulk_tags), TagIndex.merge(acct.tag_parts))
+            acct.tag_parts = []
+
+    def collected(acct: _Account, name: str, result: dict[str, Any]) -> None:
+        acct.add(result["rows"])
+        called[name].update(result["operations"])
+
+    handlers = {"start": session_up, "tags": tagged, "collect": collected}
+
     try:
         with deferred_sigint() as interrupted:
             launch()
@@ -312,25 +338,7 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
                     acct.pending -= 1
                     acct.calls += result["calls"]
                     acct.errors.extend(result["errors"])
-                    if kind == "start":
-                        acct.failed, acct.regions = result["failed"], result["regions"]
-                        if not acct.failed:
-                            reading = bool(tag_types and acct.regions)
-                            submit(acct, lambda c, r=reading: not (r and c.bulk_tags), None)
-                            for region in acct.regions if reading else ():
-                                f = pool.submit(read_tags, settings, day, acct.target, region, tag_types)
-                                futures[f] = (("tags", region), acct)
-                                acct.pending += 1
-                                acct.tags_pending += 1
-                    elif kind == "tags":
-                        acct.tag_parts.append((result["region"], result["tags"]))
-                        acct.tags_pending -= 1
-                        if acct.tags_pending == 0:
-                            submit(acct, lambda c: bool(c.bulk_tags), TagIndex.merge(acct.tag_parts))
-                            acct.tag_parts = []
-                    else:
-                        acct.add(result["rows"])
-                        called[name].update(result["operations"])
+                    handlers[kind](acct, name, result)
                     if acct.pending == 0:
                         finish(acct)
                 launch()
