@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from cfnlint.api import ManualArgs, lint
 
 from audit.analysis.frames import load_inventory, table
 from audit.analysis.onboarding import home_regions, onboarding_table, shapes
@@ -50,6 +49,9 @@ class Kit:
 
 def lint_template(text: str, regions: list[str]) -> list[dict[str, Any]]:
     """cfn-lint's findings for the template in the regions it will be deployed to."""
+    # start-up time: cfn-lint takes ~1 s to import; only the kit needs it, not every CLI command
+    from cfnlint.api import ManualArgs, lint
+
     matches = lint(text, config=ManualArgs(regions=regions or ["us-east-1"]))
     return sorted(({"rule": m.rule.id, "level": LEVELS.get(m.rule.id[:1], "warning"), "line": m.linenumber,
                     "message": m.message} for m in matches), key=lambda m: (m["line"], m["rule"]))
