@@ -224,7 +224,7 @@ def backlog_json(ranking: pd.DataFrame, *, export_all: bool = False, day: str = 
     return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"
 
 
-def backlogcell(ranking: pd.DataFrame, *, export_all: bool = False, day: str = "",
+def backlog_md(ranking: pd.DataFrame, *, export_all: bool = False, day: str = "",
                picked: Collection[str] | None = None) -> str:
     rows = sorted(backlog_rows(ranking, export_all=export_all, day=day, picked=picked), key=lambda r: r["rank"])
     what = "every work item" if export_all else "the pick and what it needs first"
@@ -283,7 +283,7 @@ def write_backlog(ranking: pd.DataFrame, out_dir: Path, *, export_all: bool = Fa
                                                 jira_keys=keys), encoding="utf-8", newline="")
     paths["backlog.json"].write_text(backlog_json(ranking, export_all=export_all, day=day, picked=picked),
                                      encoding="utf-8")
-    paths["backlog.md"].write_text(backlogcell(ranking, export_all=export_all, day=day, picked=picked),
+    paths["backlog.md"].write_text(backlog_md(ranking, export_all=export_all, day=day, picked=picked),
                                    encoding="utf-8")
     paths["ranking.csv"].write_text(ranking_csv(ranking, export_all=export_all), encoding="utf-8", newline="")
     return paths
