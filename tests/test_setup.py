@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,11 +15,18 @@ ENSURE = ROOT / ".ci" / "ensure-chromium"
 
 
 def _ensure(env: dict[str, str], as_nobody: bool = False) -> subprocess.CompletedProcess:
-    cmd = [str(ENSURE)]
-    if as_nobody:  # a user who cannot install packages
-        cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *cmd]
     clean = {k: v for k, v in os.environ.items() if not k.startswith("CICD_AUDIT_")}
-    return subprocess.run(cmd, env={**clean, **env}, capture_output=True, text=True, timeout=30)
+    if not as_nobody:
+        return subprocess.run([str(ENSURE)], env={**clean, **env}, capture_output=True, text=True, timeout=30)
+    # a user who cannot install packages; the checkout may sit in a directory only root can enter
+    # (mktemp -d is 0700), so nobody runs a copy of the script from a directory it can read
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chmod(tmp, 0o755)
+        script = Path(tmp) / ENSURE.name
+        shutil.copy2(ENSURE, script)
+        os.chmod(script, 0o755)
+        cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", str(script)]
+        return subprocess.run(cmd, env={**clean, **env}, capture_output=True, text=True, timeout=30, cwd=tmp)
 
 
 def test_make_test_checks_chromium_before_the_suite_and_ci_calls_make_test():
