@@ -4,6 +4,7 @@ import json
 from collections import Counter
 
 import pandas as pd
+from tests.aws.collectors.helpers import collect_counting
 
 SAM = {"AWSTemplateFormatVersion": "2010-09-09", "Transform": "AWS::Serverless-2016-10-31",
        "Resources": {"Repo": {"Type": "AWS::ECR::Repository", "Properties": {"RepositoryName": "shared-name"}}}}
@@ -160,17 +161,7 @@ def test_unchanged_stacks_are_copied_from_the_previous_snapshot(account, tmp_pat
         if previous is not None:  # what the crawler hands the collector: its `reuses` tables, this region
             ctx.previous = {t: [r for r in previous.account_rows(t, ctx.account_id) if r.get("region") == ctx.region]
                             for t in REGISTRY["cloudformation"].reuses}
-        calls: Counter = Counter()
-        events = ctx.client("cloudformation").meta.events
-
-        def count(model, **_):
-            calls[model.name] += 1
-
-        events.register("before-call.cloudformation.*", count)
-        try:
-            rows = REGISTRY["cloudformation"].collect(ctx)
-        finally:
-            events.unregister("before-call.cloudformation.*", count)
+        rows, calls = collect_counting(ctx, "cloudformation")
         assert ctx.errors == []
         return rows, calls
 

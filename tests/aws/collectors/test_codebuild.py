@@ -5,8 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.exceptions import ClientError
-
-from audit.aws.collectors import REGISTRY
+from tests.aws.collectors.helpers import collect_counting
 
 ROLE = "arn:aws:iam::{}:role/cb"
 
@@ -128,18 +127,9 @@ def test_build_paging_stops_at_the_history_window(account) -> None:
     recent = [now - timedelta(days=d) for d in range(1, 21)]  # inside the 30-day window
     ancient = [now - timedelta(days=40 + d) for d in range(600)]  # 6 pages beyond it
     ids = _history(account, "old", recent + ancient)
-    calls: list[str] = []
     ctx = account.ctx("codebuild")
-    client = ctx.client("codebuild")
-    def count(model, **_):
-        calls.append(model.name)
-
-    client.meta.events.register("before-call.codebuild", count)
-    try:
-        rows = REGISTRY["codebuild"].collect(ctx)
-    finally:
-        client.meta.events.unregister("before-call.codebuild", count)
+    rows, calls = collect_counting(ctx, "codebuild")
     assert ctx.errors == []
     assert sorted(b["build_id"] for b in rows["codebuild_builds"]) == sorted(ids[:20])
     # page 1 holds the 20 recent builds and 80 old ones, page 2 only old ones: stop there (of 7 pages)
-    assert calls.count("ListBuilds") == 2 and calls.count("BatchGetBuilds") == 2
+    assert calls["ListBuilds"] == 2 and calls["BatchGetBuilds"] == 2

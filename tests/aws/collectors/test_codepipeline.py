@@ -3,16 +3,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from audit.aws.collectors import REGISTRY
+from tests.aws.collectors.helpers import collect_counting, pipeline_action
 
 TRUST = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "codepipeline.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
-
-
-def _action(name: str, category: str, provider: str, config: dict, owner: str = "AWS") -> dict:
-    return {"name": name, "actionTypeId": {"category": category, "owner": owner, "provider": provider, "version": "1"},
-            "configuration": config, "runOrder": 1,
-            **({"outputArtifacts": [{"name": "src"}]} if category == "Source" else {"inputArtifacts": [{"name": "src"}]})}
 
 
 def seed_pipeline(account, name: str = "web-pipeline") -> str:
@@ -21,12 +15,12 @@ def seed_pipeline(account, name: str = "web-pipeline") -> str:
     account.boto("codepipeline").create_pipeline(pipeline={
         "name": name, "roleArn": role, "artifactStore": {"type": "S3", "location": "artifacts"},
         "stages": [
-            {"name": "Source", "actions": [_action("Src", "Source", "CodeStarSourceConnection", {
+            {"name": "Source", "actions": [pipeline_action("Src", "Source", "CodeStarSourceConnection", {
                 "ConnectionArn": "arn:aws:codestar-connections:eu-west-1:1:connection/x",
                 "FullRepositoryId": "acme/web", "BranchName": "main", "OAuthToken": "should-be-dropped"})]},
-            {"name": "Build", "actions": [_action("Build", "Build", "CodeBuild", {"ProjectName": "web-build"})]},
-            {"name": "Approve", "actions": [_action("Ok", "Approval", "Manual", {})]},
-            {"name": "Deploy", "actions": [_action("Deploy", "Deploy", "CloudFormation", {
+            {"name": "Build", "actions": [pipeline_action("Build", "Build", "CodeBuild", {"ProjectName": "web-build"})]},
+            {"name": "Approve", "actions": [pipeline_action("Ok", "Approval", "Manual", {})]},
+            {"name": "Deploy", "actions": [pipeline_action("Deploy", "Deploy", "CloudFormation", {
                 "ActionMode": "CREATE_UPDATE", "StackName": "web-stack"})]},
         ]}, tags=[{"key": "team", "value": "web"}])
     return role
@@ -62,16 +56,16 @@ def test_action_configuration_keeps_an_allow_list_per_provider(account) -> None:
     account.boto("codepipeline").create_pipeline(pipeline={
         "name": "allow", "roleArn": role["Role"]["Arn"], "artifactStore": {"type": "S3", "location": "artifacts"},
         "stages": [
-            {"name": "Source", "actions": [_action("Src", "Source", "GitHub", {
+            {"name": "Source", "actions": [pipeline_action("Src", "Source", "GitHub", {
                 "Owner": "acme", "Repo": "web", "Branch": "main", "OAuthToken": "pv-oauth"}, owner="ThirdParty")]},
-            {"name": "Build", "actions": [_action("Build", "Build", "CodeBuild", {
+            {"name": "Build", "actions": [pipeline_action("Build", "Build", "CodeBuild", {
                 "ProjectName": "b", "EnvironmentVariables": json.dumps(env), "Mystery": "pv-unknown"})]},
-            {"name": "Approve", "actions": [_action("Ok", "Approval", "Manual", {
+            {"name": "Approve", "actions": [pipeline_action("Ok", "Approval", "Manual", {
                 "CustomData": "pv-custom", "ExternalEntityLink": "https://bot:pv-link-pass@wiki.example.com/x?token=pv-q"})]},
             {"name": "Deploy", "actions": [
-                _action("Deploy", "Deploy", "CloudFormation", {"ActionMode": "CREATE_UPDATE", "StackName": "s",
+                pipeline_action("Deploy", "Deploy", "CloudFormation", {"ActionMode": "CREATE_UPDATE", "StackName": "s",
                                                                "ParameterOverrides": '{"DbPassword": "pv-override"}'}),
-                _action("Hook", "Invoke", "Lambda", {"FunctionName": "f", "UserParameters": "pv-user-params"})]},
+                pipeline_action("Hook", "Invoke", "Lambda", {"FunctionName": "f", "UserParameters": "pv-user-params"})]},
         ]}, tags=[{"key": "api_token", "value": "pv-tag"}, {"key": "team", "value": "web"}])
     rows, errors = account.collect("codepipeline")
     assert errors == []
@@ -143,19 +137,9 @@ def _executions(account, name: str, count: int, *, first: int = 0) -> dict[str, 
 def _collect_counting(account, previous=None):
     ctx = account.ctx("codepipeline")
     ctx.previous = previous or {}
-    calls: list[str] = []
-
-    def count(model, **_):
-        calls.append(model.name)
-
-    client = ctx.client("codepipeline")
-    client.meta.events.register("before-call.codepipeline", count)
-    try:
-        rows = REGISTRY["codepipeline"].collect(ctx)
-    finally:
-        client.meta.events.unregister("before-call.codepipeline", count)
+    rows, calls = collect_counting(ctx, "codepipeline")
     assert ctx.errors == []
-    return rows, calls.count("GetPipelineExecution")
+    return rows, calls["GetPipelineExecution"]
 
 
 def test_commit_times_and_messages_are_bounded_by_the_previous_snapshot(account) -> None:

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import json
 
+from tests.aws.collectors.helpers import pipeline_action
+
 from audit.aws.managed import fill_event_triggers
 
 TRUST = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "codepipeline.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
-
-
-def _action(name: str, category: str, provider: str, config: dict) -> dict:
-    artifacts = {"outputArtifacts": [{"name": "src"}]} if category == "Source" else {"inputArtifacts": [{"name": "src"}]}
-    return {"name": name, "actionTypeId": {"category": category, "owner": "AWS", "provider": provider, "version": "1"},
-            "configuration": config, "runOrder": 1, **artifacts}
 
 
 def _codecommit_pipeline(account, name: str) -> str:
@@ -22,9 +18,9 @@ def _codecommit_pipeline(account, name: str) -> str:
     account.boto("codepipeline").create_pipeline(pipeline={
         "name": name, "roleArn": role, "artifactStore": {"type": "S3", "location": "artifacts"},
         "stages": [
-            {"name": "Source", "actions": [_action("Src", "Source", "CodeCommit", {
+            {"name": "Source", "actions": [pipeline_action("Src", "Source", "CodeCommit", {
                 "RepositoryName": "svc", "BranchName": "main", "PollForSourceChanges": "false"})]},
-            {"name": "Build", "actions": [_action("Build", "Build", "CodeBuild", {"ProjectName": "svc-build"})]},
+            {"name": "Build", "actions": [pipeline_action("Build", "Build", "CodeBuild", {"ProjectName": "svc-build"})]},
         ]})
     return role
 

@@ -4,6 +4,7 @@ import json
 from collections import Counter
 
 import pytest
+from tests.aws.collectors.helpers import collect_counting
 
 from audit.aws.collectors import s3 as s3_collector
 from audit.aws.guard import recording_calls
@@ -94,25 +95,8 @@ SETTINGS_CALLS = ("GetBucketVersioning", "GetBucketEncryption", "GetPublicAccess
 
 def _collect_counting(account) -> tuple[dict, list, Counter]:
     """Collect s3 while counting calls per operation on every client the collector builds."""
-    ctx, calls, clients = account.ctx("s3", "global"), Counter(), []
-    inner = ctx.clients
-
-    def count(model, **_) -> None:
-        calls[model.name] += 1
-
-    def counting(service, *where):
-        client = inner(service, *where)
-        if client not in clients:
-            client.meta.events.register("before-call.s3", count)
-            clients.append(client)
-        return client
-
-    ctx.clients = counting
-    try:
-        rows = s3_collector.collect(ctx)
-    finally:
-        for client in clients:
-            client.meta.events.unregister("before-call.s3", count)
+    ctx = account.ctx("s3", "global")
+    rows, calls = collect_counting(ctx, "s3")
     return rows, ctx.errors, calls
 
 
