@@ -44,7 +44,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from fleetenv import quiet_bench_env  # bench/ is on sys.path when a bench script runs
+from fleetenv import add_child_arguments, quiet_bench_env  # bench/ is on sys.path when a bench script runs
 
 # ---- the naive crawler (benchmark baseline only) -------------------------------------------------
 
@@ -313,11 +313,7 @@ def main() -> None:
     parser.add_argument("--baseline-src", help="realistic profile: another checkout's src/ to measure too")
     parser.add_argument("--size-factor", type=float, default=1.0, help="realistic profile: scale the sizes "
                         "(a quick smoke run)")
-    parser.add_argument("--child", choices=["ours", "naive", "moto"], help=argparse.SUPPRESS)
-    parser.add_argument("--accounts", help=argparse.SUPPRESS)
-    parser.add_argument("--endpoint", help=argparse.SUPPRESS)
-    parser.add_argument("--out", help=argparse.SUPPRESS)
-    parser.add_argument("--accounts-only", help=argparse.SUPPRESS)
+    add_child_arguments(parser, ["ours", "naive", "moto"])
     args = parser.parse_args()
     if args.child:
         child(args)

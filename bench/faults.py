@@ -30,7 +30,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from fleetenv import quiet_bench_env  # bench/ is on sys.path when a bench script runs
+from fleetenv import add_child_arguments, quiet_bench_env  # bench/ is on sys.path when a bench script runs
 
 SCENARIOS = ("", "throttle=20%,5xx=5%", "throttle=50%,5xx=5%")
 
@@ -66,10 +66,7 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=0)
     parser.add_argument("--max-attempts", type=int, default=0, help="override accounts.yaml (0: keep it)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--accounts", help=argparse.SUPPRESS)
-    parser.add_argument("--endpoint", help=argparse.SUPPRESS)
-    parser.add_argument("--out", help=argparse.SUPPRESS)
+    add_child_arguments(parser, accounts_only=False)
     args = parser.parse_args()
     if args.child:
         child(args)

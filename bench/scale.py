@@ -33,7 +33,7 @@ from concurrent.futures import Executor, Future
 from pathlib import Path
 from typing import Any
 
-from fleetenv import quiet_bench_env  # bench/ is on sys.path when a bench script runs
+from fleetenv import add_child_arguments, quiet_bench_env  # bench/ is on sys.path when a bench script runs
 
 
 def _cpu() -> float:
@@ -148,11 +148,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=40)
     parser.add_argument("--latency-ms", type=float, default=100)
     parser.add_argument("--workers", type=int, default=16)
-    parser.add_argument("--child", choices=["before", "threads", "processes", "profile-before", "profile-after"], help=argparse.SUPPRESS)
-    parser.add_argument("--accounts", help=argparse.SUPPRESS)
-    parser.add_argument("--endpoint", help=argparse.SUPPRESS)
-    parser.add_argument("--out", help=argparse.SUPPRESS)
-    parser.add_argument("--accounts-only", help=argparse.SUPPRESS)
+    add_child_arguments(parser, ["before", "threads", "processes", "profile-before", "profile-after"])
     args = parser.parse_args()
     if args.child:
         child(args)
