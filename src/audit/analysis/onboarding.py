@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from audit.analysis.baseline import THRESHOLD, baseline, crawled_accounts, item_sources
+from audit.analysis.baseline import baseline, crawled_accounts, item_sources
 from audit.analysis.frames import Inventory, conform, table
 from audit.analysis.vocab import text
 from audit.names import REGION_IN_TEXT
@@ -72,10 +72,6 @@ class Found:
     @property
     def emitted(self) -> bool:
         return self.resource_type is not None
-
-    @property
-    def clients(self) -> list[str]:
-        return sorted({i.client for i in self.instances})
 
 
 def sub_name(name: str, client: str, account_id: str) -> str:
@@ -321,4 +317,4 @@ def onboarding_table(inv: Inventory, found: Mapping[tuple[str, str], Found]) -> 
     return conform("onboarding", pd.DataFrame(rows))
 
 
-__all__ = ["AWS_MANAGED_POLICY", "PRIMARY", "SELF", "THRESHOLD", "Found", "Instance", "home_regions", "onboarding_table", "shapes", "sub_name"]
+__all__ = ["AWS_MANAGED_POLICY", "PRIMARY", "SELF", "Found", "Instance", "home_regions", "onboarding_table", "shapes", "sub_name"]

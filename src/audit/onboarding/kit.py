@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from audit.analysis.baseline import baseline
 from audit.analysis.frames import load_inventory, table
 from audit.analysis.onboarding import home_regions, onboarding_table, shapes
 from audit.analysis.units import build_units
@@ -57,16 +59,16 @@ def lint_template(text: str, regions: list[str]) -> list[dict[str, Any]]:
                     "message": m.message} for m in matches), key=lambda m: (m["line"], m["rule"]))
 
 
-def _units(snapshot: Snapshot, inv: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """The analysis' units when the snapshot was analysed, else built from the inventory."""
-    return snapshot.table("units") if "units" in snapshot.analysis_tables() else build_units(inv)
+def _analysed(snapshot: Snapshot, name: str, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """The analysis' table when the snapshot was analysed (the weekly run just wrote it), else computed."""
+    return snapshot.table(name) if name in snapshot.analysis_tables() else compute()
 
 
 def build_kit(snapshot: Snapshot, *, organization: bool | None = None, teams: list[str] | None = None) -> Kit:
     """The kit's contents for one snapshot (nothing is written)."""
     inv = load_inventory(snapshot)
-    units = _units(snapshot, inv)
-    found = shapes(inv, units)
+    units = _analysed(snapshot, "units", lambda: build_units(inv))
+    found = shapes(inv, units, _analysed(snapshot, "baseline", lambda: baseline(inv, units)))
     accounts = table(inv, "accounts")
     crawled = accounts[accounts["status"].fillna("ok") != "failed"]
     if not len(crawled) or not found:
@@ -77,7 +79,8 @@ def build_kit(snapshot: Snapshot, *, organization: bool | None = None, teams: li
     template = build(found)
     text = template.text
     findings = lint_template(text, sorted({template.primary_region or "us-east-1", *template.fixed_regions}))
-    data = plan_data(onboarding_table(inv, found), template, findings, home_regions(inv))
+    data = plan_data(_analysed(snapshot, "onboarding", lambda: onboarding_table(inv, found)), template, findings,
+                     home_regions(inv))
     team_names = sorted(set(teams or []) | {t for ts in accounts["teams"] if ts is not None for t in ts})
     opts = options(facts(inv, units, template.tooling_account, organization), team_names)
     files = {"baseline.yaml": text, "plan.md": plan_md(data, template), "plan.json": plan_json(data),

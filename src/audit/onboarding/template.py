@@ -20,7 +20,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
-from audit.analysis.onboarding import AWS_MANAGED_POLICY, PRIMARY, SELF, Found
+from audit.analysis.onboarding import PRIMARY, SELF, Found
 
 PARTITION_POLICY = "arn:${AWS::Partition}:iam::aws:policy/"
 CLIENT_PATTERN = "^[a-z0-9][a-z0-9-]{0,39}$"  # it is part of bucket names: lower case, digits, hyphens
@@ -360,4 +360,4 @@ def dump(body: Mapping[str, Any]) -> str:
     return buf.getvalue()
 
 
-__all__ = ["AWS_MANAGED_POLICY", "Emitted", "Template", "build", "dump", "logical_id", "parameter_value", "primary_region"]
+__all__ = ["Emitted", "Template", "build", "dump", "logical_id", "parameter_value", "primary_region"]
