@@ -10,6 +10,7 @@ import pandas as pd
 
 from audit.aws.crawler import crawl
 from audit.config import load_accounts
+from audit.config.accounts import REVISION_LOOKUPS
 from audit.options import CrawlOptions
 from audit.store.snapshots import open_snapshot
 
@@ -33,11 +34,11 @@ def test_second_crawl_copies_commit_times_without_calling_get_pipeline_execution
     assert a["source_revision_time"].equals(b["source_revision_time"])
     assert a["source_revision_summary"].equals(b["source_revision_summary"])
 
-    # a first crawl looks up the 10 most recent executions of each pipeline
+    # a first crawl looks up the REVISION_LOOKUPS (accounts.yaml's default) most recent executions of each pipeline
     for _, runs in a.groupby("pipeline_name"):
         runs = runs.sort_values("start_time", ascending=False)
         timed = runs["source_revision_time"].notna()
-        assert timed.sum() == min(10, len(runs))
+        assert timed.sum() == min(REVISION_LOOKUPS, len(runs))
         assert timed.iloc[:timed.sum()].all()
     # the times are the commit times the fleet's history was built from
     when = {r.sha(plan): r.commit.when for plan in fleet.releases.values() for r in plan.releases}

@@ -19,6 +19,7 @@ from audit.aws.guard import recording_calls
 from audit.aws.session import GLOBAL, AwsSettings, Target, context_for
 from audit.aws.tagging import SERVICE as TAGGING
 from audit.aws.tagging import TagIndex, read_region_tags
+from audit.config.accounts import REVISION_LOOKUPS
 from audit.errors import AuditError, ReadOnlyViolation
 from audit.logs import redact
 
@@ -73,7 +74,7 @@ def read_tags(settings: AwsSettings, day: str, target: Target, region: str,
 def run_collector(settings: AwsSettings, day: str, target: Target, region: str, name: str,
                   since: datetime, until: datetime | None = None, tags: TagIndex | None = None, *,
                   previous: dict[str, list[dict[str, Any]]] | None = None,
-                  revision_lookups: int = 10) -> dict[str, Any]:
+                  revision_lookups: int = REVISION_LOOKUPS) -> dict[str, Any]:
     """One collector for one (account, region): rows by table, error rows, calls made.
 
     `tags`: the account's bulk tags for collectors that take them; `previous`: the last good

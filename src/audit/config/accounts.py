@@ -11,6 +11,11 @@ from pydantic import AfterValidator, Field, model_validator
 
 from audit.config.base import AccountId, Located, Model, Name, Region, load_model, unique
 
+# GetPipelineExecution (commit time) is one call per execution: a first crawl looks up this many most
+# recent executions per pipeline (90 calls for a realistic client's 30 pipelines instead of 1,500);
+# later crawls only the executions the previous snapshot lacks (docs/crawler.md, docs/analysis.md)
+REVISION_LOOKUPS = 3
+
 # the shapes IAM and STS accept (AWS IAM API reference: Role.RoleName, Role.Path; STS AssumeRole ExternalId)
 PARTITIONS = ("aws", "aws-us-gov", "aws-cn")
 ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
@@ -86,9 +91,7 @@ class Defaults(Model):
     session_name: str = Field("cicd-audit", pattern=r"^[\w+=,.@-]{2,64}$")
     max_workers: int = Field(16, ge=1, le=512)
     history_days: int = Field(90, ge=1, le=365)
-    # GetPipelineExecution (commit time) for at most this many most recent executions of a pipeline
-    # the previous snapshot does not have; executions it has keep their stored time (docs/crawler.md)
-    revision_lookups: int = Field(10, ge=0, le=1000)
+    revision_lookups: int = Field(REVISION_LOOKUPS, ge=0, le=1000)
     retry: RetrySettings = RetrySettings()
 
     @model_validator(mode="after")

@@ -5,6 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 from tests.aws.collectors.helpers import collect_counting, pipeline_action
 
+from audit.config.accounts import REVISION_LOOKUPS
+
 TRUST = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "codepipeline.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
 
@@ -143,15 +145,15 @@ def _collect_counting(account, previous=None):
 
 
 def test_commit_times_and_messages_are_bounded_by_the_previous_snapshot(account) -> None:
-    """GetPipelineExecution is one call per execution: a first crawl looks up the 10 most recent of a
-    pipeline, a later crawl only the executions the previous snapshot lacks, and copies the others'
+    """GetPipelineExecution is one call per execution: a first crawl looks up the REVISION_LOOKUPS
+    (accounts.yaml's default) most recent of a pipeline, a later crawl only the executions the previous snapshot lacks, and copies the others'
     times into its own rows (the new snapshot stays complete)."""
     seed_pipeline(account)
     seeded = _executions(account, "web-pipeline", 15)
     rows, lookups = _collect_counting(account)
-    assert lookups == 10
+    assert lookups == REVISION_LOOKUPS
     by_id = {r["execution_id"]: r for r in rows["pipeline_executions"]}
-    newest = sorted(seeded)[-10:]
+    newest = sorted(seeded)[-REVISION_LOOKUPS:]
     assert {i: by_id[i]["source_revision_time"] for i in seeded} == {
         i: (seeded[i][0] if i in newest else None) for i in seeded}
     assert {i: by_id[i]["source_revision_summary"] for i in seeded} == {i: seeded[i][1] for i in seeded}
@@ -160,7 +162,7 @@ def test_commit_times_and_messages_are_bounded_by_the_previous_snapshot(account)
     again, lookups = _collect_counting(account, {"pipeline_executions": rows["pipeline_executions"]})
     assert lookups == 2
     by_id = {r["execution_id"]: r for r in again["pipeline_executions"]}
-    timed = sorted(seeded)[5:]
+    timed = sorted(seeded)[15 - REVISION_LOOKUPS:]
     assert {i: by_id[i]["source_revision_time"] for i in seeded} == {
         i: (seeded[i][0] if i in timed else None) for i in seeded}
 

@@ -26,6 +26,7 @@ from audit.aws.botodata import model_session
 from audit.aws.failures import AWS_ERRORS, classify, error_row
 from audit.aws.limits import page_size
 from audit.aws.tagging import TagIndex
+from audit.config.accounts import REVISION_LOOKUPS
 from audit.names import looks_secret
 from audit.store.schema import RESOURCE_TYPES
 
@@ -52,7 +53,7 @@ class Ctx:
     # rows of this account and region in the last good snapshot, for the tables the collector
     # `reuses` (values it need not fetch again; it copies them into its new rows)
     previous: Mapping[str, list[dict[str, Any]]] = field(default_factory=dict)
-    revision_lookups: int = 10  # accounts.yaml defaults.revision_lookups (codepipeline)
+    revision_lookups: int = REVISION_LOOKUPS  # accounts.yaml defaults.revision_lookups (codepipeline)
 
     def client(self, service: str, region: str | None = None) -> Any:
         """This task's client for `service`; `region` only for calls that must go to a resource's own
