@@ -21,7 +21,7 @@ process, so peak RSS is the crawler's alone and neither shares a GIL with the se
 Targets: >= 15x faster than naive, calls <= naive's, <= 1.5x the floor, peak RSS < 400 MB.
 
     .venv/bin/python bench/crawl.py --profile realistic [--accounts-n 3] [--latency-ms 50]
-                                    [--in-flight 16] [--baseline-src DIR]
+                                    [--in-flight 48] [--baseline-src DIR]
 
 The realistic-client profile (bench/realistic.py: 30 pipelines x 50 executions, 200 functions, 50
 stacks, 150 alarms, 100 buckets, 20 ECR repositories, history; every row complete) served with 50 ms
@@ -308,8 +308,8 @@ def main() -> None:
     parser.add_argument("--naive-accounts", type=int, default=4, help="subset size for the naive crawler")
     parser.add_argument("--profile", choices=["fleet", "realistic"], default="fleet")
     parser.add_argument("--accounts-n", type=int, default=3, help="realistic profile: accounts seeded")
-    parser.add_argument("--in-flight", type=int, default=16, help="realistic profile: in-flight requests "
-                        "of the projection (docs/crawler.md)")
+    parser.add_argument("--in-flight", type=int, default=48, help="realistic profile: in-flight requests "
+                        "of the projection (docs/crawler.md's sizing: --workers 32-48 on a 2-core runner)")
     parser.add_argument("--baseline-src", help="realistic profile: another checkout's src/ to measure too")
     parser.add_argument("--size-factor", type=float, default=1.0, help="realistic profile: scale the sizes "
                         "(a quick smoke run)")
