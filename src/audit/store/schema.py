@@ -239,7 +239,8 @@ _TABLE_LIST: list[Table] = [
               _c("created", TS), _c("last_updated", TS, "LastUpdatedTime, or CreationTime when never updated"),
               _c("resource_count", INT),
               _c("drift_status", STR), _c("termination_protection", BOOL),
-              _c("template_tool", STR, "what the template alone says (copied while last_updated does not move)"),
+              _c("template_tool", STR, "what the template alone says (copied while last_updated does not move); "
+                 "null when the name, tags or outputs decide iac_tool and the template is not read"),
               _c("parent_stack", STR, "nested stack: the stack that created it (ParentId); null otherwise"),
               _c("root_stack", STR, "nested stack: the top-level stack it belongs to (RootId), which owns its "
                  "resources in managed_by and counts as the unit; null when not nested")),

@@ -155,6 +155,9 @@ def test_unchanged_stacks_are_copied_from_the_previous_snapshot(account, tmp_pat
     cfn.create_stack(StackName="data-sam", TemplateBody=json.dumps(SAM))
     plain = {"Resources": {"Queue": {"Type": "AWS::SQS::Queue"}}}
     cfn.create_stack(StackName="plain", TemplateBody=json.dumps(plain))
+    # a StackSet instance: its name decides the tool whatever its template says, so no GetTemplate
+    cfn.create_stack(StackName="StackSet-baseline-0f9c2d6e", TemplateBody=json.dumps(
+        {**SAM, "Resources": {"Queue": {"Type": "AWS::SQS::Queue"}}}))
 
     def crawl(previous) -> tuple[dict, Counter]:
         ctx = account.ctx("cloudformation")
@@ -166,7 +169,10 @@ def test_unchanged_stacks_are_copied_from_the_previous_snapshot(account, tmp_pat
         return rows, calls
 
     first, calls1 = crawl(None)
-    assert calls1["GetTemplate"] == 2 and calls1["ListStackResources"] == 2
+    assert calls1["GetTemplate"] == 2 and calls1["ListStackResources"] == 3
+    assert {s["name"]: (s["iac_tool"], s["template_tool"]) for s in first["stacks"]} == {
+        "data-sam": ("sam", "sam"), "plain": ("cloudformation", "cloudformation"),
+        "StackSet-baseline-0f9c2d6e": ("stackset", None)}
     snap = open_snapshot(write_snapshot(tmp_path, "2026-01-01", first))
     second, calls2 = crawl(snap)
     assert calls2["GetTemplate"] == 0 and calls2["ListStackResources"] == 0 and calls2["DescribeStacks"] == 1
@@ -175,7 +181,8 @@ def test_unchanged_stacks_are_copied_from_the_previous_snapshot(account, tmp_pat
         return {t: sorted(json.dumps(r, sort_keys=True, default=str) for r in rows[t]) for t in rows}
 
     assert key(second) == key(first)
-    assert {s["name"]: s["iac_tool"] for s in second["stacks"]} == {"data-sam": "sam", "plain": "cloudformation"}
+    assert {s["name"]: s["iac_tool"] for s in second["stacks"]} == {"data-sam": "sam", "plain": "cloudformation",
+                                                                   "StackSet-baseline-0f9c2d6e": "stackset"}
 
     cfn.update_stack(StackName="plain", TemplateBody=json.dumps(
         {"Resources": {**plain["Resources"], "Topic": {"Type": "AWS::SNS::Topic"}}}))
@@ -184,4 +191,5 @@ def test_unchanged_stacks_are_copied_from_the_previous_snapshot(account, tmp_pat
     stack.last_updated_time = stack.creation_time + timedelta(minutes=5)
     third, calls3 = crawl(snap)
     assert calls3["GetTemplate"] == 1 and calls3["ListStackResources"] == 1
-    assert {s["name"]: s["resource_count"] for s in third["stacks"]} == {"data-sam": 1, "plain": 2}
+    assert {s["name"]: s["resource_count"] for s in third["stacks"]} == {"data-sam": 1, "plain": 2,
+                                                                        "StackSet-baseline-0f9c2d6e": 1}

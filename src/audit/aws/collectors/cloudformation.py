@@ -7,7 +7,9 @@ Fewer calls, same rows: a stack whose LastUpdatedTime (CreationTime when never u
 moved since the previous snapshot has the same template and resources, so its `stack_resources`
 rows and its template's verdict on the tool are copied from that snapshot (`Ctx.previous`) instead
 of calling ListStackResources and GetTemplate again. Nothing is copied for an account and region
-whose previous CloudFormation crawl had errors (a failed call there may have lost rows).
+whose previous CloudFormation crawl had errors (a failed call there may have lost rows). A stack
+whose name, tags or outputs already decide its tool (`decided_without_template`) is never asked for
+its template.
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ def template_tool(template: Any) -> str:
                 DEFAULT_TOOL)
 
 
-def decide_tool(stack: Mapping[str, Any], from_template: str) -> str:
+def decide_tool(stack: Mapping[str, Any], from_template: str | None) -> str:
     """IAC_TOOL_RULES in order over the stack's name, tags and outputs and the template's verdict
     (`template_tool`, kept in the snapshot so an unchanged stack's template need not be re-read)."""
     for rule in IAC_TOOL_RULES:
@@ -84,6 +86,18 @@ def decide_tool(stack: Mapping[str, Any], from_template: str) -> str:
         elif any(re.search(rule.pattern, t) for t in _stack_texts(stack, rule.where)):
             return rule.tool
     return DEFAULT_TOOL
+
+
+def decided_without_template(stack: Mapping[str, Any]) -> str | None:
+    """The tool when a name, tag or output rule ahead of every template rule matches (Beanstalk,
+    StackSet instances, eksctl, Copilot, Amplify, the Serverless Framework's output): the template
+    cannot change decide_tool's answer then, so GetTemplate is not called. None otherwise (pure)."""
+    for rule in IAC_TOOL_RULES:
+        if rule.where == "template":
+            return None
+        if any(re.search(rule.pattern, t) for t in _stack_texts(stack, rule.where)):
+            return rule.tool
+    return None
 
 
 def iac_tool(stack: Mapping[str, Any], template: Any) -> str:
@@ -110,7 +124,7 @@ def _reusable(ctx: Ctx) -> dict[str, dict[str, Any]]:
     out = {}
     for row in ctx.previous.get("stacks", []):
         rows = resources.get(row["name"], [])
-        if row.get("arn") and row.get("template_tool") and len(rows) == (row.get("resource_count") or 0):
+        if row.get("arn") and len(rows) == (row.get("resource_count") or 0):
             out[row["arn"]] = {**row, "__resources": rows}
     return out
 
@@ -123,15 +137,19 @@ def get_stacks(ctx: Ctx) -> dict[str, Any]:
     for stack in stacks:
         name = stack["StackName"]
         prev = before.get(stack["StackId"])
-        if prev is not None and prev["name"] == name and prev.get("last_updated") == changed_at(stack):
+        decided = decided_without_template(stack)
+        if (prev is not None and prev["name"] == name and prev.get("last_updated") == changed_at(stack)
+                and (prev.get("template_tool") or decided)):
             stack["__copied"] = prev["__resources"]
             stack["__template_tool"] = prev.get("template_tool")
             continue
         stack["__copied"] = None  # read afresh (the key is ours, set on every stack)
         stack["__resources"] = ctx.soft("ListStackResources", pages, cfn, "list_stack_resources",
                                         "StackResourceSummaries", StackName=name, default=[])
-        stack["__template"] = ctx.soft("GetTemplate", lambda n=name: cfn.get_template(StackName=n)
-                                       .get("TemplateBody"), default=None)
+        stack["__template_read"] = decided is None
+        if decided is None:
+            stack["__template"] = ctx.soft("GetTemplate", lambda n=name: cfn.get_template(StackName=n)
+                                           .get("TemplateBody"), default=None)
     sets = ctx.soft("ListStackSets", pages, cfn, "list_stack_sets", "Summaries", Status="ACTIVE", default=[])
     for summary in sets:
         name = summary["StackSetName"]
@@ -159,14 +177,14 @@ def transform(raw: Mapping[str, Any], ctx: Ctx) -> Rows:
         drift = (s.get("DriftInformation") or {}).get("StackDriftStatus")
         if s.get("__copied") is not None:
             listed = [{**r, **ctx.where} for r in s["__copied"]]
-            from_template = s.get("__template_tool") or DEFAULT_TOOL
+            from_template = s.get("__template_tool")
         else:
             listed = [{**ctx.where, "stack_name": s["StackName"], "logical_id": r["LogicalResourceId"],
                        "physical_id": r.get("PhysicalResourceId"), "resource_type": r["ResourceType"],
                        "status": r.get("ResourceStatus")}
                       for r in s.get("__resources") or []
                       if r.get("ResourceType")]  # emulators list resources they could not create, untyped
-            from_template = template_tool(s.get("__template"))
+            from_template = template_tool(s.get("__template")) if s.get("__template_read", True) else None
         stacks.append(resource_row(
             ctx, s["StackId"], s["StackName"], s.get("Tags"),
             status=s["StackStatus"], iac_tool=decide_tool(s, from_template), template_tool=from_template,
