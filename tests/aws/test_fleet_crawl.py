@@ -256,7 +256,12 @@ def test_a_second_crawl_reads_no_template_of_an_unchanged_stack(fleet, tmp_path,
                        for t in ("stacks", "stack_resources", "stacksets")}
         assert snap.manifest["sections"]["crawl"]["reused_from"] == (None if day == "2026-01-05" else "2026-01-05")
     first, second = counts
-    assert first["GetTemplate"] > 0 and first["ListStackResources"] == first["GetTemplate"]
+    stacks = tables["2026-01-05"]["stacks"]
+    assert first["ListStackResources"] == len(stacks)
+    # a stack its own name or outputs decide (the fleet's StackSet-* instances, a Serverless Framework
+    # stack's output) is never asked for its template
+    assert first["GetTemplate"] == stacks["template_tool"].notna().sum() > 0
+    assert set(stacks.loc[stacks["template_tool"].isna(), "iac_tool"]) == {"stackset", "serverless-framework"}
     assert second["GetTemplate"] == 0 and second["ListStackResources"] == 0
     assert second["DescribeStacks"] == first["DescribeStacks"]
     for t, frame in tables["2026-01-05"].items():
