@@ -19,6 +19,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import takewhile
 from typing import Any, Literal
 
 from audit.aws.collectors.base import Collector, Ctx, Rows, operations, pages, resource_row
@@ -76,28 +77,24 @@ def template_tool(template: Any) -> str:
                 DEFAULT_TOOL)
 
 
+def _matches(rule: ToolRule, stack: Mapping[str, Any], from_template: str | None) -> bool:
+    if rule.where == "template":
+        return rule.tool == from_template
+    return any(re.search(rule.pattern, t) for t in _stack_texts(stack, rule.where))
+
+
 def decide_tool(stack: Mapping[str, Any], from_template: str | None) -> str:
     """IAC_TOOL_RULES in order over the stack's name, tags and outputs and the template's verdict
     (`template_tool`, kept in the snapshot so an unchanged stack's template need not be re-read)."""
-    for rule in IAC_TOOL_RULES:
-        if rule.where == "template":
-            if rule.tool == from_template:
-                return rule.tool
-        elif any(re.search(rule.pattern, t) for t in _stack_texts(stack, rule.where)):
-            return rule.tool
-    return DEFAULT_TOOL
+    return next((r.tool for r in IAC_TOOL_RULES if _matches(r, stack, from_template)), DEFAULT_TOOL)
 
 
 def decided_without_template(stack: Mapping[str, Any]) -> str | None:
     """The tool when a name, tag or output rule ahead of every template rule matches (Beanstalk,
     StackSet instances, eksctl, Copilot, Amplify, the Serverless Framework's output): the template
     cannot change decide_tool's answer then, so GetTemplate is not called. None otherwise (pure)."""
-    for rule in IAC_TOOL_RULES:
-        if rule.where == "template":
-            return None
-        if any(re.search(rule.pattern, t) for t in _stack_texts(stack, rule.where)):
-            return rule.tool
-    return None
+    ahead = takewhile(lambda r: r.where != "template", IAC_TOOL_RULES)
+    return next((r.tool for r in ahead if _matches(r, stack, None)), None)
 
 
 def iac_tool(stack: Mapping[str, Any], template: Any) -> str:
@@ -146,7 +143,6 @@ def get_stacks(ctx: Ctx) -> dict[str, Any]:
         stack["__copied"] = None  # read afresh (the key is ours, set on every stack)
         stack["__resources"] = ctx.soft("ListStackResources", pages, cfn, "list_stack_resources",
                                         "StackResourceSummaries", StackName=name, default=[])
-        stack["__template_read"] = decided is None
         if decided is None:
             stack["__template"] = ctx.soft("GetTemplate", lambda n=name: cfn.get_template(StackName=n)
                                            .get("TemplateBody"), default=None)
@@ -184,7 +180,7 @@ def transform(raw: Mapping[str, Any], ctx: Ctx) -> Rows:
                        "status": r.get("ResourceStatus")}
                       for r in s.get("__resources") or []
                       if r.get("ResourceType")]  # emulators list resources they could not create, untyped
-            from_template = template_tool(s.get("__template")) if s.get("__template_read", True) else None
+            from_template = None if decided_without_template(s) else template_tool(s.get("__template"))
         stacks.append(resource_row(
             ctx, s["StackId"], s["StackName"], s.get("Tags"),
             status=s["StackStatus"], iac_tool=decide_tool(s, from_template), template_tool=from_template,
