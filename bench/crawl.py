@@ -244,6 +244,8 @@ def child(args: argparse.Namespace) -> None:
     elif args.child == "moto":
         out = moto_throughput(args.accounts, args.endpoint)
     else:
+        from botocore.client import BaseClient
+
         from audit.aws import crawler as crawler_module
         from audit.aws import session
         from audit.aws.crawler import crawl
@@ -277,13 +279,22 @@ def child(args: argparse.Namespace) -> None:
                 built["cpu"] += time.thread_time() - t0
 
         session.AwsContext._make = timed_make  # type: ignore[method-assign]
+        per_op: dict[str, int] = {}
+        api_call = BaseClient._make_api_call
+
+        def counted_call(self: Any, operation: str, params: Any) -> Any:  # which operations the calls are
+            key = f"{self.meta.service_model.service_name}:{operation}"
+            per_op[key] = per_op.get(key, 0) + 1
+            return api_call(self, operation, params)
+
+        BaseClient._make_api_call = counted_call  # type: ignore[method-assign]
         start, cpu = time.perf_counter(), time.process_time()
         result = crawl(load_accounts(args.accounts), Path(args.out), CrawlOptions(
             endpoint_url=args.endpoint, workers=args.workers, accounts_only=tuple(only) or None, progress=False))
         out = {"wall": time.perf_counter() - start, "cpu": time.process_time() - cpu, "calls": result.calls,
                "ok": result.accounts_ok, "partial": result.accounts_partial, "failed": result.accounts_failed,
                "errors": result.errors, "clients": built["clients"], "client_cpu": built["cpu"],
-               "per_task": per_task}
+               "per_task": per_task, "per_op": per_op}
     out["maxrss_mb"] = _maxrss_mb()
     print(json.dumps(out))
 
@@ -445,6 +456,9 @@ def realistic_main(args: argparse.Namespace) -> None:
               f"latency term {total:,.0f} x {latency:.3f}s / {args.in_flight} in flight = {lat_term / 60:.1f} min; "
               f"CPU term {total:,.0f} x {1000 * cpu_call:.2f} ms / {CORES} cores = {cpu_term / 60:.1f} min; "
               f"max = {max(lat_term, cpu_term) / 60:.1f} min   (target < 5 min)")
+    ops = runs["ours"].get("per_op", {})
+    print("ours, calls per account by operation (top 20): " + ", ".join(
+        f"{op} {n / len(home):.0f}" for op, n in sorted(ops.items(), key=lambda kv: -kv[1])[:20]))
     print(f"naive  : {naive['calls']} calls for 1 account (both regions) in {naive['wall']:.1f}s "
           f"(sequential); ours / naive calls per account = "
           f"{runs['ours']['calls'] / len(home) / max(1, naive['calls']):.2f}")
