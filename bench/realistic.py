@@ -1,13 +1,15 @@
 """The realistic-client profile for bench/crawl.py: demo fleet accounts with a real client's resources added.
 
 Issue 12's realistic client, per account in its home region: 30 pipelines with 50 executions each
-(CodeBuild project and builds beside each), 200 Lambda functions, 50 stacks, 150 alarms, 100
-buckets, 20 ECR repositories with images, 10 CodeDeploy applications with a group and deployments.
+(CodeBuild project and builds beside each, a CodeCommit repository holding each execution's
+commit), 200 Lambda functions, 50 stacks, 150 alarms, 100 buckets, 20 ECR repositories with
+images, 10 CodeDeploy applications with a group and deployments.
 Everything is tagged like the fleet's own resources. Written through boto3 into the fleet's moto
 (history straight into moto's backends, as audit.demo.history does), with the fleet's faults off, so
 every row is complete and the calls counted are the calls a complete crawl makes. Buckets are fleet
-buckets (ListBuckets gives each one's BucketRegion, as AWS does), and BatchGetDeploymentGroups is
-answered as AWS answers it (audit.demo.moto_patches): moto's gaps do not add calls real AWS would not get.
+buckets (ListBuckets gives each one's BucketRegion, as AWS does), and BatchGetDeploymentGroups, the
+CodeCommit batch calls and GetResources' pages are answered as AWS answers them
+(audit.demo.moto_patches): moto's gaps do not add calls real AWS would not get.
 """
 
 from __future__ import annotations
@@ -126,10 +128,12 @@ class _Account:
 
         pipe_role = self.role("bench-pipeline-role", "codepipeline.amazonaws.com")
         build_role = self.role("bench-build-role", "codebuild.amazonaws.com")
-        cp, cb = self.c("codepipeline"), self.c("codebuild")
+        cp, cb, cc = self.c("codepipeline"), self.c("codebuild"), self.c("codecommit")
         builds = codebuild_backends[self.account][self.region]
         for n in range(SIZES["pipelines"]):
             name = f"bench-pipe-{n:02d}"
+            cc.create_repository(repositoryName=name, tags=_tags(self.account, n))  # the pipeline's source
+            backend_fixes.codecommit_repository(self.account, self.region, name, _tags(self.account, n))
             cb.create_project(name=name, source={"type": "CODEPIPELINE", "location": "codepipeline"},
                               artifacts={"type": "CODEPIPELINE", "location": "codepipeline"},
                               environment={"type": "LINUX_CONTAINER", "image": "aws/codebuild/standard:7.0",
@@ -150,11 +154,13 @@ class _Account:
             for i in range(SIZES["executions"]):  # one every ~14 hours, inside a 30-day window
                 start = self.now - timedelta(hours=14 * (SIZES["executions"] - i), minutes=n)
                 sha = hashlib.sha1(f"{name}:{i}".encode()).hexdigest()
+                committed = start - timedelta(minutes=20 + i % 40)
+                backend_fixes.codecommit_commit(self.account, self.region, name, sha, f"change {i}", committed)
                 execution = moto_patches.FleetExecution(
                     pipeline_name=name, pipeline_version=1, execution_id=str(uuid.uuid5(uuid.NAMESPACE_URL, sha)),
                     status="Succeeded", start=start, end=start + timedelta(minutes=9),
                     trigger=("CloudWatchEvent", f"arn:aws:events:{self.region}:{self.account}:rule/{name}"),
-                    revision={"revisionId": sha, "revisionSummary": f"change {i}", "created": start})
+                    revision={"revisionId": sha, "revisionSummary": f"change {i}", "created": committed})
                 pipeline.executions[execution.pipeline_execution_id] = execution
             for i in range(SIZES["builds"]):
                 start = self.now - timedelta(days=i + 1, minutes=n)

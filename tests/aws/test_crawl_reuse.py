@@ -17,7 +17,9 @@ from audit.store.snapshots import open_snapshot
 
 def test_second_crawl_copies_commit_times_without_calling_get_pipeline_execution(fleet: Any, tmp_path) -> None:
     config = load_accounts(fleet.accounts_file)
-    reachable = [c for c in config.clients if c.account_id not in fleet.faults["assume_role_denied"]]
+    with_codecommit = {c.account_id for c in fleet.model.clients if c.data and c.data.source == "codecommit"}
+    reachable = [c for c in config.clients if c.account_id not in fleet.faults["assume_role_denied"]
+                 and c.account_id in with_codecommit]  # CodeCommit and connection sources both
     only = (reachable[0].account_id,)
     options = dict(endpoint_url=fleet.endpoint_url, services=("codepipeline",), accounts_only=only, progress=False)
     first = crawl(config, tmp_path, CrawlOptions(day="2026-03-02", **options))
@@ -34,11 +36,16 @@ def test_second_crawl_copies_commit_times_without_calling_get_pipeline_execution
     assert a["source_revision_time"].equals(b["source_revision_time"])
     assert a["source_revision_summary"].equals(b["source_revision_summary"])
 
-    # a first crawl looks up the REVISION_LOOKUPS (accounts.yaml's default) most recent executions of each pipeline
-    for _, runs in a.groupby("pipeline_name"):
+    # a first crawl reads every commit of a CodeCommit source from its repository (BatchGetCommits), and
+    # looks up the REVISION_LOOKUPS (accounts.yaml's default) most recent executions of other pipelines
+    provider = one.table("pipelines").set_index("name")["source_provider"]
+    assert {"CodeCommit", "CodeStarSourceConnection"} <= set(provider)
+    assert "codecommit:BatchGetCommits" in ops[0]["operations"]["codepipeline"]
+    assert "codecommit:BatchGetCommits" not in ops[1]["operations"]["codepipeline"]
+    for name, runs in a.groupby("pipeline_name"):
         runs = runs.sort_values("start_time", ascending=False)
         timed = runs["source_revision_time"].notna()
-        assert timed.sum() == min(REVISION_LOOKUPS, len(runs))
+        assert timed.sum() == (len(runs) if provider[name] == "CodeCommit" else min(REVISION_LOOKUPS, len(runs)))
         assert timed.iloc[:timed.sum()].all()
     # the times are the commit times the fleet's history was built from
     when = {r.sha(plan): r.commit.when for plan in fleet.releases.values() for r in plan.releases}

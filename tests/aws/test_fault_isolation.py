@@ -46,7 +46,7 @@ FEEDS: dict[tuple[str, str], tuple[str, ...]] = {
     ("events", "ListRules"): ("pipeline_event_rules",),
     ("events", "ListTargetsByRule"): ("pipeline_event_rules",),
     ("codecommit", "ListRepositories"): ("codecommit_repositories",),
-    ("codecommit", "GetRepository"): ("codecommit_repositories",),
+    ("codecommit", "BatchGetRepositories"): ("codecommit_repositories",),
     ("codeconnections", "ListConnections"): ("connections",),
     ("codebuild", "ListProjects"): ("codebuild_projects", "findings"),
     ("codebuild", "BatchGetProjects"): ("codebuild_projects", "findings"),
@@ -155,9 +155,9 @@ def sweep(fleet: Any, tmp_path: Path, recording: dict[str, set[tuple[str, str]]]
     config = home_region_config(fleet)
     base = run_crawl(fleet, config, tmp_path / "base", "2026-02-01")
     ops = {c: o for c, o in recording.items()}
-    services = {c: {s for s, _ in o} for c, o in ops.items()}
-    shared = [(a, b) for a in services for b in services if a < b and services[a] & services[b]]
-    assert shared == [], "collectors sharing a service cannot be denied in the same round"
+    # codepipeline reads CodeCommit commits, codecommit the repositories: other operations of one service
+    shared = [(a, b) for a in ops for b in ops if a < b and ops[a] & ops[b]]
+    assert shared == [], "collectors sharing an operation cannot be denied in the same round"
     results = []
     for i, denied in enumerate(rounds(ops)):
         spec = ",".join(f"deny={s}:{o}" for s, o in denied.values())

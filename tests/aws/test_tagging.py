@@ -132,3 +132,27 @@ def test_outside_the_fleet_get_resources_is_plain_moto(account) -> None:
     moto_patches.install()
     listed = account.boto("resourcegroupstaggingapi").get_resources(ResourceTypeFilters=["codepipeline"])
     assert listed["ResourceTagMappingList"] == []
+
+
+@pytest.mark.parametrize("fleet_region", [True, False])
+def test_pages_are_cut_at_resources_per_page_only(account, fleet_region: bool) -> None:
+    """GetResources without TagsPerPage cuts pages at ResourcesPerPage ("AWS recommends using
+    ResourcesPerPage instead of this parameter": API_GetResources.html); moto also cuts them at 100
+    tags, which in fleet account regions (audit.demo.moto_patches) it does not: 30 topics with 5
+    tags each are one page of a pass, as in AWS. With TagsPerPage the tag limit holds everywhere."""
+    from audit.demo.backend_fixes import codecommit_listing
+
+    moto_patches.install()
+    if fleet_region:
+        codecommit_listing(account.account_id, ["eu-west-1"])
+    sns = account.boto("sns")
+    for n in range(30):
+        sns.create_topic(Name=f"t{n}", Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(5)])
+    tagging = account.boto("resourcegroupstaggingapi")
+    pages = list(tagging.get_paginator("get_resources").paginate(PaginationConfig={"PageSize": 100}))
+    assert sum(len(p["ResourceTagMappingList"]) for p in pages) == 30
+    assert len(pages) == (1 if fleet_region else 2)  # moto: 19 topics (95 tags), then 11
+    limited = tagging.get_resources(ResourcesPerPage=100, TagsPerPage=100)["ResourceTagMappingList"]
+    assert len(limited) < 30 and sum(len(r["Tags"]) for r in limited) <= 100
+    assert read_region_tags(tagging, ["sns"]).keys() == {
+        r["ResourceARN"] for p in pages for r in p["ResourceTagMappingList"]}

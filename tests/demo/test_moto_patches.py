@@ -82,3 +82,42 @@ def test_batch_get_deployment_groups_answers_as_aws_in_fleet_accounts(fleet, ass
         with pytest.raises(ClientError, match="ApplicationDoesNotExist"):
             cd.batch_get_deployment_groups(applicationName="no-such-app", deploymentGroupNames=["g"])
     assert found > 0
+
+
+def _codecommit_client(fleet, assume_in):
+    spec = next(c for c in fleet.model.clients if c.data and c.data.source == "codecommit"
+                and c.account_id not in fleet.faults["assume_role_denied"])
+    return spec, assume_in(fleet, spec.account_id, spec.home_region).client("codecommit", endpoint_url=fleet.endpoint_url)
+
+
+def test_codecommit_batch_calls_answer_as_aws_in_fleet_accounts(fleet, assume_in):
+    """https://docs.aws.amazon.com/codecommit/latest/APIReference/API_BatchGetRepositories.html and
+    API_BatchGetCommits.html: metadata as GetRepository gives it, names not found listed apart; each
+    commit the history wrote with its committer date as "timestamp format with GMT offset", unknown
+    ids in `errors`, at most 100 ids per call."""
+    import pytest
+    from botocore.exceptions import ClientError
+
+    spec, cc = _codecommit_client(fleet, assume_in)
+    repo = spec.data.repo
+    answer = cc.batch_get_repositories(repositoryNames=[repo, "nope"])
+    assert answer["repositories"] == [cc.get_repository(repositoryName=repo)["repositoryMetadata"]]
+    assert answer["repositoriesNotFound"] == ["nope"]
+    with pytest.raises(ClientError, match="MaximumRepositoryNamesExceeded"):
+        cc.batch_get_repositories(repositoryNames=[f"r{i}" for i in range(101)])
+
+    from moto.codecommit.models import codecommit_backends
+
+    stored = codecommit_backends[spec.account_id][spec.home_region].repositories[repo].fleet_commits
+    sha, (message, when) = next(iter(stored.items()))
+    got = cc.batch_get_commits(repositoryName=repo, commitIds=[sha, "f" * 40])
+    (commit,) = got["commits"]
+    assert (commit["commitId"], commit["message"]) == (sha, message)
+    seconds, offset = commit["committer"]["date"].split()
+    assert int(seconds) == int(when.timestamp()) and offset[0] in "+-" and len(offset) == 5
+    assert [e["commitId"] for e in got["errors"]] == ["f" * 40]
+    with pytest.raises(ClientError, match="CommitIdsLimitExceeded"):
+        cc.batch_get_commits(repositoryName=repo, commitIds=[f"{i:040x}" for i in range(101)])
+    with pytest.raises(ClientError, match="RepositoryDoesNotExist"):
+        cc.batch_get_commits(repositoryName="no-such-repo", commitIds=[sha])
+

@@ -11,9 +11,10 @@ from pydantic import AfterValidator, Field, model_validator
 
 from audit.config.base import AccountId, Located, Model, Name, Region, load_model, unique
 
-# GetPipelineExecution (commit time) is one call per execution: a first crawl looks up this many most
-# recent executions per pipeline (90 calls for a realistic client's 30 pipelines instead of 1,500);
-# later crawls only the executions the previous snapshot lacks (docs/crawler.md, docs/analysis.md)
+# GetPipelineExecution (commit time where the source is not CodeCommit, whose commits are read in
+# batches) is one call per execution: a first crawl looks up this many most recent executions per
+# pipeline (90 calls for 30 such pipelines instead of 1,500); later crawls only the executions the
+# previous snapshot lacks (docs/crawler.md, docs/analysis.md)
 REVISION_LOOKUPS = 3
 
 # the shapes IAM and STS accept (AWS IAM API reference: Role.RoleName, Role.Path; STS AssumeRole ExternalId)

@@ -78,6 +78,17 @@ def codecommit_repository(account_id: str, region: str, name: str, tag: dict[str
     codecommit_backends[account_id][region].repositories[name].fleet_tags = dict(tag)
 
 
+def codecommit_commit(account_id: str, region: str, name: str, commit_id: str, message: str,
+                      when: datetime) -> None:
+    """A commit of a fleet CodeCommit repository, for BatchGetCommits (moto_patches; moto stores none)."""
+    from moto.codecommit.models import codecommit_backends
+
+    repo = codecommit_backends[account_id][region].repositories[name]
+    if not hasattr(repo, "fleet_commits"):
+        repo.fleet_commits = {}
+    repo.fleet_commits[commit_id] = (message, when)
+
+
 def codedeploy_batch(account_id: str, regions: Iterable[str]) -> None:
     """Let moto answer BatchGetDeploymentGroups in these fleet account regions (moto_patches; moto lacks it)."""
     from moto.codedeploy.models import codedeploy_backends

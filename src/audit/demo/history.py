@@ -22,7 +22,7 @@ from typing import Any
 
 from moto.core.utils import iso_8601_datetime_with_milliseconds
 
-from audit.demo import moto_patches
+from audit.demo import backend_fixes, moto_patches
 from audit.demo.model import ORG, FleetModel
 from audit.demo.releases import Release, RepoPlan, plan_releases
 from audit.demo.seed import PipelineSeed, Seeded
@@ -115,7 +115,9 @@ class _History:
             uploaded = rel.released_at + timedelta(minutes=2)
             return {"revisionId": f"{sha[:16]}.{rel.tag}", "revisionSummary": f"{repo} {rel.tag} ({sha[:7]})",
                     "created": uploaded, "revisionUrl": None}
-        if self.pipe.source_provider == "CodeCommit":
+        if self.pipe.source_provider == "CodeCommit":  # the repository holds the commit (BatchGetCommits)
+            backend_fixes.codecommit_commit(self.pipe.account_id, self.pipe.region, repo, sha, commit.message,
+                                            commit.when)
             return {"revisionId": sha, "revisionSummary": commit.message, "created": commit.when,
                     "revisionUrl": f"https://{self.pipe.region}.console.aws.amazon.com/codesuite/codecommit/"
                                    f"repositories/{repo}/commit/{sha}"}

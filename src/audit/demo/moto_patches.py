@@ -32,13 +32,23 @@
   fleet's account regions (`fleet_listing`) and for its repositories (`fleet_tags`), in the shape of
   https://docs.aws.amazon.com/codecommit/latest/APIReference/API_ListRepositories.html (names and ids,
   sorted by name, one page) and API_ListTagsForResource.html (`tags` as a map).
+- CodeCommit `BatchGetRepositories` and `BatchGetCommits`: not implemented by moto; answered in fleet
+  account regions (`fleet_listing`) as API_BatchGetRepositories.html (`repositories`,
+  `repositoriesNotFound`; more than 100 names is MaximumRepositoryNamesExceededException) and
+  API_BatchGetCommits.html document them: the commits the fleet stored on a repository
+  (`fleet_commits`: id -> message, committer time), each with `committer.date` in Git's "timestamp
+  format with GMT offset" (`1484167798 -0800`), an `errors` entry per unknown id, more than 100 ids
+  CommitIdsLimitExceededException, an unknown repository RepositoryDoesNotExistException.
 - Resource Groups Tagging API `GetResources`: moto lists only the resource types of backends that
   mix in its tagging support; AWS lists every tagged resource of a supported service
   (https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/API_GetResources.html,
   https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/supported-services.html).
   In fleet account regions (`fleet_listing`) it also lists CodePipeline pipelines, ECR
   repositories, and the CodeCommit repositories and Beanstalk applications whose tags the fleet
-  stored (`fleet_tags`), with the same filters and pages as moto's own types.
+  stored (`fleet_tags`), with the same filters and pages as moto's own types. Without
+  `TagsPerPage` a page is cut at `ResourcesPerPage` only, as AWS recommends it be used ("AWS
+  recommends using ResourcesPerPage instead of this parameter"); moto also cuts it at 100 tags,
+  which on a client whose resources carry four tags each is four times the pages AWS returns.
 - S3 `ListBuckets` in fleet accounts (`fleet_listing`): pages of `MaxBuckets` with a
   `ContinuationToken` and each bucket's `BucketRegion`, sorted by name, as
   https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListBuckets.html documents (moto cuts the list
@@ -125,7 +135,9 @@ def install() -> None:
         _patch_beanstalk_tags()
         _patch_beanstalk_terminated()
         _patch_codecommit()
+        _patch_codecommit_batches()
         _patch_tagging()
+        _patch_tagging_pages()
         _patch_s3()
         _patch_lambda_env_error()
         _patch_organizations_state()
@@ -292,6 +304,70 @@ def _patch_codecommit() -> None:
     CodeCommitResponse.list_tags_for_resource = list_tags_for_resource  # type: ignore[attr-defined]
 
 
+COMMITS_PER_BATCH = REPOSITORIES_PER_BATCH = 100  # the documented maxima of the two batch calls
+
+
+def git_date(when: datetime) -> str:
+    """A time in CodeCommit's UserInfo.date format: Unix seconds and the GMT offset, as Git writes it."""
+    return f"{int(when.timestamp())} +0000"
+
+
+def _patch_codecommit_batches() -> None:
+    from moto.codecommit.exceptions import RepositoryDoesNotExistException
+    from moto.codecommit.responses import CodeCommitResponse
+    from moto.core.exceptions import JsonRESTError
+
+    def fleet(self: CodeCommitResponse, what: str) -> Any:
+        backend = self.codecommit_backend
+        if not getattr(backend, "fleet_listing", False):  # not a fleet account: plain moto
+            raise NotImplementedError(f"The {what} action has not been implemented")
+        return backend
+
+    def batch_get_repositories(self: CodeCommitResponse) -> str:
+        backend = fleet(self, "batch_get_repositories")
+        names = self._get_param("repositoryNames") or []
+        if len(names) > REPOSITORIES_PER_BATCH:
+            raise JsonRESTError("MaximumRepositoryNamesExceededException",
+                                "The maximum number of allowed repository names was exceeded. Currently, this number is 100.")
+        found = [backend.repositories[n].repository_metadata for n in names if n in backend.repositories]
+        return json.dumps({"repositories": found, "repositoriesNotFound": [n for n in names
+                                                                           if n not in backend.repositories]})
+
+    def batch_get_commits(self: CodeCommitResponse) -> str:
+        backend = fleet(self, "batch_get_commits")
+        name, ids = self._get_param("repositoryName"), self._get_param("commitIds") or []
+        if len(ids) > COMMITS_PER_BATCH:
+            raise JsonRESTError("CommitIdsLimitExceededException",
+                                "The maximum number of allowed commit IDs in a batch request is 100.")
+        repo = backend.repositories.get(name)
+        if repo is None:
+            raise RepositoryDoesNotExistException(name)
+        stored = getattr(repo, "fleet_commits", {})
+        commits, errors = [], []
+        for commit_id in ids:
+            if commit_id not in stored:
+                errors.append({"commitId": commit_id, "errorCode": "CommitDoesNotExistException",
+                               "errorMessage": f"{commit_id} does not exist in {name}"})
+                continue
+            message, when = stored[commit_id]
+            person = {"name": "Fleet Developer", "email": "dev@fleet.example", "date": git_date(when)}
+            commits.append({"commitId": commit_id, "treeId": commit_id[::-1], "parents": [], "message": message,
+                            "author": person, "committer": person, "additionalData": ""})
+        return json.dumps({"commits": commits, "errors": errors})
+
+    CodeCommitResponse.batch_get_repositories = batch_get_repositories  # type: ignore[attr-defined]
+    CodeCommitResponse.batch_get_commits = batch_get_commits  # type: ignore[attr-defined]
+
+
+def _fleet_region(account_id: str, region: str) -> bool:
+    """True in a fleet account region (the fleet marks them on moto's CodeCommit backend)."""
+    from moto.codecommit.models import codecommit_backends
+
+    if account_id not in codecommit_backends or region not in codecommit_backends[account_id]:
+        return False
+    return bool(getattr(codecommit_backends[account_id][region], "fleet_listing", False))
+
+
 def _fleet_tagged(account_id: str, region: str) -> list[Any]:
     """The fleet's taggable objects moto's GetResources does not list (empty outside fleet regions)."""
     from moto.codecommit.models import codecommit_backends
@@ -303,9 +379,9 @@ def _fleet_tagged(account_id: str, region: str) -> list[Any]:
     def backend(backends: Any) -> Any:
         return backends[account_id][region] if account_id in backends and region in backends[account_id] else None
 
-    commit = backend(codecommit_backends)
-    if commit is None or not getattr(commit, "fleet_listing", False):
+    if not _fleet_region(account_id, region):
         return []
+    commit = backend(codecommit_backends)
     out = [TaggedResource(r.repository_metadata["Arn"], dict(r.fleet_tags), "codecommit:repository")
            for r in commit.repositories.values() if hasattr(r, "fleet_tags")]
     if (pipelines := backend(codepipeline_backends)) is not None:
@@ -336,6 +412,34 @@ def _patch_tagging() -> None:
                 yield r
 
     ResourceGroupsTaggingAPIBackend._get_resources_generator = resources  # type: ignore[method-assign]
+
+
+_unlimited_tags = threading.local()  # set while a fleet GetResources without TagsPerPage is answered
+
+
+def _patch_tagging_pages() -> None:
+    from moto.resourcegroupstaggingapi.models import ResourceGroupsTaggingAPIBackend
+    from moto.resourcegroupstaggingapi.responses import ResourceGroupsTaggingAPIResponse
+
+    answer, page = ResourceGroupsTaggingAPIResponse.get_resources, ResourceGroupsTaggingAPIBackend.get_resources
+
+    def get_resources(self: ResourceGroupsTaggingAPIResponse) -> Any:
+        _unlimited_tags.on = (_fleet_region(self.current_account, self.region)
+                              and self._get_param("TagsPerPage") is None)
+        try:
+            return answer(self)
+        finally:
+            _unlimited_tags.on = False
+
+    def get_resources_page(self: ResourceGroupsTaggingAPIBackend, *args: Any, **kwargs: Any) -> Any:
+        if getattr(_unlimited_tags, "on", False):
+            kwargs["tags_per_page"] = 10**9
+        return page(self, *args, **kwargs)
+
+    ResourceGroupsTaggingAPIResponse.get_resources = get_resources  # type: ignore[method-assign]
+    ResourceGroupsTaggingAPIBackend.get_resources = get_resources_page  # type: ignore[method-assign]
+
+
 def _patch_s3() -> None:
     from moto.core.responses import ActionResult
     from moto.s3.responses import S3Response

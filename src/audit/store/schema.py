@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import pandas as pd
@@ -173,8 +174,9 @@ _TABLE_LIST: list[Table] = [
            _c("start_time", TS), _c("end_time", TS),
            _c("trigger_type", STR), _c("trigger_detail", STR),
            _c("source_revision", STR),
-           _c("source_revision_time", TS, "commit (or S3 object) time: GetPipelineExecution artifactRevisions[].created; "
-              "null beyond the first crawl's revision_lookups most recent executions"),
+           _c("source_revision_time", TS, "commit (or S3 object) time: a CodeCommit source's committer date "
+              "(BatchGetCommits), else GetPipelineExecution artifactRevisions[].created, null beyond the first "
+              "crawl's revision_lookups most recent executions"),
            _c("source_revision_summary", STR, "commit message, first line (sourceRevisions[].revisionSummary; "
               "a connection's CommitMessage)")),
     _crawl("pipeline_event_rules", "EventBridge rules (default bus) that start a pipeline: one row per rule and "
@@ -517,18 +519,47 @@ CFN_TABLES: dict[str, str] = {c: n for n, r in RESOURCE_TYPES.items() for c in r
 
 def _cell(value: Any, type_: pa.DataType) -> Any:
     """Coerce one Python value to what pyarrow expects for the declared type."""
-    if value is None:
+    return _converter(type_)(value)
+
+
+def _missing(value: Any) -> bool:
+    """None, NaN (from pandas) or NaT: a null cell."""
+    return value is None or (isinstance(value, float) and value != value) or value is pd.NaT
+
+
+def _plain(value: Any) -> Any:
+    return None if _missing(value) else value
+
+
+def _string(value: Any) -> Any:
+    if _missing(value):
         return None
-    if isinstance(value, float) and value != value:  # NaN from pandas
-        return None
-    if value is pd.NaT:
-        return None
-    if pa.types.is_string(type_) and isinstance(value, dict | list):
+    if isinstance(value, dict | list):
         return json.dumps(value, sort_keys=True, default=str)
-    if pa.types.is_timestamp(type_):
-        ts = pd.Timestamp(value)
-        return (ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")).to_pydatetime()
     return value
+
+
+def _timestamp(value: Any) -> Any:
+    """An instant in UTC. A plain `datetime` (what botocore and the collectors give) is converted
+    without pandas; anything else (strings, pandas or numpy values) goes through `pd.Timestamp`."""
+    if type(value) is datetime:
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        if value.utcoffset() is not None:
+            return value.astimezone(UTC)
+    if _missing(value):
+        return None
+    ts = pd.Timestamp(value)
+    return (ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")).to_pydatetime()
+
+
+def _converter(type_: pa.DataType) -> Callable[[Any], Any]:
+    """The cell coercion of a declared type (chosen once per column, not per cell)."""
+    if pa.types.is_timestamp(type_):
+        return _timestamp
+    if pa.types.is_string(type_):
+        return _string
+    return _plain
 
 
 def to_arrow(table: str | Table, rows: Iterable[Mapping[str, Any]] | pd.DataFrame) -> pa.Table:
@@ -537,12 +568,14 @@ def to_arrow(table: str | Table, rows: Iterable[Mapping[str, Any]] | pd.DataFram
     if isinstance(rows, pd.DataFrame):
         rows = rows.to_dict("records")
     rows = list(rows)
-    known = set(spec.column_names)
+    known = frozenset(spec.column_names)
     for row in rows:
-        extra = set(row) - known
-        if extra:
-            raise ValueError(f"table {spec.name}: undeclared columns {sorted(extra)}")
-    arrays = [pa.array([_cell(r.get(c.name), c.type) for r in rows], type=c.type) for c in spec.columns]
+        if not known.issuperset(row):
+            raise ValueError(f"table {spec.name}: undeclared columns {sorted(set(row) - known)}")
+    arrays = []
+    for c in spec.columns:
+        convert, name = _converter(c.type), c.name
+        arrays.append(pa.array([convert(r.get(name)) for r in rows], type=c.type))
     return pa.Table.from_arrays(arrays, schema=spec.schema)
 
 

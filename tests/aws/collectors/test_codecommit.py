@@ -41,12 +41,12 @@ def test_repositories_with_clone_urls_and_tags(account) -> None:
     assert r["clone_url_ssh"] == "ssh://git-codecommit.eu-west-1.amazonaws.com/v1/repos/orders"
     assert json.loads(r["tags"]) == {"team": "data"} and r["repository_id"]
     assert "free text" not in json.dumps(got, default=str)
-    assert set(COLLECTOR.operations) == {("codecommit", "ListRepositories"), ("codecommit", "GetRepository"),
+    assert set(COLLECTOR.operations) == {("codecommit", "ListRepositories"), ("codecommit", "BatchGetRepositories"),
                                          ("codecommit", "ListTagsForResource")}
 
 
 def test_transform_of_the_documented_get_repository_shape() -> None:
-    """GetRepository's repositoryMetadata as AWS documents it (API_RepositoryMetadata.html), incl. a
+    """BatchGetRepositories' repositories[] (RepositoryMetadata) as AWS documents it (API_RepositoryMetadata.html), incl. a
     default branch, which moto never sets."""
     raw = {"accountId": "111122223333", "repositoryId": "f7579e13-b83e-4027-aaef-650c0EXAMPLE",
            "repositoryName": "MyDemoRepo", "repositoryDescription": "My demonstration repository",

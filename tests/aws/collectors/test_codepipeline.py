@@ -182,3 +182,97 @@ def test_revision_summary_and_time_from_the_documented_shapes() -> None:
                                        {"name": "Source", "revisionId": "bbb", "created": t2}]}
     assert revision_time(execution, "bbb") == t2 and revision_time(execution, "zzz") == t1
     assert revision_time({"artifactRevisions": []}, "bbb") is None
+
+
+def _codecommit_pipeline(account, name: str, count: int, *, fleet: bool = True, stored: int | None = None) -> dict:
+    """A pipeline whose source is the CodeCommit repository `name`, with `count` finished executions
+    (FleetExecution). A fleet repository (moto_patches answers BatchGetCommits for it) holds the
+    first `stored` commits (all by default), each committed 30+ minutes before its execution.
+    Returns execution id -> commit time."""
+    from moto.codepipeline.models import codepipeline_backends
+
+    from audit.demo import backend_fixes, moto_patches
+
+    moto_patches.install()
+    role = account.boto("iam", "us-east-1").create_role(RoleName=f"{name}-role",
+                                                        AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+    account.boto("codecommit").create_repository(repositoryName=name)
+    if fleet:
+        backend_fixes.codecommit_repository(account.account_id, "eu-west-1", name, {"team": "data"})
+    account.boto("codepipeline").create_pipeline(pipeline={
+        "name": name, "roleArn": role, "artifactStore": {"type": "S3", "location": "artifacts"},
+        "stages": [
+            {"name": "Source", "actions": [pipeline_action("Source", "Source", "CodeCommit", {
+                "RepositoryName": name, "BranchName": "main"})]},
+            {"name": "Build", "actions": [pipeline_action("Build", "Build", "CodeBuild", {"ProjectName": name})]}]})
+    pipeline = codepipeline_backends[account.account_id]["eu-west-1"].pipelines[name]
+    now = datetime.now(UTC).replace(microsecond=0)
+    out = {}
+    for n in range(count):
+        start = now - timedelta(days=20) + timedelta(hours=n)
+        commit, sha = start - timedelta(minutes=30 + n % 50), f"{n:040x}"
+        if fleet and (stored is None or n < stored):
+            backend_fixes.codecommit_commit(account.account_id, "eu-west-1", name, sha, f"change {n}", commit)
+        e = moto_patches.FleetExecution(
+            pipeline_name=name, pipeline_version=1, execution_id=f"exec-{n:04d}", status="Succeeded", start=start,
+            end=start + timedelta(minutes=9), trigger=("CloudWatchEvent", "x"),
+            revision={"revisionId": sha, "revisionSummary": f"change {n}", "created": commit})
+        pipeline.executions[e.pipeline_execution_id] = e
+        out[e.pipeline_execution_id] = commit
+    return out
+
+
+def test_codecommit_commit_times_come_from_the_repository_in_batches(account, monkeypatch) -> None:
+    """A CodeCommit source's commits are read from its repository, COMMITS_PER_CALL per
+    BatchGetCommits call (https://docs.aws.amazon.com/codecommit/latest/APIReference/API_BatchGetCommits.html;
+    40 here, so moto's 100 listed executions take three batches): every execution of the window gets
+    its time on a first crawl, not only the REVISION_LOOKUPS latest. A commit the repository does not
+    return (`errors`) falls back to GetPipelineExecution."""
+    from audit.aws.collectors import codepipeline
+
+    monkeypatch.setattr(codepipeline, "COMMITS_PER_CALL", 40)
+    seeded = _codecommit_pipeline(account, "orders", 100, stored=99)
+    ctx = account.ctx("codepipeline")
+    rows, calls = collect_counting(ctx, "codepipeline")
+    assert ctx.errors == []
+    assert (calls["BatchGetCommits"], calls["GetPipelineExecution"]) == (3, 1)
+    by_id = {r["execution_id"]: r["source_revision_time"] for r in rows["pipeline_executions"]}
+    assert by_id == seeded  # the last one's from GetPipelineExecution's artifactRevisions[].created
+    assert {r["source_revision_summary"] for r in rows["pipeline_executions"]} == {f"change {n}" for n in range(100)}
+
+
+def test_codecommit_batch_failing_falls_back_to_bounded_lookups(account) -> None:
+    """Where BatchGetCommits fails (plain moto lacks it; in AWS a role without
+    codecommit:BatchGetCommits) that is an errors row, and the executions get their time as before:
+    GetPipelineExecution for the REVISION_LOOKUPS most recent."""
+    seeded = _codecommit_pipeline(account, "billing", 10, fleet=False)
+    ctx = account.ctx("codepipeline")
+    rows, calls = collect_counting(ctx, "codepipeline")
+    assert [(e["operation"], e["error_class"]) for e in ctx.errors] == [("BatchGetCommits", "not-implemented")]
+    assert (calls["BatchGetCommits"], calls["GetPipelineExecution"]) == (1, REVISION_LOOKUPS)
+    timed = {r["execution_id"]: r["source_revision_time"] for r in rows["pipeline_executions"]
+             if r["source_revision_time"] is not None}
+    assert timed == {i: seeded[i] for i in sorted(seeded)[-REVISION_LOOKUPS:]}
+
+
+def test_codecommit_source_and_commit_date_from_the_documented_shapes() -> None:
+    """CodeCommit's UserInfo.date is "timestamp format with GMT offset" (API_UserInfo.html; Git's
+    `1484167798 -0800`); a source action with a roleArn in another account reads that account's
+    repository (https://docs.aws.amazon.com/codepipeline/latest/userguide/pipelines-create-cross-account.html),
+    whose commits this account's role cannot read."""
+    from audit.aws.collectors.codepipeline import codecommit_source, git_time
+
+    assert git_time("1484167798 -0800") == datetime(2017, 1, 11, 20, 49, 58, tzinfo=UTC)
+    assert git_time("1484167798") == datetime(2017, 1, 11, 20, 49, 58, tzinfo=UTC)
+    assert git_time(None) is None and git_time("yesterday") is None and git_time("") is None
+
+    def pipeline(provider: str, **action) -> dict:
+        return {"stages": [{"name": "Source", "actions": [{**pipeline_action("Src", "Source", provider, {
+            "RepositoryName": "orders"}), **action}]}]}
+
+    assert codecommit_source(pipeline("CodeCommit"), "111122223333") == ("Src", "orders", None)
+    assert codecommit_source(pipeline("CodeCommit", region="us-east-1"), "111122223333") == ("Src", "orders", "us-east-1")
+    assert codecommit_source(pipeline("CodeCommit", roleArn="arn:aws:iam::111122223333:role/x"),
+                             "111122223333") == ("Src", "orders", None)
+    assert codecommit_source(pipeline("CodeCommit", roleArn="arn:aws:iam::444455556666:role/x"), "111122223333") is None
+    assert codecommit_source(pipeline("ECR"), "111122223333") is None

@@ -2,8 +2,9 @@
 
 Pipelines have no batch API: ListPipelines, then GetPipeline and ListTagsForResource per pipeline,
 and ListPipelineExecutions (newest first) until the window closes. Its `sourceRevisions[].revisionSummary`
-gives the commit message; the commit time needs GetPipelineExecution per execution, bounded by the
-previous snapshot and `revision_lookups` (`_revision_times`).
+gives the commit message. The commit time of a CodeCommit source comes from its repository, 100
+commits per BatchGetCommits call; any other source's needs GetPipelineExecution per execution,
+bounded by the previous snapshot and `revision_lookups` (`_revision_times`).
 
 Action configuration is free-form per provider and carries secrets (CodeBuild `EnvironmentVariables`
 with PLAINTEXT values, CloudFormation `ParameterOverrides`, Lambda `UserParameters`, approval
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from audit.aws.collectors.base import (
@@ -24,6 +26,7 @@ from audit.aws.collectors.base import (
     Collector,
     Ctx,
     Rows,
+    chunks,
     operations,
     pages,
     paginate,
@@ -36,6 +39,9 @@ from audit.urls import strip_credentials
 SOURCE_REPO_KEYS = ("FullRepositoryId", "RepositoryName", "Repo", "S3Bucket")
 RUNNING = ("InProgress", "Stopping")  # execution statuses that may still change
 MESSAGE_CHARS = 300  # a commit subject longer than this is cut
+# BatchGetCommits' limit (the model's CommitIdsLimitExceededException: "The maximum number of
+# allowed commit IDs in a batch request is 100")
+COMMITS_PER_CALL = 100
 
 # Provider -> configuration keys whose values are not secret (AWS CodePipeline action structure
 # reference: https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference.html).
@@ -83,19 +89,23 @@ def get_pipelines(ctx: Ctx) -> list[dict[str, Any]]:
             raw["tags"] = ctx.tags_for(arn, "ListTagsForResource", lambda a=arn: cp.list_tags_for_resource(
                 resourceArn=a).get("tags", []))
         raw["executions"] = ctx.soft("ListPipelineExecutions", _executions, cp, name, ctx, default=[])
-        raw["revision_times"] = _revision_times(cp, name, raw["executions"], ctx)
+        raw["revision_times"] = _revision_times(cp, name, raw["pipeline"], raw["executions"], ctx)
         out.append(raw)
     return out
 
 
-def _revision_times(cp: Any, name: str, executions: list[Mapping[str, Any]], ctx: Ctx) -> dict[str, Any]:
-    """Commit time per execution id: GetPipelineExecution's `artifactRevisions[].created`
-    (https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_GetPipelineExecution.html).
+def _revision_times(cp: Any, name: str, pipeline: Mapping[str, Any] | None, executions: list[Mapping[str, Any]],
+                    ctx: Ctx) -> dict[str, Any]:
+    """Commit time per execution id.
 
-    One call per execution, so bounded: an execution the previous snapshot has (finished, or with a
-    time) keeps its stored time; of the others, all are looked up when the previous snapshot has the
-    pipeline's executions, else only the `ctx.revision_lookups` most recent (a first crawl). A failed
-    lookup is one errors row and ends the pipeline's lookups (a denied action would fail them all)."""
+    An execution the previous snapshot has (finished, or with a time) keeps its stored time. The
+    others' commits, for a CodeCommit source, are read from the repository in batches
+    (`_commit_times`). What is left (other sources, commits the repository did not give) costs
+    GetPipelineExecution per execution, `artifactRevisions[].created`
+    (https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_GetPipelineExecution.html):
+    all of them when the previous snapshot has the pipeline's executions, else only the
+    `ctx.revision_lookups` most recent (a first crawl). A failed lookup is one errors row and ends
+    the pipeline's lookups (a denied action would fail them all)."""
     before = {r["execution_id"]: r for r in ctx.previous.get("pipeline_executions", [])
               if r.get("pipeline_name") == name}
     times: dict[str, Any] = {}
@@ -106,6 +116,10 @@ def _revision_times(cp: Any, name: str, executions: list[Mapping[str, Any]], ctx
             times[e["pipelineExecutionId"]] = old.get("source_revision_time")
         else:
             todo.append(e)
+    source = codecommit_source(pipeline, ctx.account_id) if pipeline else None
+    if source is not None and todo:
+        times.update(_commit_times(ctx, source, todo))
+        todo = [e for e in todo if e["pipelineExecutionId"] not in times]
     if not before:
         todo = todo[:ctx.revision_lookups]
     for e in todo:
@@ -117,6 +131,57 @@ def _revision_times(cp: Any, name: str, executions: list[Mapping[str, Any]], ctx
             break
         times[exec_id] = revision_time(answer["pipelineExecution"], _revision(e).get("revisionId"))
     return times
+
+
+def codecommit_source(pipeline: Mapping[str, Any], account_id: str) -> tuple[str, str, str | None] | None:
+    """(action name, repository, region or None for the pipeline's) of the pipeline's first source
+    action when it reads a CodeCommit repository of this account; None otherwise: another provider,
+    or a repository of another account (the action assumes a role there), whose commits this
+    account cannot read (pure)."""
+    for stage in pipeline.get("stages") or []:
+        for action in stage.get("actions") or []:
+            type_id = action.get("actionTypeId") or {}
+            if type_id.get("category") != "Source":
+                continue
+            repo = (action.get("configuration") or {}).get("RepositoryName")
+            role_account = (str(action.get("roleArn") or "").split(":")[4:5] or [account_id])[0]
+            if type_id.get("provider") != "CodeCommit" or not repo or role_account != account_id:
+                return None
+            return str(action["name"]), str(repo), action.get("region")
+    return None
+
+
+def _commit_times(ctx: Ctx, source: tuple[str, str, str | None], executions: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """Commit time per execution id from the source repository: BatchGetCommits
+    (https://docs.aws.amazon.com/codecommit/latest/APIReference/API_BatchGetCommits.html), the
+    committer date, COMMITS_PER_CALL commits per call. Only executions whose first source revision
+    is this action's count. A failed call is an errors row; its executions go without (the caller
+    falls back to GetPipelineExecution); a commit in `errors` (not found) likewise."""
+    action, repo, region = source
+    wanted: dict[str, list[str]] = {}
+    for e in executions:
+        revision = _revision(e)
+        if revision.get("revisionId") and revision.get("actionName", action) == action:
+            wanted.setdefault(revision["revisionId"], []).append(e["pipelineExecutionId"])
+    cc = ctx.client("codecommit", region) if region and region != ctx.region else ctx.client("codecommit")
+    answers = ctx.each("BatchGetCommits", chunks(list(wanted), COMMITS_PER_CALL), lambda ids: cc.batch_get_commits(
+        repositoryName=repo, commitIds=list(ids)).get("commits") or [])
+    out: dict[str, Any] = {}
+    for commit in (c for part in answers for c in part):
+        when = git_time((commit.get("committer") or commit.get("author") or {}).get("date"))
+        for exec_id in wanted.get(commit.get("commitId", ""), []) if when else []:
+            out[exec_id] = when
+    return out
+
+
+def git_time(date: str | None) -> datetime | None:
+    """CodeCommit's UserInfo.date, "timestamp format with GMT offset" as Git writes it
+    (`1484167798 -0800`: Unix seconds, then the committer's zone), as a UTC time; None when absent
+    or unreadable (pure)."""
+    try:
+        return datetime.fromtimestamp(int(str(date).split()[0]), UTC)
+    except (ValueError, IndexError, OverflowError, OSError):
+        return None
 
 
 def revision_time(execution: Mapping[str, Any], revision_id: str | None) -> Any:
@@ -319,6 +384,6 @@ def collect(ctx: Ctx) -> Rows:
 COLLECTOR = Collector(
     "codepipeline", collect, ("pipelines", "pipeline_actions", "pipeline_executions", "findings"),
     operations("codepipeline", "ListPipelines", "GetPipeline", "ListTagsForResource", "ListPipelineExecutions",
-               "GetPipelineExecution"),
+               "GetPipelineExecution") + operations("codecommit", "BatchGetCommits"),
     bulk_tags=("codepipeline",), reuses=("pipeline_executions",),
 )
