@@ -186,3 +186,68 @@ def test_timestamps_parse_fast_to_botocores_values(account, monkeypatch: pytest.
         roles = iam.get_account_authorization_details(Filter=["Role"])["RoleDetailList"]
     created = next(r["CreateDate"] for r in roles if r["RoleName"] == "parsed")
     assert created.utcoffset().total_seconds() == 0 and abs(time.time() - created.timestamp()) < 3600
+
+
+def test_models_are_read_once_per_process(account, moto_url, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The crawl's sessions read models through the loader of botodata's model session, which the
+    collectors use from import on: each file is parsed once per process, whichever session asks.
+    A profile or AWS_DATA_PATH naming another data path gets a loader of its own on that path."""
+    from audit.aws.botodata import OnceLoader, model_session
+
+    shared = model_session().get_component("data_loader")
+    assert isinstance(shared, OnceLoader)
+    assert account.aws.loader is shared and account.aws.base.get_component("data_loader") is shared
+    assert account.aws.accounts.get_component("data_loader") is shared
+    model = shared.load_service_model("ecr", "service-2")
+    assert account.aws.client(account.target, "eu-west-1", "ecr").meta.service_model._service_description is model
+    monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path))
+    own = AwsContext(AwsSettings(endpoint_url=moto_url), day="2026-01-01")
+    assert own.loader is not shared and isinstance(own.loader, OnceLoader)
+    assert str(tmp_path) in own.loader.search_paths
+
+
+def test_concurrent_first_reads_are_made_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Threads starting their first clients at once: botocore's loader caches each listing and
+    file but computes it in every thread that asks before the first one is done; ours once."""
+    import threading
+
+    from audit.aws.botodata import once_loader
+
+    loader = once_loader()
+    listings: list[int] = []
+    real = loader._potential_locations
+
+    def slow(*args: object, **kwargs: object) -> object:
+        listings.append(1)
+        time.sleep(0.05)  # the ~10 ms listing, long enough for every thread to arrive
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(loader, "_potential_locations", slow)
+    barrier = threading.Barrier(8)
+
+    def first_read(_: int) -> object:
+        barrier.wait()
+        return loader.list_available_services("paginators-1")
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(first_read, range(8)))
+    assert len(listings) == 1 and all(a is answers[0] for a in answers) and "codepipeline" in answers[0]
+
+
+def test_model_files_read_as_botocore_reads_them() -> None:
+    """Plain dicts instead of botocore's OrderedDicts: the same content in the same order, from the
+    same files (gzipped models, plain JSON paginators and partitions)."""
+    import json
+
+    from botocore.loaders import JSONFileLoader
+
+    from audit.aws.botodata import DictJSONFileLoader, once_loader
+
+    ours, theirs = DictJSONFileLoader(), JSONFileLoader()
+    data = once_loader().search_paths[-1]  # botocore's own data directory
+    for name in ("s3/2006-03-01/service-2", "codepipeline/2015-07-09/paginators-1",
+                 "ec2/2016-11-15/endpoint-rule-set-1", "partitions", "sdk-default-configuration"):
+        mine, botocores = ours.load_file(f"{data}/{name}"), theirs.load_file(f"{data}/{name}")
+        assert type(mine) is dict and mine == botocores, name
+        assert json.dumps(mine) == json.dumps(botocores), name  # key order too
+    assert ours.load_file(f"{data}/no-such-file") is None

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import ast
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+
+import pandas as pd
+import pytest
+from dateutil.tz import tzoffset, tzutc
 
 from audit.analysis.resources import STACK_RESOURCE_TARGETS
 from audit.store import schema
@@ -44,3 +49,22 @@ def test_documented_data_dictionary_is_current() -> None:
     """docs/tables.md is generated from the declarations (`make docs`); a declaration changed without it fails."""
     doc = Path(__file__).resolve().parents[2] / "docs" / "tables.md"
     assert doc.read_text(encoding="utf-8") == schema.data_dictionary() + "\n", "regenerate: make docs"
+
+
+def test_cells_are_coerced_per_declared_type() -> None:
+    """to_arrow picks one coercion per column: timestamps become UTC instants (a plain datetime,
+    naive = UTC, without pandas), dicts and lists in string columns sorted JSON, NaN and NaT null."""
+    when = datetime(2026, 12, 2, 15, 22, 0, 123456, tzinfo=UTC)
+    same = [when, when.replace(tzinfo=None), when.replace(tzinfo=tzutc()),
+            when.astimezone(timezone(timedelta(hours=2))), when.astimezone(tzoffset("X", -3600)),
+            pd.Timestamp(when), "2026-12-02T15:22:00.123456Z"]
+    for value in same:
+        assert schema._cell(value, schema.TS) == when, value
+        assert schema._cell(value, schema.TS).tzinfo is not None
+    rows = [{"account_id": "1", "status": None, "calls": float("nan"), "seconds": 1.5, "regions": ["a"],
+             "tags": {"b": 1, "a": "x"}, "teams": None}, {"account_id": pd.NaT, "calls": 3}]
+    table = schema.to_arrow("accounts", rows).to_pylist()
+    assert table[0]["tags"] == '{"a": "x", "b": 1}' and table[0]["calls"] is None and table[0]["regions"] == ["a"]
+    assert table[1]["account_id"] is None and table[1]["calls"] == 3 and table[1]["seconds"] is None
+    with pytest.raises(ValueError, match="undeclared columns \\['bogus'\\]"):
+        schema.to_arrow("accounts", [{"account_id": "1", "bogus": 1}])

@@ -562,6 +562,14 @@ def _converter(type_: pa.DataType) -> Callable[[Any], Any]:
     return _plain
 
 
+# The value types each coercion returns as they are (a column of only these is passed on whole).
+_UNCHANGED: dict[Callable[[Any], Any], frozenset[type]] = {
+    _plain: frozenset({str, int, bool, list, type(None)}),
+    _string: frozenset({str, type(None)}),
+    _timestamp: frozenset({type(None)}),
+}
+
+
 def to_arrow(table: str | Table, rows: Iterable[Mapping[str, Any]] | pd.DataFrame) -> pa.Table:
     """Cast rows (dicts or a DataFrame) to the declared schema; unknown columns are an error."""
     spec = TABLES[table] if isinstance(table, str) else table
@@ -575,7 +583,10 @@ def to_arrow(table: str | Table, rows: Iterable[Mapping[str, Any]] | pd.DataFram
     arrays = []
     for c in spec.columns:
         convert, name = _converter(c.type), c.name
-        arrays.append(pa.array([convert(r.get(name)) for r in rows], type=c.type))
+        values = [r.get(name) for r in rows]
+        if not _UNCHANGED[convert].issuperset(map(type, values)):  # else every cell is as it comes
+            values = [convert(v) for v in values]
+        arrays.append(pa.array(values, type=c.type))
     return pa.Table.from_arrays(arrays, schema=spec.schema)
 
 
