@@ -219,6 +219,13 @@ def secret_findings(where: Mapping[str, str], collector: str, arn: str, name: st
             for var in sorted(set(plaintext_names)) if looks_secret(var)]
 
 
+def arn_account(arn: str) -> str | None:
+    """The account field of an ARN (arn:partition:service:region:account:resource); None for what
+    is not an ARN (a bare account id, a unique id, '*')."""
+    parts = arn.split(":", 5)
+    return parts[4] if len(parts) == 6 and parts[0] == "arn" else None
+
+
 def arn_tail(arn: str | None) -> str:
     """The last path part of an ARN (`.../service/name` -> `name`)."""
     return (arn or "").rsplit("/", 1)[-1].rsplit(":", 1)[-1]

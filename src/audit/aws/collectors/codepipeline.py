@@ -26,6 +26,7 @@ from audit.aws.collectors.base import (
     Collector,
     Ctx,
     Rows,
+    arn_account,
     chunks,
     operations,
     pages,
@@ -144,7 +145,7 @@ def codecommit_source(pipeline: Mapping[str, Any], account_id: str) -> tuple[str
             if type_id.get("category") != "Source":
                 continue
             repo = (action.get("configuration") or {}).get("RepositoryName")
-            role_account = (str(action.get("roleArn") or "").split(":")[4:5] or [account_id])[0]
+            role_account = arn_account(str(action.get("roleArn") or "")) or account_id
             if type_id.get("provider") != "CodeCommit" or not repo or role_account != account_id:
                 return None
             return str(action["name"]), str(repo), action.get("region")
@@ -163,7 +164,7 @@ def _commit_times(ctx: Ctx, source: tuple[str, str, str | None], executions: lis
         revision = _revision(e)
         if revision.get("revisionId") and revision.get("actionName", action) == action:
             wanted.setdefault(revision["revisionId"], []).append(e["pipelineExecutionId"])
-    cc = ctx.client("codecommit", region) if region and region != ctx.region else ctx.client("codecommit")
+    cc = ctx.client("codecommit", region)  # the action's region, else the pipeline's
     answers = ctx.each("BatchGetCommits", chunks(list(wanted), COMMITS_PER_CALL), lambda ids: cc.batch_get_commits(
         repositoryName=repo, commitIds=list(ids)).get("commits") or [])
     out: dict[str, Any] = {}

@@ -17,7 +17,17 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
-from audit.aws.collectors.base import Collector, Ctx, Rows, finding, operations, pages, paginate, resource_row
+from audit.aws.collectors.base import (
+    Collector,
+    Ctx,
+    Rows,
+    arn_account,
+    finding,
+    operations,
+    pages,
+    paginate,
+    resource_row,
+)
 
 SERVICE_KINDS = {"codebuild.amazonaws.com": "codebuild", "codepipeline.amazonaws.com": "codepipeline",
                  "codedeploy.amazonaws.com": "codedeploy", "cloudformation.amazonaws.com": "cloudformation"}
@@ -97,7 +107,7 @@ def classify_trust(doc: Any, account_id: str) -> tuple[str, list[str]]:
             kinds.append(SERVICE_KINDS.get(service, "other"))
         for aws in _as_list(principal.get("AWS")):
             principals.append(aws)
-            other = aws == "*" or (aws.split(":")[4] if aws.startswith("arn:") else aws) != account_id
+            other = aws == "*" or (arn_account(aws) or aws) != account_id
             kinds.append("cross-account" if other else "other")
         for cond in (st.get("Condition") or {}).values():
             for key, values in (cond or {}).items():
@@ -123,7 +133,7 @@ def _account_of(principal: str) -> str | None:
     what names no account (a deleted principal shows as its unique id, AROA...)."""
     if principal == "*":
         return "*"
-    account = principal.split(":")[4] if principal.startswith("arn:") and principal.count(":") >= 5 else principal
+    account = arn_account(principal) or principal
     return account if account.isdigit() and len(account) == 12 else None
 
 
