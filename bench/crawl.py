@@ -282,12 +282,17 @@ def child(args: argparse.Namespace) -> None:
 
         session.AwsContext._make = timed_make  # type: ignore[method-assign]
         per_op: dict[str, int] = {}
+        op_cpu: dict[str, float] = {}
         api_call = BaseClient._make_api_call
 
-        def counted_call(self: Any, operation: str, params: Any) -> Any:  # which operations the calls are
+        def counted_call(self: Any, operation: str, params: Any) -> Any:  # which operations, and their CPU
             key = f"{self.meta.service_model.service_name}:{operation}"
             per_op[key] = per_op.get(key, 0) + 1
-            return api_call(self, operation, params)
+            t0 = time.thread_time()
+            try:
+                return api_call(self, operation, params)
+            finally:
+                op_cpu[key] = op_cpu.get(key, 0.0) + time.thread_time() - t0
 
         BaseClient._make_api_call = counted_call  # type: ignore[method-assign]
         start, cpu = time.perf_counter(), time.process_time()
@@ -296,7 +301,7 @@ def child(args: argparse.Namespace) -> None:
         out = {"wall": time.perf_counter() - start, "cpu": time.process_time() - cpu, "calls": result.calls,
                "ok": result.accounts_ok, "partial": result.accounts_partial, "failed": result.accounts_failed,
                "errors": result.errors, "clients": built["clients"], "client_cpu": built["cpu"],
-               "per_task": per_task, "per_op": per_op}
+               "per_task": per_task, "per_op": per_op, "op_cpu": op_cpu}
     out["maxrss_mb"] = _maxrss_mb()
     print(json.dumps(out))
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 REGION_PATTERN = r"^[a-z]{2}(-gov)?-[a-z]+-\d$"
 REGION = re.compile(REGION_PATTERN)
+ACCOUNT_ID_PATTERN = r"^\d{12}$"
+ACCOUNT_ID = re.compile(ACCOUNT_ID_PATTERN)
 # Inside free text only known partitions and directions count, so `my-app-1` is not a region.
 REGION_IN_TEXT = re.compile(r"(?<![a-z])(?:us|eu|ap|sa|ca|me|af|il|mx)(?:-gov)?-"
                             r"(?:north|south|east|west|central|northeast|southeast|northwest|southwest)-\d(?!\d)")

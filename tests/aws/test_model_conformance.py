@@ -240,10 +240,11 @@ def test_every_declared_operation_is_in_the_model() -> None:
 
 
 def test_the_request_check_finds_max_enum_and_unknown_parameters(account, checker) -> None:
-    cw = account.aws.client(account.target, "eu-west-1", "cloudwatch")
-    cfn = account.aws.client(account.target, "eu-west-1", "cloudformation")
-    account.aws.assume(account.target)
-    with account.aws.acting_as(account.target):
+    aws = aws_session.AwsContext(aws_session.AwsSettings(endpoint_url=account.url), day="2026-01-01")  # new clients
+    cw = aws.client(account.target, "eu-west-1", "cloudwatch")
+    cfn = aws.client(account.target, "eu-west-1", "cloudformation")
+    aws.assume(account.target)
+    with aws.acting_as(account.target):
         cw.describe_alarms(MaxRecords=100)  # the maximum: fine
         for call in (lambda: cw.describe_alarms(MaxRecords=500),  # moto accepts; AWS: 1..100
                      lambda: cfn.list_stack_sets(Status="RUNNING")):  # not in the enum ACTIVE | DELETED

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from botocore.exceptions import ClientError, NoCredentialsError
 
-from audit.aws.session import AwsContext, AwsSettings
+from audit.aws.session import AwsContext, AwsSettings, Target
 from audit.errors import ConfigError
 
 
@@ -19,28 +19,27 @@ def test_assumed_identity_uses_session_name_and_account(account) -> None:
     assert arn == f"arn:aws:sts::{account.account_id}:assumed-role/Audit/cicd-audit-2026-01-01"
 
 
-def _retry_state(client) -> tuple[object, object]:
-    """botocore's per-client retry quota (standard) and rate limiter (adaptive), found through the
-    handlers botocore registered on the client (botocore.retries.standard/adaptive)."""
-    handlers = list(client.meta.events._emitter._handlers.prefix_search(
-        f"needs-retry.{client.meta.service_model.service_id.hyphenize()}"))
-    owners = [getattr(h, "__self__", None) for h in handlers]
+def _retry_state(aws: AwsContext, client, account_id: str) -> tuple[object, object]:
+    """botocore's retry quota (standard) and rate limiter (adaptive) that `client` uses for the
+    account: the handlers botocore's own registration made for it (botocore.retries.standard/adaptive)."""
+    retries = next(r for r in aws._retries if r._client is client)
+    owners = [getattr(h, "__self__", None) for h in retries.handlers(account_id)]
     quota = next(o._retry_quota for o in owners if hasattr(o, "_retry_quota"))
     limiter = next(o for o in owners if type(o).__name__ == "ClientRateLimiter")
     return quota, limiter
 
 
-def test_each_account_has_its_own_clients_and_retry_quota(account, new_account) -> None:
+def test_one_client_serves_every_account_with_its_own_retry_quota(account, new_account) -> None:
     """One throttled account must not drain or slow another's retries: botocore keeps the retry
-    quota and the adaptive rate limiter per client, so every account gets its own clients."""
+    quota and the adaptive rate limiter inside a client, so the client every account shares holds,
+    for each account, its own set of botocore's retry handlers."""
     other = new_account()
     a = account.aws.client(account.target, "eu-west-1", "codebuild")
-    assert account.aws.client(account.target, "eu-west-1", "codebuild") is a  # cached per account
+    assert account.aws.client(other.target, "eu-west-1", "codebuild") is a  # one client per region and service
     assert account.aws.client(account.target, "us-east-1", "codebuild") is not a
-    b = account.aws.client(other.target, "eu-west-1", "codebuild")
-    assert b is not a
-    (quota_a, limiter_a), (quota_b, limiter_b) = _retry_state(a), _retry_state(b)
+    (quota_a, limiter_a), (quota_b, limiter_b) = (_retry_state(account.aws, a, x.account_id) for x in (account, other))
     assert quota_a is not quota_b and limiter_a is not limiter_b
+    assert _retry_state(account.aws, a, account.account_id)[0] is quota_a  # kept per account
     assert a.meta.config.retries["mode"] == "adaptive" and a.meta.endpoint_url == account.url
     assert account.aws.accounts.get_component("data_loader") is account.aws.loader  # models read once
     start = time.perf_counter()
@@ -49,36 +48,69 @@ def test_each_account_has_its_own_clients_and_retry_quota(account, new_account) 
     assert time.perf_counter() - start < 1.0
 
 
-def test_clients_share_model_and_class_but_not_retry_state(account, new_account) -> None:
+def test_a_throttled_account_slows_only_itself(moto_url) -> None:
+    """An account whose every request is throttled (the fleet's `throttle-account` fault, answered
+    as the service answers) uses up its own retry quota and turns on its own rate limiter; another
+    account's calls through the same client still succeed at once, with a full quota."""
+    from audit.demo.inject import FaultSpec
+    from audit.demo.server import FleetServer
+
+    server = FleetServer().start()
+    try:
+        aws = AwsContext(AwsSettings(endpoint_url=server.url, max_attempts=3), day="2026-01-01")
+        hot, calm = (Target(f"{n:012d}", "c", f"arn:aws:iam::{n:012d}:role/Audit") for n in (555500000001, 555500000002))
+        server.set_inject(FaultSpec(throttle_accounts=frozenset({hot.account_id})))
+        with aws.acting_as(hot):
+            aws.assume(hot)
+        with aws.acting_as(calm):
+            aws.assume(calm)
+        client = aws.client(calm, "eu-west-1", "codebuild")
+        with aws.acting_as(hot), pytest.raises(ClientError, match="Throttl"):
+            aws.client(hot, "eu-west-1", "codebuild").list_projects()
+        with aws.acting_as(calm):
+            assert aws.client(calm, "eu-west-1", "codebuild").list_projects()["projects"] == []
+        # the hot account's first try and its 3 retries (botocore's max_attempts counts retries), none of the calm one's
+        assert server.inject_stats.throttled == 4
+        (hot_quota, hot_limiter), (calm_quota, calm_limiter) = (_retry_state(aws, client, t.account_id)
+                                                                for t in (hot, calm))
+        assert hot_limiter._enabled and not calm_limiter._enabled
+        assert hot_quota._quota.available_capacity < calm_quota._quota.available_capacity
+    finally:
+        server.stop()
+
+
+def test_clients_share_model_and_class(account, new_account) -> None:
     """Per service, our clients share botocore's ServiceModel and generated class (built once per
-    process, not per client); the event emitter with the retry quota and limiter stays per client.
-    Other botocore sessions (boto3's, moto's) keep botocore's own behaviour: a class per client."""
+    process, not per client). Other botocore sessions (boto3's, moto's) keep botocore's own
+    behaviour: a class per client, and retry state per client."""
     import botocore.session
 
     other = new_account()
     a = account.aws.client(account.target, "eu-west-1", "lambda")
-    b = account.aws.client(other.target, "eu-west-1", "lambda")
     c = account.aws.client(other.target, "us-east-1", "lambda")
-    assert a is not b and a.meta.service_model is b.meta.service_model is c.meta.service_model
-    assert type(a) is type(b) is type(c)
-    assert a.meta.events is not b.meta.events and _retry_state(a)[0] is not _retry_state(b)[0]
+    assert a is not c and a.meta.service_model is c.meta.service_model and type(a) is type(c)
+    assert a.meta.events is not c.meta.events
     assert a.meta.region_name == "eu-west-1" and c.meta.region_name == "us-east-1"
     assert account.aws.client(account.target, "eu-west-1", "ecr").meta.service_model.service_name == "ecr"
     plain = botocore.session.Session()
     x, y = (plain.create_client("lambda", region_name="eu-west-1") for _ in range(2))
     assert type(x) is not type(y) and x.meta.service_model is not a.meta.service_model
-    assert b.list_functions()["Functions"] == []  # the shared class and model still make calls
+    assert not any(r._client in (x, y) for r in account.aws._retries)
+    with account.aws.acting_as(other.target):
+        assert c.list_functions()["Functions"] == []  # the shared class and model still make calls
 
 
-def test_a_finished_account_drops_its_clients(account, new_account) -> None:
+def test_a_finished_account_drops_its_retry_state(account, new_account) -> None:
     aws = AwsContext(AwsSettings(endpoint_url=account.url, max_pool_connections=1), day="2026-01-01")
     accounts = [account] + [new_account() for _ in range(5)]
     for acct in accounts:
-        aws.client(acct.target, "eu-west-1", "ecr")
-    # at most 2 x max(2, workers) accounts keep clients, even if forget() runs in another process
-    assert {k[0] for k in aws._clients} == {a.account_id for a in accounts[-4:]}
+        with aws.acting_as(acct.target):
+            aws.client(acct.target, "eu-west-1", "ecr").describe_repositories()
+    (retries,) = aws._retries
+    # at most 2 x max(2, workers) accounts keep retry state, even if forget() runs in another process
+    assert set(retries._sets) == {a.account_id for a in accounts[-4:]}
     aws.forget(accounts[-1].account_id)
-    assert accounts[-1].account_id not in {k[0] for k in aws._clients}
+    assert accounts[-1].account_id not in retries._sets and accounts[-1].account_id not in aws._credentials
 
 
 def test_each_thread_acts_for_its_own_account(account, new_account) -> None:

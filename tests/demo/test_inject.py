@@ -29,6 +29,9 @@ def test_spec_parses_and_prints_back():
     scp = parse_faults("scp-deny-region=eu-west-1,scp-deny-region=ap-south-1")
     assert scp.scp_deny_regions == frozenset({"eu-west-1", "ap-south-1"}) and scp.active
     assert parse_faults(str(scp)) == scp
+    hot = parse_faults("throttle-account=111122223333,throttle-account=444455556666")
+    assert hot.throttle_accounts == frozenset({"111122223333", "444455556666"}) and hot.active
+    assert parse_faults(str(hot)) == hot
     assert not parse_faults("").active and parse_faults("seed=3").seed == 3
 
 
@@ -38,6 +41,7 @@ def test_spec_parses_and_prints_back():
     ("deny=codepipeline:DropEverything", "no operation"), ("stall=10%", "FRACTION:SECONDS"),
     ("stall=10%:0", "seconds"), ("die-after=-3", "negative"), ("die-after=x", "invalid literal"),
     ("scp-deny-region=Europe", "not an AWS region"), ("scp-deny-region=", "key=value"),
+    ("throttle-account=1234", "12-digit"),
     ("explode=1", "unknown item"), ("throttle", "key=value"), ("throttle=60%,5xx=50%", "more than 100%"),
 ])
 def test_bad_spec_is_one_config_error_naming_the_item(text, says):

@@ -8,30 +8,34 @@
   Session per account costs ~23 ms per client), and one account session whose clients sign with the
   credentials of the account the calling thread is bound to (every crawl task runs in one thread for
   one account).
-- A client per (account, region, service): botocore keeps the retry quota (standard) and the
-  adaptive rate limiter per client, and AWS limits are per account and region, so a throttled
-  account backs off and drains only its own quota, never another account's. Building a client costs
-  ~3-20 ms of CPU (mostly the event emitter copy and the client class), so an account's clients are
-  dropped when its crawl is done, and at most `2 x workers` accounts keep clients in any process
-  (memory stays flat in thread and process pools alike).
+- ONE client per (region, service) serves every account, and the retry state is per account
+  (`_AccountRetries`): botocore keeps the retry quota (standard) and the adaptive rate limiter
+  inside each client, and AWS limits are per account and region, so a client shared by accounts
+  gets, for each account, its own set of botocore's own retry handlers: a throttled account backs
+  off and drains only its own quota, never another account's. Clients were per account before:
+  ~40 per account, ~3-7 ms of CPU each, and each client's caches (event lookups, endpoint rules)
+  started cold, ~20% of a realistic crawl's CPU. An account's credentials and retry state are
+  dropped when its crawl is done, and at most `2 x workers` accounts keep retry state in any
+  process (memory stays flat in thread and process pools alike).
 - The clients of one of our sessions share, per service, botocore's `ServiceModel` and generated
   client class (`_share_models`): botocore builds both anew for every client (a class with a
   method per operation, and a model whose shapes are parsed again on each client's first call of
-  each operation), which was most of a client's creation CPU. What must stay per client (the event
-  emitter copy with its retry handler, quota and rate limiter, the endpoint, the signer) does.
+  each operation). What must stay per client (the event emitter, the endpoint, the signer) does.
 - Every client gets the read-only guard and the call counter (audit.aws.guard).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import botocore.session
@@ -206,7 +210,86 @@ def _share_models(session: botocore.session.Session) -> None:
     other botocore sessions in the process (boto3's, moto's) keep botocore's behaviour."""
     ClientCreator._load_service_model = _shared_load_model  # type: ignore[method-assign]
     ClientCreator._create_client_class = _shared_create_class  # type: ignore[method-assign]
+    ClientCreator._register_retries = _per_account_retries  # type: ignore[method-assign]
     _shared[session.get_component("event_emitter")] = {}
+
+
+_botocore_register_retries = ClientCreator._register_retries
+_retry_owners: weakref.WeakKeyDictionary[Any, AwsContext] = weakref.WeakKeyDictionary()
+
+
+class _Recorder:
+    """An event emitter that only notes what is registered on it, in order (for _AccountRetries)."""
+
+    def __init__(self) -> None:
+        self.registered: list[tuple[str, str, Callable[..., Any], str | None, bool]] = []
+
+    def _note(self, how: str) -> Callable[..., None]:
+        def register(event_name: str, handler: Callable[..., Any], unique_id: str | None = None,
+                     unique_id_uses_count: bool = False) -> None:
+            self.registered.append((how, event_name, handler, unique_id, unique_id_uses_count))
+        return register
+
+    def __getattr__(self, name: str) -> Callable[..., None]:
+        if name in ("register", "register_first", "register_last"):
+            return self._note(name)
+        raise AttributeError(name)
+
+
+class _AccountRetries:
+    """botocore's retry handlers of one client, one set per account (see the module doc).
+
+    botocore wires retries in one place, `ClientCreator._register_retries`: standard mode's
+    RetryHandler with its quota, adaptive mode's ClientRateLimiter, registered on the client's
+    events. Here that same botocore code runs once per account against a `_Recorder`, and the
+    client gets, in botocore's order and under botocore's unique ids, one dispatcher per handler
+    that calls the handler of the account the calling thread acts for."""
+
+    def __init__(self, creator: ClientCreator, client: Any, account_of: Callable[[], str | None]) -> None:
+        self._creator, self._client, self._account_of = creator, client, account_of
+        self._lock = threading.Lock()
+        self._sets: dict[str | None, list[Callable[..., Any]]] = {}
+        registered = self._record()
+        self._sets[account_of()] = [r[2] for r in registered]
+        for i, (how, event_name, _, unique_id, uses_count) in enumerate(registered):
+            getattr(client.meta.events, how)(event_name, functools.partial(self._call, i), unique_id=unique_id,
+                                             unique_id_uses_count=uses_count)
+
+    def _record(self) -> list[tuple[str, str, Callable[..., Any], str | None, bool]]:
+        recorder = _Recorder()
+        meta = self._client.meta
+        stand_in = SimpleNamespace(meta=SimpleNamespace(service_model=meta.service_model, config=meta.config,
+                                                        events=recorder))
+        _botocore_register_retries(self._creator, stand_in)
+        return recorder.registered
+
+    def handlers(self, account: str | None) -> list[Callable[..., Any]]:
+        """The account's retry handlers (made on its first call through this client)."""
+        found = self._sets.get(account)
+        if found is None:
+            with self._lock:
+                found = self._sets.get(account)
+                if found is None:
+                    found = self._sets[account] = [r[2] for r in self._record()]
+        return found
+
+    def _call(self, index: int, **kwargs: Any) -> Any:
+        return self.handlers(self._account_of())[index](**kwargs)
+
+    def drop(self, account: str) -> None:
+        self._sets.pop(account, None)
+
+
+def _per_account_retries(creator: ClientCreator, client: Any) -> None:
+    """Retries per account for the clients of an AwsContext's account session; botocore's own way
+    for every other session (the base session's clients act for one identity only)."""
+    owner = _retry_owners.get(creator._event_emitter)
+    if owner is None:
+        _botocore_register_retries(creator, client)
+        return
+    retries = _AccountRetries(creator, client, owner._bound_account)
+    with owner._lock:
+        owner._retries.append(retries)
 
 
 class AwsContext:
@@ -242,7 +325,8 @@ class AwsContext:
         self._local = threading.local()
         self._credentials: dict[str, Credentials] = {}
         self._clients: dict[tuple[str, str, str], Any] = {}
-        self._recent: OrderedDict[str, None] = OrderedDict()  # accounts holding clients, oldest first
+        self._retries: list[_AccountRetries] = []  # of the account session's clients
+        self._recent: OrderedDict[str, None] = OrderedDict()  # accounts holding retry state, oldest first
         self._max_accounts = 2 * max(2, settings.max_pool_connections)
         # One session for every client account: it shares the base session's loader (models are
         # read once) and signs with the credentials of the account the calling thread acts for.
@@ -253,6 +337,7 @@ class AwsContext:
             _ThreadAccountCredentials(self)))
         _share_models(self.base)
         _share_models(self.accounts)
+        _retry_owners[self.accounts.get_component("event_emitter")] = self
         for session in (self.base, self.accounts):
             session.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=parse_timestamp)
 
@@ -278,23 +363,24 @@ class AwsContext:
         return self._cached(("base", region or self.settings.home_region, service), self.base)
 
     def client(self, target: Target, region: str, service: str) -> Any:
-        """`target`'s own client for (region, service) ('global' = home region); fetching it binds the
-        calling thread to `target` (a task only ever talks to one account)."""
+        """The client for (region, service) ('global' = home region) that acts for `target`: one client
+        serves every account; fetching it binds the calling thread to `target` (a task only ever
+        talks to one account), whose credentials and retry state the client's calls then use."""
         self.bind(target)
         real_region = self.settings.home_region if region == GLOBAL else region
         with self._lock:
             self._recent[target.account_id] = None
             self._recent.move_to_end(target.account_id)
             while len(self._recent) > self._max_accounts:  # a finished account whose forget() ran elsewhere
-                self._drop_clients(next(iter(self._recent)))
-            return self._cached((target.account_id, real_region, service), self.accounts)
+                self._drop_retries(next(iter(self._recent)))
+            return self._cached(("accounts", real_region, service), self.accounts)
 
-    def _drop_clients(self, account_id: str) -> None:
-        """Forget an account's clients (not closed: a straggling call may still hold one)."""
+    def _drop_retries(self, account_id: str) -> None:
+        """Forget an account's retry state in every client."""
         with self._lock:
             self._recent.pop(account_id, None)
-            for key in [k for k in self._clients if k[0] == account_id]:
-                del self._clients[key]
+            for retries in self._retries:
+                retries.drop(account_id)
 
     # ---- credentials -----------------------------------------------------------------------
 
@@ -312,8 +398,11 @@ class AwsContext:
         finally:
             self._local.account_id = previous
 
+    def _bound_account(self) -> str | None:
+        return getattr(self._local, "account_id", None)
+
     def _bound_credentials(self) -> Credentials:
-        account = getattr(self._local, "account_id", None)
+        account = self._bound_account()
         creds = self._credentials.get(account) if account else None
         if creds is None:
             raise botocore.exceptions.NoCredentialsError()
@@ -343,10 +432,10 @@ class AwsContext:
         self._credentials_for(target).get_frozen_credentials()
 
     def forget(self, account_id: str) -> None:
-        """Drop an account's credentials and clients once its crawl is done (memory stays flat)."""
+        """Drop an account's credentials and retry state once its crawl is done (memory stays flat)."""
         with self._lock:
             self._credentials.pop(account_id, None)
-            self._drop_clients(account_id)
+            self._drop_retries(account_id)
 
     # ---- preflight -------------------------------------------------------------------------
 

@@ -12,11 +12,11 @@ from typing import Annotated, Any, TypeVar
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
 from audit.errors import ConfigError
-from audit.names import REGION_PATTERN
+from audit.names import ACCOUNT_ID_PATTERN, REGION_PATTERN
 from audit.yamlfile import LocatedYaml, dotted, load_yaml
 
 # field types several kinds share
-AccountId = Annotated[str, StringConstraints(pattern=r"^\d{12}$")]
+AccountId = Annotated[str, StringConstraints(pattern=ACCOUNT_ID_PATTERN)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\- ]*$")]
 Region = Annotated[str, StringConstraints(pattern=REGION_PATTERN)]
 
@@ -59,7 +59,7 @@ def _explain(err: dict[str, Any]) -> str:
         return "required field is missing"
     if kind == "string_pattern_mismatch":
         pattern = (err.get("ctx") or {}).get("pattern", "")
-        if pattern == r"^\d{12}$":
+        if pattern == ACCOUNT_ID_PATTERN:
             return f"expected a 12-digit account id (quote it), got {value!r}"
         return f"expected text matching {pattern}, got {value!r}"
     text = msg.removeprefix("Value error, ")

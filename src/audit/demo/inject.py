@@ -3,13 +3,14 @@
     spec = parse_faults("deny=codepipeline:GetPipeline,throttle=50%,5xx=5%,stall=1%:2,die-after=400,seed=7")
     with fleet.inject(spec): crawl(...)          # or: cicd-audit fleet serve --faults '...'
 
-Spec items (comma-separated, `deny` and `scp-deny-region` repeatable; fractions as 0.2 or 20%):
+Spec items (comma-separated, `deny`, `scp-deny-region` and `throttle-account` repeatable; fractions as 0.2 or 20%):
 
 | item | effect |
 |---|---|
 | `deny=SERVICE:Operation` | every call of that botocore operation answers the service's AccessDenied |
 | `scp-deny-region=REGION` | every call signed for REGION (STS excepted) answers AccessDenied "... with an explicit deny in a service control policy", as a region-deny SCP does |
 | `throttle=F` | a fraction F of requests answers the service's real throttling error |
+| `throttle-account=ID` | every request signed in account ID answers the throttling error, as when something else in that account has used up its API rate |
 | `5xx=F` | a fraction F answers 500 InternalFailure or 503 ServiceUnavailable (half each) |
 | `stall=F:SECONDS` | a fraction F is answered only after SECONDS (past the read timeout: a timeout) |
 | `die-after=N` | after N requests the server stops answering: every later connection is dropped |
@@ -36,7 +37,7 @@ from typing import Any
 
 from audit.demo import wire
 from audit.errors import ConfigError
-from audit.names import REGION
+from audit.names import ACCOUNT_ID, REGION
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
 _FRACTION = re.compile(r"^(\d+(?:\.\d*)?|\.\d+)(%?)$")
@@ -49,6 +50,7 @@ class FaultSpec:
 
     deny: frozenset[tuple[str, str]] = frozenset()  # (botocore service name, operation name)
     scp_deny_regions: frozenset[str] = frozenset()  # regions a service control policy denies
+    throttle_accounts: frozenset[str] = frozenset()  # accounts whose every request is throttled
     throttle: float = 0.0
     server_errors: float = 0.0
     stall: float = 0.0
@@ -65,17 +67,21 @@ class FaultSpec:
         for region in self.scp_deny_regions:
             if not REGION.match(region):
                 raise ValueError(f"not an AWS region name: {region!r}")
+        for account in self.throttle_accounts:
+            if not ACCOUNT_ID.match(account):
+                raise ValueError(f"not a 12-digit AWS account id: {account!r}")
         for svc, op in self.deny:
             if op not in wire.service(svc).operations:  # ValueError for an unknown service
                 raise ValueError(f"{svc} has no operation {op!r}")
 
     @property
     def active(self) -> bool:
-        return bool(self.deny or self.scp_deny_regions or self.throttle or self.server_errors or self.stall or self.die_after is not None)
+        return bool(self.deny or self.scp_deny_regions or self.throttle_accounts or self.throttle or self.server_errors or self.stall or self.die_after is not None)
 
     def __str__(self) -> str:
         items = [f"deny={s}:{o}" for s, o in sorted(self.deny)]
         items += [f"scp-deny-region={r}" for r in sorted(self.scp_deny_regions)]
+        items += [f"throttle-account={a}" for a in sorted(self.throttle_accounts)]
         items += [f"{k}={v:g}" for k, v in (("throttle", self.throttle), ("5xx", self.server_errors)) if v]
         if self.stall:
             items.append(f"stall={self.stall:g}:{self.stall_seconds:g}")
@@ -99,6 +105,7 @@ def parse_faults(text: str, *, field_name: str = "--faults") -> FaultSpec:
     kwargs: dict[str, Any] = {}
     deny: set[tuple[str, str]] = set()
     scp_regions: set[str] = set()
+    throttled: set[str] = set()
     for item in (i.strip() for i in text.split(",")):
         if not item:
             continue
@@ -114,6 +121,8 @@ def parse_faults(text: str, *, field_name: str = "--faults") -> FaultSpec:
                 deny.add((svc, op))
             elif key == "scp-deny-region":
                 scp_regions.add(value.strip())
+            elif key == "throttle-account":
+                throttled.add(value.strip())
             elif key == "throttle":
                 kwargs["throttle"] = _fraction(value)
             elif key == "5xx":
@@ -131,11 +140,13 @@ def parse_faults(text: str, *, field_name: str = "--faults") -> FaultSpec:
                     raise ValueError("must not be negative")
                 kwargs["die_after" if key == "die-after" else "seed"] = number
             else:
-                raise ValueError("unknown item; expected deny, scp-deny-region, throttle, 5xx, stall, die-after or seed")
+                raise ValueError("unknown item; expected deny, scp-deny-region, throttle-account, throttle, 5xx, "
+                                 "stall, die-after or seed")
         except ValueError as exc:
             raise ConfigError(f"{item!r}: {exc}", field=field_name) from None
     try:
-        return FaultSpec(deny=frozenset(deny), scp_deny_regions=frozenset(scp_regions), **kwargs)
+        return FaultSpec(deny=frozenset(deny), scp_deny_regions=frozenset(scp_regions),
+                         throttle_accounts=frozenset(throttled), **kwargs)
     except ValueError as exc:
         raise ConfigError(str(exc), field=field_name) from None
 
@@ -225,7 +236,7 @@ class InjectMiddleware:
                        f"to perform: {svc.signing_name}:{operation} with an explicit deny in a service control policy")
             return _answer(start_response, wire.access_denied(svc.protocol, message, svc=svc))
         u = _draw(spec.seed, request, nth)
-        if u < spec.throttle:
+        if u < spec.throttle or (account in spec.throttle_accounts and signing_name != "sts"):
             self._count("throttled")
             return _answer(start_response, wire.throttled(svc))
         if u < spec.throttle + spec.server_errors:
