@@ -52,3 +52,47 @@ def test_terminated_environments_are_not_live_and_a_failed_settings_call_costs_o
     assert [(x["operation"], x["error_class"]) for x in errors] == [("DescribeConfigurationSettings", "not-implemented")]
     assert "eb-secret-value" not in json.dumps(rows, default=str)
     assert [f["detail"] for f in rows["findings"]] == ["DB_PASSWORD"]
+
+
+def test_a_region_without_applications_is_not_asked_for_environments(account) -> None:
+    """No application, no live environment (an environment belongs to an application; AWS's
+    DeleteApplication terminates or refuses running ones), so that region costs one call; a failed
+    DescribeApplications still asks for environments, whose rows do not depend on it."""
+    from audit.aws.guard import recording_calls
+
+    with account.aws.acting_as(account.target), recording_calls() as called:
+        rows, errors = account.collect("beanstalk", "us-east-1")
+    assert errors == [] and rows["beanstalk_environments"] == []
+    assert {op for op in called if op[0] == "elasticbeanstalk"} == {("elasticbeanstalk", "DescribeApplications")}
+    account.boto("elasticbeanstalk", "us-east-1").create_application(ApplicationName="api")
+    with account.aws.acting_as(account.target), recording_calls() as called:
+        rows, _ = account.collect("beanstalk", "us-east-1")
+    assert ("elasticbeanstalk", "DescribeEnvironments") in called and len(rows["beanstalk_applications"]) == 1
+
+
+def test_a_failed_application_listing_still_lists_environments(account) -> None:
+    """DescribeApplications denied (the fleet's `deny` fault, answered as AWS answers): its error row,
+    and the environments are still listed. moto's state is process-wide, so the fleet server sees
+    what was seeded through the test server."""
+    from datetime import UTC, datetime, timedelta
+
+    from audit.aws.collectors import REGISTRY
+    from audit.aws.collectors.base import Ctx
+    from audit.aws.session import AwsContext, AwsSettings
+    from audit.demo.inject import parse_faults
+    from audit.demo.server import FleetServer
+
+    eb = account.boto("elasticbeanstalk", "ap-south-1")
+    eb.create_application(ApplicationName="shop")
+    eb.create_environment(ApplicationName="shop", EnvironmentName="shop-prod", SolutionStackName="Corretto 17")
+    server = FleetServer(inject=parse_faults("deny=elasticbeanstalk:DescribeApplications")).start()
+    try:
+        aws = AwsContext(AwsSettings(endpoint_url=server.url, max_attempts=1), day="2026-01-01")
+        ctx = Ctx(account.account_id, "test-client", "ap-south-1", "beanstalk",
+                  lambda service, where="ap-south-1": aws.client(account.target, where, service),
+                  datetime.now(UTC) - timedelta(days=30))
+        rows = REGISTRY["beanstalk"].collect(ctx)
+    finally:
+        server.stop()
+    assert [(e["operation"], e["error_class"]) for e in ctx.errors][:1] == [("DescribeApplications", "access-denied")]
+    assert [e["name"] for e in rows["beanstalk_environments"]] == ["shop-prod"]

@@ -4,6 +4,10 @@ DescribeEnvironments is asked with `IncludeDeleted=False`: AWS lists terminated 
 about an hour otherwise, and they are not live. DescribeConfigurationSettings is per environment:
 one failing (an environment terminated meanwhile, AccessDenied, not implemented) is an errors row
 and loses only that environment's option names; the other environments are still asked.
+A region with no application has no live environment (an environment belongs to an application,
+and DeleteApplication terminates or refuses running ones:
+https://docs.aws.amazon.com/elasticbeanstalk/latest/api/API_DeleteApplication.html), so
+DescribeEnvironments is not called there: one call less in every region without Beanstalk.
 Option values are never kept: environment properties are values (often secrets).
 """
 
@@ -26,10 +30,12 @@ def option_names(answer: Mapping[str, Any]) -> list[tuple[str, str]]:
 def get_beanstalk(ctx: Ctx) -> dict[str, Any]:
     eb = ctx.client("elasticbeanstalk")
     # applications and environments are listed apart: one failing keeps the other's rows
-    apps = [dict(a) for a in ctx.soft("DescribeApplications", lambda: eb.describe_applications()
-                                      .get("Applications", []), default=[])]
-    envs = [dict(e) for e in ctx.soft("DescribeEnvironments", pages, eb, "describe_environments", "Environments",
-                                      IncludeDeleted=False, default=[])]
+    listed = ctx.soft("DescribeApplications", lambda: eb.describe_applications().get("Applications", []),
+                      default=None)
+    apps = [dict(a) for a in listed or []]
+    envs = [] if listed == [] else [
+        dict(e) for e in ctx.soft("DescribeEnvironments", pages, eb, "describe_environments", "Environments",
+                                  IncludeDeleted=False, default=[])]
     for item, arn_key in [*((a, "ApplicationArn") for a in apps), *((e, "EnvironmentArn") for e in envs)]:
         arn = item.get(arn_key)
         item["__tags"] = ctx.tags_for(arn, "ListTagsForResource", lambda a=arn: eb.list_tags_for_resource(
