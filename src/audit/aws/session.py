@@ -13,8 +13,8 @@
   inside each client, and AWS limits are per account and region, so a client shared by accounts
   gets, for each account, its own set of botocore's own retry handlers: a throttled account backs
   off and drains only its own quota, never another account's. Clients were per account before:
-  ~40 per account, ~3-7 ms of CPU each, and each client's caches (event lookups, endpoint rules)
-  started cold, ~20% of a realistic crawl's CPU. An account's credentials and retry state are
+  ~40 per account at ~3-7 ms of CPU each; now a process builds one per region and service it
+  calls (44 in bench/crawl.py's 40-account crawl). An account's credentials and retry state are
   dropped when its crawl is done, and at most `2 x workers` accounts keep retry state in any
   process (memory stays flat in thread and process pools alike).
 - The clients of one of our sessions share, per service, botocore's `ServiceModel` and generated
