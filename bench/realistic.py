@@ -9,7 +9,8 @@ Everything is tagged like the fleet's own resources. Written through boto3 into 
 every row is complete and the calls counted are the calls a complete crawl makes. Buckets are fleet
 buckets (ListBuckets gives each one's BucketRegion, as AWS does), and BatchGetDeploymentGroups, the
 CodeCommit batch calls and GetResources' pages are answered as AWS answers them
-(audit.demo.moto_patches): moto's gaps do not add calls real AWS would not get.
+(audit.demo.moto_patches): moto's gaps do not add calls real AWS would not get, and its one-page
+answers do not hide the pages AWS would cut (ListFunctions by 50, DescribeAlarms by MaxRecords).
 """
 
 from __future__ import annotations

@@ -26,6 +26,15 @@
 - Lambda function configuration: a fleet function marked `fleet_env_error` answers `Environment` with
   `Error` {ErrorCode, Message} and no `Variables`, as Lambda does when it cannot decrypt them
   (https://docs.aws.amazon.com/lambda/latest/api/API_EnvironmentResponse.html).
+- Pages as AWS cuts them, in fleet account regions (`_fleet_region`), where moto answers in one page
+  or cuts elsewhere, so the realistic benchmark counts the calls AWS would get: Lambda ListFunctions
+  at most 50 functions a page whatever MaxItems says ("ListFunctions returns a maximum of 50 items in
+  each response": https://docs.aws.amazon.com/lambda/latest/api/API_ListFunctions.html); CloudWatch
+  DescribeAlarms MaxRecords alarms a page, 50 by default
+  (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html);
+  CloudFormation DescribeStacks a page per 1 MB of output, not moto's 50 stacks ("If the output
+  exceeds 1 MB in size, a string that identifies the next page":
+  https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStacks.html).
 - Organizations accounts marked `fleet_status_retired` are described without `Status`, as AWS does
   since September 2026 (`State` only; https://docs.aws.amazon.com/organizations/latest/APIReference/API_Account.html).
 - CodeCommit `ListRepositories` and `ListTagsForResource`: not implemented by moto; answered in the
@@ -141,6 +150,9 @@ def install() -> None:
         _patch_s3()
         _patch_lambda_env_error()
         _patch_organizations_state()
+        _patch_lambda_pages()
+        _patch_alarm_pages()
+        _patch_stack_pages()
         _installed = True
 
 
@@ -516,3 +528,78 @@ def _patch_organizations_state() -> None:
         return out
 
     FakeAccount.describe = describe  # type: ignore[method-assign]
+
+
+LIST_FUNCTIONS_PAGE = 50  # functions per ListFunctions page at most, whatever MaxItems asks
+ALARMS_PAGE = 50  # DescribeAlarms' default MaxRecords
+STACKS_PAGE_BYTES = 1_000_000  # DescribeStacks cuts a page when its output would pass 1 MB
+
+
+def _patch_lambda_pages() -> None:
+    from moto.awslambda.responses import LambdaResponse
+
+    original = LambdaResponse.list_functions
+
+    def list_functions(self: LambdaResponse) -> str:
+        answer = original(self)
+        if not _fleet_region(self.current_account, self.region):
+            return answer
+        functions = json.loads(answer)["Functions"]
+        start = int(self.querystring.get("Marker", ["0"])[0] or 0)
+        size = min(int(self.querystring.get("MaxItems", [LIST_FUNCTIONS_PAGE])[0]), LIST_FUNCTIONS_PAGE)
+        more = start + size < len(functions)
+        return json.dumps({"Functions": functions[start:start + size],
+                           **({"NextMarker": str(start + size)} if more else {})})
+
+    LambdaResponse.list_functions = list_functions  # type: ignore[method-assign]
+
+
+def _patch_alarm_pages() -> None:
+    from moto.cloudwatch.responses import CloudWatchResponse
+    from moto.core.responses import ActionResult
+
+    original = CloudWatchResponse.describe_alarms
+
+    def describe_alarms(self: CloudWatchResponse) -> ActionResult:
+        answer = original(self)
+        if not _fleet_region(self.current_account, self.region):
+            return answer
+        result = answer.result
+        assert isinstance(result, dict)
+        alarms = [("MetricAlarms", a) for a in result["MetricAlarms"]]
+        alarms += [("CompositeAlarms", a) for a in result["CompositeAlarms"]]
+        start, size = int(self._get_param("NextToken") or 0), int(self._get_param("MaxRecords") or ALARMS_PAGE)
+        page = alarms[start:start + size]
+        return ActionResult({"MetricAlarms": [a for kind, a in page if kind == "MetricAlarms"],
+                             "CompositeAlarms": [a for kind, a in page if kind == "CompositeAlarms"],
+                             **({"NextToken": str(start + size)} if start + size < len(alarms) else {})})
+
+    CloudWatchResponse.describe_alarms = describe_alarms  # type: ignore[method-assign]
+
+
+def _stack_bytes(stack: Any) -> int:
+    """About the size of a stack's entry in DescribeStacks' XML: ~2 KB of fixed members, and each
+    parameter, output and tag as its text plus its XML."""
+    parts = [*(stack.parameters or {}).items(), *(stack.tags or {}).items(),
+             *((o["OutputKey"], o["OutputValue"]) for o in stack.outputs or [])]
+    return 2_000 + sum(len(str(k)) + len(str(v)) + 120 for k, v in parts) + len(str(stack.description or ""))
+
+
+def _patch_stack_pages() -> None:
+    from moto.cloudformation.responses import CloudFormationResponse
+    from moto.core.responses import ActionResult
+
+    original = CloudFormationResponse.describe_stacks
+
+    def describe_stacks(self: CloudFormationResponse) -> ActionResult:
+        if not _fleet_region(self.current_account, self.region) or self._get_param("StackName"):
+            return original(self)
+        stacks = list(self.cloudformation_backend.describe_stacks(None))
+        start = int(self._get_param("NextToken") or 0)
+        end, size = start, 0
+        while end < len(stacks) and (end == start or size + _stack_bytes(stacks[end]) <= STACKS_PAGE_BYTES):
+            size += _stack_bytes(stacks[end])
+            end += 1
+        return ActionResult({"Stacks": stacks[start:end], "NextToken": str(end) if end < len(stacks) else None})
+
+    CloudFormationResponse.describe_stacks = describe_stacks  # type: ignore[method-assign]
