@@ -10,7 +10,7 @@ Spec items (comma-separated, `deny`, `scp-deny-region` and `throttle-account` re
 | `deny=SERVICE:Operation` | every call of that botocore operation answers the service's AccessDenied |
 | `scp-deny-region=REGION` | every call signed for REGION (STS excepted) answers AccessDenied "... with an explicit deny in a service control policy", as a region-deny SCP does |
 | `throttle=F` | a fraction F of requests answers the service's real throttling error |
-| `throttle-account=ID` | every request signed in account ID answers the throttling error, as when something else in that account has used up its API rate |
+| `throttle-account=ID` | every request signed in account ID (STS excepted) answers the throttling error, as when something else in that account has used up its API rate |
 | `5xx=F` | a fraction F answers 500 InternalFailure or 503 ServiceUnavailable (half each) |
 | `stall=F:SECONDS` | a fraction F is answered only after SECONDS (past the read timeout: a timeout) |
 | `die-after=N` | after N requests the server stops answering: every later connection is dropped |
