@@ -60,6 +60,13 @@ def _write_parquet(path: Path, table: pa.Table) -> None:
     pq.write_table(table, path, compression="zstd")
 
 
+def _read_parts(parts: list[Path]) -> pa.Table:
+    """Account parts of one table, concatenated. Each is read as one file (`ParquetFile`), not
+    through `read_table`'s dataset discovery: ~0.5 instead of ~0.9 ms of CPU a part, and a
+    500-account crawl publishes ~17,000 parts."""
+    return pa.concat_tables([pq.ParquetFile(p).read() for p in parts])
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -243,7 +250,7 @@ class SnapshotWriter:
         parts = [p for p in parts if p.stem in done]
         if not parts:
             return _as_arrow(name, [])
-        return pa.concat_tables([pq.read_table(p) for p in parts])
+        return _read_parts(parts)
 
     def publish(self, manifest: Mapping[str, Any], *, section: str = "crawl",
                 extra: Mapping[str, Rows] | None = None, replace: bool = False) -> Publication:
@@ -258,8 +265,7 @@ class SnapshotWriter:
         tables: dict[str, Rows] = {}
         for name in sorted(names):
             parts = [p for p in sorted((self.staging / "parts" / name).glob("*.parquet")) if p.stem in done]
-            tables[name] = (pa.concat_tables([pq.read_table(p) for p in parts]) if parts
-                            else _as_arrow(name, []))
+            tables[name] = _read_parts(parts) if parts else _as_arrow(name, [])
         tables.update(extra or {})
         published = publish_crawl(self.root, self.day, tables, manifest, section=section, replace=replace)
         if published.published:
