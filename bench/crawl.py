@@ -447,11 +447,11 @@ def realistic_main(args: argparse.Namespace) -> None:
     print(f"realistic fleet: {summary(made)}; seeded in {time.perf_counter() - t:.1f}s; sizes {SIZES}", flush=True)
     try:
         fleet.server.set_latency(args.latency_ms)
-        one = [next(iter(home))]
+        one, rounds = [next(iter(home))], max(1, args.rounds)
         srcs = {"ours": None, **({"before": args.baseline_src} if args.baseline_src else {})}
         runs: dict[str, dict[str, Any]] = {}
         firsts: dict[str, dict[str, Any]] = {}
-        for n in range(max(1, args.rounds)):
+        for n in range(rounds):
             for name, src in srcs.items():
                 for box, only in ((runs, None), (firsts, one)):
                     out = tmp / f"{name}-{n}-{'1' if only else 'all'}"
@@ -466,7 +466,7 @@ def realistic_main(args: argparse.Namespace) -> None:
     names = sorted({n for t in tables.values() for n in t}, key=lambda n: -tables["ours"].get(n, {}).get("home", 0))
     cols = list(runs)
     print(f"\ncalls per realistic account (home region + global; per other, empty region), "
-          f"{len(home)} accounts, latency {args.latency_ms:.0f} ms, workers {args.workers}, least CPU of {max(1, args.rounds)} rounds")
+          f"{len(home)} accounts, latency {args.latency_ms:.0f} ms, workers {args.workers}, least CPU of {rounds} rounds")
     print(f"{'collector':<16}" + "".join(f"{c + ' home':>13}{c + ' other':>13}" for c in cols))
     for n in names:
         print(f"{n:<16}" + "".join(f"{tables[c].get(n, {}).get('home', 0):13.0f}{tables[c].get(n, {}).get('other', 0):13.0f}"

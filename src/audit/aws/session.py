@@ -210,7 +210,6 @@ def _share_models(session: botocore.session.Session) -> None:
     other botocore sessions in the process (boto3's, moto's) keep botocore's behaviour."""
     ClientCreator._load_service_model = _shared_load_model  # type: ignore[method-assign]
     ClientCreator._create_client_class = _shared_create_class  # type: ignore[method-assign]
-    ClientCreator._register_retries = _per_account_retries  # type: ignore[method-assign]
     _shared[session.get_component("event_emitter")] = {}
 
 
@@ -218,22 +217,22 @@ _botocore_register_retries = ClientCreator._register_retries
 _retry_owners: weakref.WeakKeyDictionary[Any, AwsContext] = weakref.WeakKeyDictionary()
 
 
+_Registration = tuple[str, str, Callable[..., Any], str | None, bool]  # how, event, handler, unique id, uses count
+
+
 class _Recorder:
     """An event emitter that only notes what is registered on it, in order (for _AccountRetries)."""
 
     def __init__(self) -> None:
-        self.registered: list[tuple[str, str, Callable[..., Any], str | None, bool]] = []
+        self.registered: list[_Registration] = []
 
-    def _note(self, how: str) -> Callable[..., None]:
-        def register(event_name: str, handler: Callable[..., Any], unique_id: str | None = None,
-                     unique_id_uses_count: bool = False) -> None:
-            self.registered.append((how, event_name, handler, unique_id, unique_id_uses_count))
-        return register
+    def _note(self, how: str, event_name: str, handler: Callable[..., Any], unique_id: str | None = None,
+              unique_id_uses_count: bool = False) -> None:
+        self.registered.append((how, event_name, handler, unique_id, unique_id_uses_count))
 
-    def __getattr__(self, name: str) -> Callable[..., None]:
-        if name in ("register", "register_first", "register_last"):
-            return self._note(name)
-        raise AttributeError(name)
+    register = functools.partialmethod(_note, "register")
+    register_first = functools.partialmethod(_note, "register_first")
+    register_last = functools.partialmethod(_note, "register_last")
 
 
 class _AccountRetries:
@@ -255,7 +254,7 @@ class _AccountRetries:
             getattr(client.meta.events, how)(event_name, functools.partial(self._call, i), unique_id=unique_id,
                                              unique_id_uses_count=uses_count)
 
-    def _record(self) -> list[tuple[str, str, Callable[..., Any], str | None, bool]]:
+    def _record(self) -> list[_Registration]:
         recorder = _Recorder()
         meta = self._client.meta
         stand_in = SimpleNamespace(meta=SimpleNamespace(service_model=meta.service_model, config=meta.config,
@@ -290,6 +289,12 @@ def _per_account_retries(creator: ClientCreator, client: Any) -> None:
     retries = _AccountRetries(creator, client, owner._bound_account)
     with owner._lock:
         owner._retries.append(retries)
+
+
+def _retries_per_account(owner: AwsContext) -> None:
+    """The clients of `owner`'s account session get botocore's retry handlers per account."""
+    ClientCreator._register_retries = _per_account_retries  # type: ignore[method-assign]
+    _retry_owners[owner.accounts.get_component("event_emitter")] = owner
 
 
 class AwsContext:
@@ -337,7 +342,7 @@ class AwsContext:
             _ThreadAccountCredentials(self)))
         _share_models(self.base)
         _share_models(self.accounts)
-        _retry_owners[self.accounts.get_component("event_emitter")] = self
+        _retries_per_account(self)
         for session in (self.base, self.accounts):
             session.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=parse_timestamp)
 

@@ -78,6 +78,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -535,46 +536,50 @@ ALARMS_PAGE = 50  # DescribeAlarms' default MaxRecords
 STACKS_PAGE_BYTES = 1_000_000  # DescribeStacks cuts a page when its output would pass 1 MB
 
 
+def _in_fleet_regions(response_class: Any, action: str, answer: Callable[[Any, Callable[[], Any]], Any]) -> None:
+    """Answer `action` with `answer(response, moto's own answer)` in fleet account regions; moto's
+    own answer everywhere else."""
+    original = getattr(response_class, action)
+
+    def patched(self: Any) -> Any:
+        if not _fleet_region(self.current_account, self.region):
+            return original(self)
+        return answer(self, lambda: original(self))
+
+    setattr(response_class, action, patched)
+
+
+def _cut(items: list[Any], token: str | None, size: int) -> tuple[list[Any], str | None]:
+    """One page of `items` from the page token (an offset), and the next page's token, if any."""
+    start = int(token or 0)
+    return items[start:start + size], str(start + size) if start + size < len(items) else None
+
+
 def _patch_lambda_pages() -> None:
     from moto.awslambda.responses import LambdaResponse
 
-    original = LambdaResponse.list_functions
-
-    def list_functions(self: LambdaResponse) -> str:
-        answer = original(self)
-        if not _fleet_region(self.current_account, self.region):
-            return answer
-        functions = json.loads(answer)["Functions"]
-        start = int(self.querystring.get("Marker", ["0"])[0] or 0)
+    def list_functions(self: LambdaResponse, moto: Callable[[], str]) -> str:
         size = min(int(self.querystring.get("MaxItems", [LIST_FUNCTIONS_PAGE])[0]), LIST_FUNCTIONS_PAGE)
-        more = start + size < len(functions)
-        return json.dumps({"Functions": functions[start:start + size],
-                           **({"NextMarker": str(start + size)} if more else {})})
+        page, marker = _cut(json.loads(moto())["Functions"], self.querystring.get("Marker", [None])[0], size)
+        return json.dumps({"Functions": page, **({"NextMarker": marker} if marker else {})})
 
-    LambdaResponse.list_functions = list_functions  # type: ignore[method-assign]
+    _in_fleet_regions(LambdaResponse, "list_functions", list_functions)
 
 
 def _patch_alarm_pages() -> None:
     from moto.cloudwatch.responses import CloudWatchResponse
     from moto.core.responses import ActionResult
 
-    original = CloudWatchResponse.describe_alarms
-
-    def describe_alarms(self: CloudWatchResponse) -> ActionResult:
-        answer = original(self)
-        if not _fleet_region(self.current_account, self.region):
-            return answer
-        result = answer.result
+    def describe_alarms(self: CloudWatchResponse, moto: Callable[[], ActionResult]) -> ActionResult:
+        result = moto().result
         assert isinstance(result, dict)
-        alarms = [("MetricAlarms", a) for a in result["MetricAlarms"]]
-        alarms += [("CompositeAlarms", a) for a in result["CompositeAlarms"]]
-        start, size = int(self._get_param("NextToken") or 0), int(self._get_param("MaxRecords") or ALARMS_PAGE)
-        page = alarms[start:start + size]
-        return ActionResult({"MetricAlarms": [a for kind, a in page if kind == "MetricAlarms"],
-                             "CompositeAlarms": [a for kind, a in page if kind == "CompositeAlarms"],
-                             **({"NextToken": str(start + size)} if start + size < len(alarms) else {})})
+        kinds = ("MetricAlarms", "CompositeAlarms")
+        page, token = _cut([(kind, a) for kind in kinds for a in result[kind]], self._get_param("NextToken"),
+                           int(self._get_param("MaxRecords") or ALARMS_PAGE))
+        return ActionResult({**{kind: [a for k, a in page if k == kind] for kind in kinds},
+                             **({"NextToken": token} if token else {})})
 
-    CloudWatchResponse.describe_alarms = describe_alarms  # type: ignore[method-assign]
+    _in_fleet_regions(CloudWatchResponse, "describe_alarms", describe_alarms)
 
 
 def _stack_bytes(stack: Any) -> int:
@@ -589,11 +594,9 @@ def _patch_stack_pages() -> None:
     from moto.cloudformation.responses import CloudFormationResponse
     from moto.core.responses import ActionResult
 
-    original = CloudFormationResponse.describe_stacks
-
-    def describe_stacks(self: CloudFormationResponse) -> ActionResult:
-        if not _fleet_region(self.current_account, self.region) or self._get_param("StackName"):
-            return original(self)
+    def describe_stacks(self: CloudFormationResponse, moto: Callable[[], ActionResult]) -> ActionResult:
+        if self._get_param("StackName"):
+            return moto()
         stacks = list(self.cloudformation_backend.describe_stacks(None))
         start = int(self._get_param("NextToken") or 0)
         end, size = start, 0
@@ -602,4 +605,4 @@ def _patch_stack_pages() -> None:
             end += 1
         return ActionResult({"Stacks": stacks[start:end], "NextToken": str(end) if end < len(stacks) else None})
 
-    CloudFormationResponse.describe_stacks = describe_stacks  # type: ignore[method-assign]
+    _in_fleet_regions(CloudFormationResponse, "describe_stacks", describe_stacks)

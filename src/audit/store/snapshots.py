@@ -245,12 +245,12 @@ class SnapshotWriter:
 
     def read_part(self, name: str) -> pa.Table:
         """All finished parts of one table (used for cross-account summaries before publishing)."""
-        parts = sorted((self.staging / "parts" / name).glob("*.parquet"))
-        done = self.done_accounts
-        parts = [p for p in parts if p.stem in done]
-        if not parts:
-            return _as_arrow(name, [])
-        return _read_parts(parts)
+        return self._finished(name, self.done_accounts)
+
+    def _finished(self, name: str, done: set[str]) -> pa.Table:
+        """The parts of table `name` of the accounts in `done`, concatenated (empty: its schema)."""
+        parts = [p for p in sorted((self.staging / "parts" / name).glob("*.parquet")) if p.stem in done]
+        return _read_parts(parts) if parts else _as_arrow(name, [])
 
     def publish(self, manifest: Mapping[str, Any], *, section: str = "crawl",
                 extra: Mapping[str, Rows] | None = None, replace: bool = False) -> Publication:
@@ -264,8 +264,7 @@ class SnapshotWriter:
         names |= {t.name for t in TABLES.values() if t.source == "crawl"}
         tables: dict[str, Rows] = {}
         for name in sorted(names):
-            parts = [p for p in sorted((self.staging / "parts" / name).glob("*.parquet")) if p.stem in done]
-            tables[name] = _read_parts(parts) if parts else _as_arrow(name, [])
+            tables[name] = self._finished(name, done)
         tables.update(extra or {})
         published = publish_crawl(self.root, self.day, tables, manifest, section=section, replace=replace)
         if published.published:
