@@ -156,3 +156,27 @@ def test_pages_are_cut_at_resources_per_page_only(account, fleet_region: bool) -
     assert len(limited) < 30 and sum(len(r["Tags"]) for r in limited) <= 100
     assert read_region_tags(tagging, ["sns"]).keys() == {
         r["ResourceARN"] for p in pages for r in p["ResourceTagMappingList"]}
+
+
+@pytest.mark.parametrize("fleet_region", [True, False])
+def test_a_bucket_is_listed_only_by_its_own_region(account, fleet_region: bool) -> None:
+    """GetResources "returns all the tagged or previously tagged resources that are located in the
+    specified Region" (https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/API_GetResources.html):
+    a bucket in us-west-2 is not in eu-west-1's pass. moto's S3 backend is global and lists every
+    bucket in every region; in fleet account regions (audit.demo.moto_patches) it answers as AWS."""
+    from audit.demo.backend_fixes import codecommit_listing
+
+    moto_patches.install()
+    regions = ("eu-west-1", "us-west-2")
+    if fleet_region:
+        codecommit_listing(account.account_id, list(regions))
+    for region in regions:
+        name = f"b-{account.account_id}-{region}"
+        s3 = account.boto("s3", region)
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
+        s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": [{"Key": "team", "Value": region}]})
+    listed = {region: sorted(read_region_tags(account.boto("resourcegroupstaggingapi", region), ["s3"]))
+              for region in regions}
+    everywhere = [f"arn:aws:s3:::b-{account.account_id}-{r}" for r in regions]
+    assert listed == ({r: [f"arn:aws:s3:::b-{account.account_id}-{r}"] for r in regions} if fleet_region
+                      else {r: everywhere for r in regions})

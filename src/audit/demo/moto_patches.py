@@ -54,7 +54,10 @@
   https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/supported-services.html).
   In fleet account regions (`fleet_listing`) it also lists CodePipeline pipelines, ECR
   repositories, and the CodeCommit repositories and Beanstalk applications whose tags the fleet
-  stored (`fleet_tags`), with the same filters and pages as moto's own types. Without
+  stored (`fleet_tags`), with the same filters and pages as moto's own types; an S3 bucket is listed
+  only by the region it is located in ("returns all the tagged or previously tagged resources that
+  are located in the specified Region": API_GetResources.html), where moto lists every bucket of the
+  account in every region (a page AWS would not serve in each region without buckets). Without
   `TagsPerPage` a page is cut at `ResourcesPerPage` only, as AWS recommends it be used ("AWS
   recommends using ResourcesPerPage instead of this parameter"); moto also cuts it at 100 tags,
   which on a client whose resources carry four tags each is four times the pages AWS returns.
@@ -408,6 +411,16 @@ def _fleet_tagged(account_id: str, region: str) -> list[Any]:
     return out
 
 
+def _bucket_elsewhere(account_id: str, region: str, resource: Any) -> bool:
+    """An S3 bucket located in another region than `region` (moto's S3 backend is global)."""
+    from moto.s3.models import s3_backends
+
+    if resource.resource_type != "s3:bucket":
+        return False
+    bucket = s3_backends[account_id]["global"].buckets.get(resource.arn.rsplit(":", 1)[-1])
+    return bucket is not None and bucket.region_name != region
+
+
 def _patch_tagging() -> None:
     from moto.core.resource_tagging import make_tag_matcher, match_resource_type
     from moto.resourcegroupstaggingapi.models import ResourceGroupsTaggingAPIBackend
@@ -417,7 +430,10 @@ def _patch_tagging() -> None:
     def resources(self: ResourceGroupsTaggingAPIBackend, tag_filters: list[dict[str, Any]] | None = None,
                   resource_type_filters: list[str] | None = None,
                   resource_arn_list: list[str] | None = None) -> Any:
-        yield from original(self, tag_filters, resource_type_filters, resource_arn_list)
+        listed = original(self, tag_filters, resource_type_filters, resource_arn_list)
+        if _fleet_region(self.account_id, self.region_name):
+            listed = (r for r in listed if not _bucket_elsewhere(self.account_id, self.region_name, r))
+        yield from listed
         matches = make_tag_matcher(tag_filters)
         for r in _fleet_tagged(self.account_id, self.region_name):
             if (r.tags and match_resource_type(r.resource_type, resource_type_filters) and matches(r.tags)
