@@ -21,7 +21,7 @@ process, so peak RSS is the crawler's alone and neither shares a GIL with the se
 Targets: >= 15x faster than naive, calls <= naive's, <= 1.5x the floor, peak RSS < 400 MB.
 
     .venv/bin/python bench/crawl.py --profile realistic [--accounts-n 3] [--latency-ms 50]
-                                    [--in-flight 48] [--baseline-src DIR] [--rounds 2]
+                                    [--in-flight 48] [--baseline-src DIR] [--rounds 3] [--no-pin]
 
 The realistic-client profile (bench/realistic.py: 30 pipelines x 50 executions, 200 functions, 50
 stacks, 150 alarms, 100 buckets, 20 ECR repositories, history; every row complete) served with 50 ms
@@ -32,6 +32,9 @@ crawler also crawls the first account alone, so the projection's CPU term splits
 spends once (service models, client classes) from the CPU per call of further accounts. This
 machine's CPU time per unit of work drifts by +-25% between runs, so each crawl runs `--rounds`
 times, the crawlers taking turns, and the least CPU of each counts (noise only ever adds).
+The fleet server (moto: several times the client's CPU per request) runs on one core and every
+crawler child on the other (`--no-pin`: both share both cores), so the client CPU measured is a
+crawler process's own, as on a runner where no server competes for its core and caches.
 """
 
 from __future__ import annotations
@@ -309,14 +312,16 @@ def child(args: argparse.Namespace) -> None:
 
 
 def run_child(mode: str, fleet: Any, out: Path, workers: int, only: list[str] | None = None,
-              src: str | None = None) -> dict[str, Any]:
-    """One crawler in a child process; `src` puts another checkout's src/ first on its path."""
+              src: str | None = None, cpus: set[int] | None = None) -> dict[str, Any]:
+    """One crawler in a child process; `src` puts another checkout's src/ first on its path,
+    `cpus` keeps it on those cores."""
     cmd = [sys.executable, __file__, "--child", mode, "--accounts", str(fleet.accounts_file), "--endpoint",
            fleet.endpoint_url, "--out", str(out), "--workers", str(workers)]
     if only:
         cmd += ["--accounts-only", ",".join(only)]
     env = {**os.environ, "PYTHONPATH": src} if src else None
-    done = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
+    pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
+    done = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env, preexec_fn=pin)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -331,10 +336,12 @@ def main() -> None:
     parser.add_argument("--in-flight", type=int, default=48, help="realistic profile: in-flight requests "
                         "of the projection (docs/crawler.md's sizing: --workers 32-48 on a 2-core runner)")
     parser.add_argument("--baseline-src", help="realistic profile: another checkout's src/ to measure too")
-    parser.add_argument("--rounds", type=int, default=2, help="realistic profile: runs of each crawl, crawlers "
+    parser.add_argument("--rounds", type=int, default=3, help="realistic profile: runs of each crawl, crawlers "
                         "taking turns; the least CPU counts")
     parser.add_argument("--size-factor", type=float, default=1.0, help="realistic profile: scale the sizes "
                         "(a quick smoke run)")
+    parser.add_argument("--pin", action=argparse.BooleanOptionalAction, default=True,
+                        help="realistic profile: fleet server on one core, crawlers on another")
     add_child_arguments(parser, ["ours", "naive", "moto"])
     args = parser.parse_args()
     if args.child:
@@ -433,11 +440,23 @@ def marginal_cpu(whole: dict[str, Any], one: dict[str, Any]) -> tuple[float, flo
     return per_call, max(0.0, one["cpu"] - per_call * one["calls"])
 
 
+def split_cores(pin: bool) -> tuple[set[int], set[int] | None]:
+    """(server cores, crawler cores or None): with `pin` and two cores or more, this process (the
+    fleet server: its threads start after this and inherit it) takes the first core and the
+    crawler children the rest."""
+    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if not pin or len(cores) < 2:
+        return set(cores), None
+    os.sched_setaffinity(0, {cores[0]})
+    return {cores[0]}, set(cores[1:])
+
+
 def realistic_main(args: argparse.Namespace) -> None:
     from audit.demo.fleet import start_fleet
     from audit.demo.server import Faults
     from realistic import SIZES, seed_realistic, summary
 
+    server_cpus, client_cpus = split_cores(args.pin)
     tmp = Path(tempfile.mkdtemp(prefix="bench-realistic-"))
     t = time.perf_counter()
     fleet = start_fleet(args.accounts_n, out=tmp / "fleet", repos=False, latency_ms=0)
@@ -455,12 +474,14 @@ def realistic_main(args: argparse.Namespace) -> None:
             for name, src in srcs.items():
                 for box, only in ((runs, None), (firsts, one)):
                     out = tmp / f"{name}-{n}-{'1' if only else 'all'}"
-                    r = run_child("ours", fleet, out, args.workers, only, src=src)
+                    r = run_child("ours", fleet, out, args.workers, only, src=src, cpus=client_cpus)
                     if name not in box or r["cpu"] < box[name]["cpu"]:
                         box[name] = r
-        naive = run_child("naive", fleet, tmp / "naive", 1, one)
+        naive = run_child("naive", fleet, tmp / "naive", 1, one, cpus=client_cpus)
     finally:
         fleet.stop()
+    print(f"cores: fleet server {sorted(server_cpus)}, crawlers {sorted(client_cpus)}" if client_cpus
+          else "cores: fleet server and crawlers share every core (--no-pin)")
     latency = args.latency_ms / 1000
     tables = {name: per_account(r, home) for name, r in runs.items()}
     names = sorted({n for t in tables.values() for n in t}, key=lambda n: -tables["ours"].get(n, {}).get("home", 0))

@@ -3,7 +3,10 @@
 Issue 12's realistic client, per account in its home region: 30 pipelines with 50 executions each
 (CodeBuild project and builds beside each, a CodeCommit repository holding each execution's
 commit), 200 Lambda functions, 50 stacks, 150 alarms, 100 buckets, 20 ECR repositories with
-images, 10 CodeDeploy applications with a group and deployments.
+images, 10 CodeDeploy applications with a group and deployments. The sizes are the account's
+totals: what the demo fleet already put there (a few buckets, stacks, pipelines with their own
+history, a repository, an application) counts, and only the rest is seeded, so an account is the
+issue's client (its measurement of 995 calls was of exactly these sizes: S3 301 = 1 + 3 x 100).
 Everything is tagged like the fleet's own resources. Written through boto3 into the fleet's moto
 (history straight into moto's backends, as audit.demo.history does), with the fleet's faults off, so
 every row is complete and the calls counted are the calls a complete crawl makes. Buckets are fleet
@@ -18,8 +21,10 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from audit.demo import backend_fixes, moto_patches
 from audit.demo.seed import Clients, act_as, tag_list, trust
@@ -35,7 +40,7 @@ def _tags(account: str, n: int) -> dict[str, str]:
 
 def seed_realistic(endpoint: str, account_ids: list[str], regions: dict[str, str], now: datetime | None = None,
                    factor: float = 1.0) -> dict[str, dict[str, int]]:
-    """Add SIZES (x factor) to every account in its home region; returns what was created per account."""
+    """Bring every account to SIZES (x factor) in its home region; returns what each account then holds."""
     moto_patches.install()
     if factor != 1.0:
         SIZES.update({k: max(1, round(v * factor)) for k, v in SIZES.items()})
@@ -57,10 +62,29 @@ class _Account:
         self.made: dict[str, int] = {}
 
     def seed(self) -> dict[str, int]:
+        self.made = self.existing()
         for step in (self.functions, self.alarms, self.buckets, self.ecr, self.stacks, self.pipelines,
                      self.codedeploy):
             step()
         return self.made
+
+    def existing(self) -> dict[str, int]:
+        """What the fleet already put in this account (its home region; buckets account-wide)."""
+        def count(service: str, op: str, key: str, keep: Callable[[Any], bool] = bool) -> int:
+            return sum(1 for page in self.c(service).get_paginator(op).paginate() for x in page[key] if keep(x))
+
+        return {"functions": count("lambda", "list_functions", "Functions"),
+                "alarms": count("cloudwatch", "describe_alarms", "MetricAlarms"),
+                "buckets": len(self.c("s3").list_buckets()["Buckets"]),
+                "ecr": count("ecr", "describe_repositories", "repositories"),
+                "stacks": count("cloudformation", "describe_stacks", "Stacks",
+                                lambda s: s["StackStatus"] != "DELETE_COMPLETE"),
+                "pipelines": count("codepipeline", "list_pipelines", "pipelines"),
+                "codedeploy": count("codedeploy", "list_applications", "applications")}
+
+    def wanted(self, what: str) -> range:
+        """Indices of the objects still to seed so the account holds SIZES[what] in all."""
+        return range(max(0, SIZES[what] - self.made.get(what, 0)))
 
     def _count(self, what: str, n: int = 1) -> None:
         self.made[what] = self.made.get(what, 0) + n
@@ -72,7 +96,7 @@ class _Account:
     def functions(self) -> None:
         role = self.role("bench-lambda-role", "lambda.amazonaws.com")
         lam = self.c("lambda")
-        for n in range(SIZES["functions"]):
+        for n in self.wanted("functions"):
             lam.create_function(FunctionName=f"bench-fn-{n:03d}", Runtime="python3.12", Role=role,
                                 Handler="app.handler", Code={"ZipFile": _zip()}, MemorySize=256,
                                 Environment={"Variables": {"LOG_LEVEL": "INFO", "TABLE": f"t{n}"}},
@@ -81,7 +105,7 @@ class _Account:
 
     def alarms(self) -> None:
         cw = self.c("cloudwatch")
-        for n in range(SIZES["alarms"]):
+        for n in self.wanted("alarms"):
             cw.put_metric_alarm(AlarmName=f"bench-alarm-{n:03d}", MetricName="Errors", Namespace="AWS/Lambda",
                                 Statistic="Sum", Period=300, EvaluationPeriods=1, Threshold=1,
                                 ComparisonOperator="GreaterThanOrEqualToThreshold",
@@ -91,7 +115,7 @@ class _Account:
     def buckets(self) -> None:
         s3 = self.c("s3")
         extra = {"CreateBucketConfiguration": {"LocationConstraint": self.region}} if self.region != "us-east-1" else {}
-        for n in range(SIZES["buckets"]):
+        for n in self.wanted("buckets"):
             name = f"bench-{self.account}-{n:03d}"
             s3.create_bucket(Bucket=name, **extra)
             backend_fixes.s3_bucket(self.account, name)  # listed as AWS lists it: with its BucketRegion
@@ -103,7 +127,7 @@ class _Account:
 
         ecr = self.c("ecr")
         backend = ecr_backends[self.account][self.region]
-        for n in range(SIZES["ecr"]):
+        for n in self.wanted("ecr"):
             name = f"bench-repo-{n:02d}"
             ecr.create_repository(repositoryName=name, tags=tag_list(_tags(self.account, n)))
             for i in range(SIZES["images"]):
@@ -116,7 +140,7 @@ class _Account:
 
     def stacks(self) -> None:
         cfn = self.c("cloudformation")
-        for n in range(SIZES["stacks"]):
+        for n in self.wanted("stacks"):
             template = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic",
                                                 "Properties": {"TopicName": f"bench-topic-{n:02d}"}}}}
             cfn.create_stack(StackName=f"bench-stack-{n:02d}", TemplateBody=json.dumps(template),
@@ -131,7 +155,7 @@ class _Account:
         build_role = self.role("bench-build-role", "codebuild.amazonaws.com")
         cp, cb, cc = self.c("codepipeline"), self.c("codebuild"), self.c("codecommit")
         builds = codebuild_backends[self.account][self.region]
-        for n in range(SIZES["pipelines"]):
+        for n in self.wanted("pipelines"):
             name = f"bench-pipe-{n:02d}"
             cc.create_repository(repositoryName=name, tags=_tags(self.account, n))  # the pipeline's source
             backend_fixes.codecommit_repository(self.account, self.region, name, _tags(self.account, n))
@@ -179,7 +203,7 @@ class _Account:
     def codedeploy(self) -> None:
         cd = self.c("codedeploy")
         role = self.role("bench-codedeploy-role", "codedeploy.amazonaws.com")
-        for n in range(SIZES["codedeploy"]):
+        for n in self.wanted("codedeploy"):
             app = f"bench-app-{n:02d}"
             cd.create_application(applicationName=app, computePlatform="Server",
                                   tags=tag_list(_tags(self.account, n)))
@@ -200,7 +224,8 @@ def _zip() -> bytes:
 
 def summary(made: dict[str, dict[str, int]]) -> str:
     first = next(iter(made.values()), {})
-    return ", ".join(f"{k} {v}" for k, v in first.items()) + f" (per account, {len(made)} accounts)"
+    return (", ".join(f"{k} {v}" for k, v in first.items())
+            + f" (per account, the fleet's own included; executions: seeded pipelines', {len(made)} accounts)")
 
 
 __all__ = ["SIZES", "seed_realistic", "summary"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 REGION_PATTERN = r"^[a-z]{2}(-gov)?-[a-z]+-\d$"
 REGION = re.compile(REGION_PATTERN)
@@ -25,6 +26,7 @@ _SECRET_WORDS = ("PASSWORD", "PASSWD", "PWD", "SECRET", "TOKEN", "KEY", "CREDENT
                  "AUTH", "PRIVATE", "APIKEY", "CERT", "PASSPHRASE", "SIGNATURE", "DSN")
 
 
+@lru_cache(maxsize=4096)  # pure; a crawl asks it for the same few tag keys thousands of times
 def looks_secret(name: str) -> bool:
     """A variable/key name that suggests it holds a secret (PASSWORD, DB_SECRET, GITHUB_TOKEN, apiKey...)."""
     spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
