@@ -300,13 +300,26 @@ def child(args: argparse.Namespace) -> None:
                 op_cpu[key] = op_cpu.get(key, 0.0) + time.thread_time() - t0
 
         BaseClient._make_api_call = counted_call  # type: ignore[method-assign]
+        from botocore.endpoint import Endpoint
+
+        transport = {"cpu": 0.0}
+        send = Endpoint._send
+
+        def timed_send(self: Any, request: Any) -> Any:  # the HTTP transport: urllib3, http.client, socket
+            t0 = time.thread_time()
+            try:
+                return send(self, request)
+            finally:
+                transport["cpu"] += time.thread_time() - t0
+
+        Endpoint._send = timed_send  # type: ignore[method-assign]
         start, cpu = time.perf_counter(), time.process_time()
         result = crawl(load_accounts(args.accounts), Path(args.out), CrawlOptions(
             endpoint_url=args.endpoint, workers=args.workers, accounts_only=tuple(only) or None, progress=False))
         out = {"wall": time.perf_counter() - start, "cpu": time.process_time() - cpu, "calls": result.calls,
                "ok": result.accounts_ok, "partial": result.accounts_partial, "failed": result.accounts_failed,
                "errors": result.errors, "clients": built["clients"], "client_cpu": built["cpu"],
-               "per_task": per_task, "per_op": per_op, "op_cpu": op_cpu}
+               "per_task": per_task, "per_op": per_op, "op_cpu": op_cpu, "transport_cpu": transport["cpu"]}
     out["maxrss_mb"] = _maxrss_mb()
     print(json.dumps(out))
 
@@ -511,7 +524,10 @@ def realistic_main(args: argparse.Namespace) -> None:
     print("ours, calls per account by operation (top 20): " + ", ".join(
         f"{op} {n / len(home):.0f}" for op, n in sorted(ops.items(), key=lambda kv: -kv[1])[:20]))
     print(f"ours, client CPU inside botocore's calls {sum(op_cpu.values()):.2f}s of {runs['ours']['cpu']:.2f}s "
-          "(the rest: collectors, client builds, writing the snapshot); by operation, top 10: " + ", ".join(
+          f"(the rest: collectors, client builds, writing the snapshot), of which the HTTP transport "
+          f"(Endpoint._send: urllib3, http.client, the socket) {runs['ours'].get('transport_cpu', 0):.2f}s "
+          f"({1000 * runs['ours'].get('transport_cpu', 0) / max(1, runs['ours']['calls']):.2f} ms/call); "
+          "by operation, top 10: " + ", ".join(
               f"{op} {1000 * t / len(home):.0f} ms ({1000 * t / ops[op]:.2f}/call)"
               for op, t in sorted(op_cpu.items(), key=lambda kv: -kv[1])[:10]))
     print(f"naive  : {naive['calls']} calls for 1 account (both regions) in {naive['wall']:.1f}s "
