@@ -48,6 +48,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -243,6 +244,17 @@ def moto_throughput(accounts_file: str, endpoint: str, threads: int = 16, calls:
     return {"wall": wall, "calls": per * threads, "cps": per * threads / wall, "account": c.account_id}
 
 
+def thread_cpu(fn: Callable[..., Any], record: Callable[[tuple[Any, ...], float], None]) -> Callable[..., Any]:
+    """`fn`, telling `record(args, seconds)` the calling thread's CPU of each call."""
+    def timed(*a: Any, **kw: Any) -> Any:
+        t0 = time.thread_time()
+        try:
+            return fn(*a, **kw)
+        finally:
+            record(a, time.thread_time() - t0)
+    return timed
+
+
 def child(args: argparse.Namespace) -> None:
     logging.disable(logging.WARNING)
     only = [a for a in (args.accounts_only or "").split(",") if a]
@@ -274,45 +286,28 @@ def child(args: argparse.Namespace) -> None:
         crawler_module.start_account = counted(crawler_module.start_account, lambda a: "session")
         if hasattr(crawler_module, "read_tags"):
             crawler_module.read_tags = counted(crawler_module.read_tags, lambda a: "tags")
-        built = {"clients": 0, "cpu": 0.0}
-        make = session.AwsContext._make
-
-        def timed_make(self: Any, *a: Any, **kw: Any) -> Any:  # CPU of this thread spent building a client
-            t0 = time.thread_time()
-            try:
-                return make(self, *a, **kw)
-            finally:
-                built["clients"] += 1
-                built["cpu"] += time.thread_time() - t0
-
-        session.AwsContext._make = timed_make  # type: ignore[method-assign]
-        per_op: dict[str, int] = {}
-        op_cpu: dict[str, float] = {}
-        api_call = BaseClient._make_api_call
-
-        def counted_call(self: Any, operation: str, params: Any) -> Any:  # which operations, and their CPU
-            key = f"{self.meta.service_model.service_name}:{operation}"
-            per_op[key] = per_op.get(key, 0) + 1
-            t0 = time.thread_time()
-            try:
-                return api_call(self, operation, params)
-            finally:
-                op_cpu[key] = op_cpu.get(key, 0.0) + time.thread_time() - t0
-
-        BaseClient._make_api_call = counted_call  # type: ignore[method-assign]
         from botocore.endpoint import Endpoint
 
+        built = {"clients": 0, "cpu": 0.0}
+        per_op: dict[str, int] = {}
+        op_cpu: dict[str, float] = {}
         transport = {"cpu": 0.0}
-        send = Endpoint._send
 
-        def timed_send(self: Any, request: Any) -> Any:  # the HTTP transport: urllib3, http.client, socket
-            t0 = time.thread_time()
-            try:
-                return send(self, request)
-            finally:
-                transport["cpu"] += time.thread_time() - t0
+        def on_build(a: tuple[Any, ...], seconds: float) -> None:
+            built["clients"] += 1
+            built["cpu"] += seconds
 
-        Endpoint._send = timed_send  # type: ignore[method-assign]
+        def on_call(a: tuple[Any, ...], seconds: float) -> None:  # which operations, and their CPU
+            key = f"{a[0].meta.service_model.service_name}:{a[1]}"
+            per_op[key] = per_op.get(key, 0) + 1
+            op_cpu[key] = op_cpu.get(key, 0.0) + seconds
+
+        def on_send(a: tuple[Any, ...], seconds: float) -> None:  # the HTTP transport: urllib3, http.client, socket
+            transport["cpu"] += seconds
+
+        session.AwsContext._make = thread_cpu(session.AwsContext._make, on_build)  # type: ignore[method-assign]
+        BaseClient._make_api_call = thread_cpu(BaseClient._make_api_call, on_call)  # type: ignore[method-assign]
+        Endpoint._send = thread_cpu(Endpoint._send, on_send)  # type: ignore[method-assign]
         start, cpu = time.perf_counter(), time.process_time()
         result = crawl(load_accounts(args.accounts), Path(args.out), CrawlOptions(
             endpoint_url=args.endpoint, workers=args.workers, accounts_only=tuple(only) or None, progress=False))
