@@ -30,7 +30,7 @@ accounts x 4 regions, for ours, the naive crawler (one account) and, with `--bas
 crawler of another checkout's `src/` (e.g. main before a change) measured in the same run. Each
 crawler also crawls the first account alone, so the projection's CPU term splits what a process
 spends once (service models, client classes) from the CPU per call of further accounts. This
-machine's CPU time per unit of work drifts by +-25% between runs, so each crawl runs `--rounds`
+machine's CPU time per unit of work drifts by 25-40% between runs, so each crawl runs `--rounds`
 times, the crawlers taking turns, and the least CPU of each counts (noise only ever adds).
 The fleet server (moto: several times the client's CPU per request) runs on one core and every
 crawler child on the other (`--no-pin`: both share both cores), so the client CPU measured is a

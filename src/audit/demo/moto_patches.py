@@ -385,7 +385,7 @@ def _fleet_region(account_id: str, region: str) -> bool:
 
 
 def _fleet_tagged(account_id: str, region: str) -> list[Any]:
-    """The fleet's taggable objects moto's GetResources does not list (empty outside fleet regions)."""
+    """The fleet's taggable objects moto's GetResources does not list (asked in fleet regions only)."""
     from moto.codecommit.models import codecommit_backends
     from moto.codepipeline.models import codepipeline_backends
     from moto.core.resource_tagging import TaggedResource
@@ -395,8 +395,6 @@ def _fleet_tagged(account_id: str, region: str) -> list[Any]:
     def backend(backends: Any) -> Any:
         return backends[account_id][region] if account_id in backends and region in backends[account_id] else None
 
-    if not _fleet_region(account_id, region):
-        return []
     commit = backend(codecommit_backends)
     out = [TaggedResource(r.repository_metadata["Arn"], dict(r.fleet_tags), "codecommit:repository")
            for r in commit.repositories.values() if hasattr(r, "fleet_tags")]
@@ -431,9 +429,10 @@ def _patch_tagging() -> None:
                   resource_type_filters: list[str] | None = None,
                   resource_arn_list: list[str] | None = None) -> Any:
         listed = original(self, tag_filters, resource_type_filters, resource_arn_list)
-        if _fleet_region(self.account_id, self.region_name):
-            listed = (r for r in listed if not _bucket_elsewhere(self.account_id, self.region_name, r))
-        yield from listed
+        if not _fleet_region(self.account_id, self.region_name):
+            yield from listed
+            return
+        yield from (r for r in listed if not _bucket_elsewhere(self.account_id, self.region_name, r))
         matches = make_tag_matcher(tag_filters)
         for r in _fleet_tagged(self.account_id, self.region_name):
             if (r.tags and match_resource_type(r.resource_type, resource_type_filters) and matches(r.tags)
@@ -616,8 +615,10 @@ def _patch_stack_pages() -> None:
         stacks = list(self.cloudformation_backend.describe_stacks(None))
         start = int(self._get_param("NextToken") or 0)
         end, size = start, 0
-        while end < len(stacks) and (end == start or size + _stack_bytes(stacks[end]) <= STACKS_PAGE_BYTES):
+        while end < len(stacks):  # the first stack always, then while the page stays within 1 MB
             size += _stack_bytes(stacks[end])
+            if end > start and size > STACKS_PAGE_BYTES:
+                break
             end += 1
         return ActionResult({"Stacks": stacks[start:end], "NextToken": str(end) if end < len(stacks) else None})
 
