@@ -217,8 +217,8 @@ def test_streaming_writer_resumes_and_publishes_only_done_accounts(tmp_path: Pat
     writer.write_account("111111111111", {"accounts": [{"account_id": "111111111111", "status": "ok"}],
                                           "pipelines": _rows("pipelines", 2)})
     # a part without its done marker (killed between table files and marker) is ignored
-    part = writer.staging / "parts" / "pipelines" / "222222222222.parquet"
-    part.write_bytes((writer.staging / "parts" / "pipelines" / "111111111111.parquet").read_bytes())
+    part = writer.staging / "parts" / "pipelines" / "222222222222.arrow"
+    part.write_bytes((writer.staging / "parts" / "pipelines" / "111111111111.arrow").read_bytes())
     assert complete_snapshots(tmp_path) == []  # staging is never a snapshot
 
     resumed = SnapshotWriter(tmp_path, "2026-11-20", resume=True)
@@ -250,6 +250,29 @@ def test_redone_account_drops_parts_of_its_killed_attempt(tmp_path: Path) -> Non
     assert snap.path == path
     assert list(snap.table("accounts")["status"]) == ["partial"]
     assert len(snap.table("pipelines")) == 0
+
+
+def test_resume_reads_the_parquet_parts_an_earlier_version_left(tmp_path: Path) -> None:
+    """Parts were Parquet before they were Arrow IPC: a staging area killed under the earlier
+    version publishes its done accounts' rows after an upgrade, and a redone account's old parts go."""
+    writer = SnapshotWriter(tmp_path, "2026-11-20")
+    for account, n in (("111111111111", 2), ("222222222222", 3)):
+        writer.write_account(account, {"accounts": [{"account_id": account, "status": "ok"}],
+                                        "pipelines": _rows("pipelines", n)})
+    for part in (writer.staging / "parts").glob("*/*.arrow"):  # as the earlier version wrote them
+        pq.write_table(pa.ipc.open_file(pa.memory_map(str(part))).read_all(), part.with_suffix(".parquet"))
+        part.unlink()
+    resumed = SnapshotWriter(tmp_path, "2026-11-20", resume=True)
+    assert resumed.done_accounts == {"111111111111", "222222222222"}
+    (resumed.staging / "done" / "222222222222").unlink()  # its redo gives one pipeline
+    resumed.write_account("222222222222", {"accounts": [{"account_id": "222222222222", "status": "ok"}],
+                                           "pipelines": _rows("pipelines", 1)})
+    assert sorted(p.name for p in (resumed.staging / "parts" / "pipelines").iterdir()) == [
+        "111111111111.parquet", "222222222222.arrow"]
+    assert resumed.publish({}, section="crawl").published
+    snap = latest_snapshot(tmp_path)
+    assert sorted(snap.table("accounts")["account_id"]) == ["111111111111", "222222222222"]
+    assert len(snap.table("pipelines")) == 3
 
 
 def test_fresh_writer_discards_stale_staging(tmp_path: Path) -> None:
