@@ -54,3 +54,17 @@ def test_encryption_type_comes_with_describe_repositories(account) -> None:
     rows, errors = account.collect("ecr")
     assert errors == []
     assert {r["name"]: r["encryption_type"] for r in rows["ecr_repositories"]} == {"plain": "AES256", "kms": "KMS"}
+
+
+def test_a_region_without_repositories_is_not_asked_for_its_registry_rules(account) -> None:
+    """The registry's scanning rules only decide repositories' rows: an empty region costs one call."""
+    from audit.aws.guard import recording_calls
+
+    with recording_calls() as called:
+        rows, errors = account.collect("ecr", "ap-southeast-2")
+    assert (rows["ecr_repositories"], errors) == ([], [])
+    assert {c for c in called if c[0] == "ecr"} == {("ecr", "DescribeRepositories")}
+    account.boto("ecr", "ap-southeast-2").create_repository(repositoryName="web-app")
+    with recording_calls() as called:
+        rows, _ = account.collect("ecr", "ap-southeast-2")
+    assert ("ecr", "GetRegistryScanningConfiguration") in called and len(rows["ecr_repositories"]) == 1

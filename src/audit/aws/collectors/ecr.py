@@ -2,7 +2,7 @@
 
 - `image_count` counts distinct image digests: ListImages lists one identifier per tag (an image
   tagged `1.0` and `latest` is one image, two identifiers), untagged images once.
-- Scan-on-push is a registry setting now (GetRegistryScanningConfiguration, once per region; the
+- Scan-on-push is a registry setting now (GetRegistryScanningConfiguration, once per region with repositories; the
   repository's `imageScanningConfiguration` is deprecated): a rule whose filter matches the
   repository decides it; where the registry has no rule (or could not be read) the repository's own
   setting is used. `scan_on_push_source` says which one answered, `registry_scan_type` what the
@@ -75,7 +75,9 @@ def transform(raw: Mapping[str, Any], ctx: Ctx) -> Rows:
 
 
 def collect(ctx: Ctx) -> Rows:
-    return transform({"registry": get_registry(ctx), "repositories": get_repositories(ctx)}, ctx)
+    repositories = get_repositories(ctx)
+    # the registry's rules only decide repositories' rows: a region without any is not asked
+    return transform({"registry": get_registry(ctx) if repositories else None, "repositories": repositories}, ctx)
 
 
 COLLECTOR = Collector("ecr", collect, ("ecr_repositories",),
