@@ -172,6 +172,10 @@ def _shared_get(creator: ClientCreator, key: tuple[str, str, str | None], build:
         return cache[key]
 
 
+def _utc_now() -> datetime:
+    return datetime.now(tzutc())
+
+
 def parse_timestamp(value: Any) -> datetime:
     """botocore's timestamp parser with a fast path for ISO 8601 in UTC, what query and rest-xml
     services (CloudFormation, IAM, S3, CloudFront, Auto Scaling) answer: `datetime.fromisoformat`
@@ -428,7 +432,10 @@ class AwsContext:
                     return self.base_client(service)
 
                 fetcher = AssumeRoleCredentialFetcher(sts_client, source, target.role_arn, extra_args=extra)
-                creds = DeferredRefreshableCredentials(fetcher.fetch_credentials, "assume-role")
+                # botocore asks the clock at every signed request whether to refresh; its default clock
+                # builds a local time zone each time (~12 us), UTC is the same instant for the expiry
+                creds = DeferredRefreshableCredentials(fetcher.fetch_credentials, "assume-role",
+                                                       time_fetcher=_utc_now)
                 self._credentials[target.account_id] = creds
             return creds
 
