@@ -31,7 +31,8 @@ crawler of another checkout's `src/` (e.g. main before a change) measured in the
 crawler also crawls the first account alone, so the projection's CPU term splits what a process
 spends once (service models, client classes) from the CPU per call of further accounts. This
 machine's CPU time per unit of work drifts by 25-40% between runs, so each crawl runs `--rounds`
-times, the crawlers taking turns, and the least CPU of each counts (noise only ever adds).
+times, the crawlers taking turns (who goes first alternates), and the least CPU of each counts
+(noise only ever adds).
 The fleet server (moto: several times the client's CPU per request) runs on one core and every
 crawler child on the other (`--no-pin`: both share both cores), so the client CPU measured is a
 crawler process's own, as on a runner where no server competes for its core and caches.
@@ -479,7 +480,7 @@ def realistic_main(args: argparse.Namespace) -> None:
         runs: dict[str, dict[str, Any]] = {}
         firsts: dict[str, dict[str, Any]] = {}
         for n in range(rounds):
-            for name, src in srcs.items():
+            for name, src in list(srcs.items())[::1 if n % 2 == 0 else -1]:  # turns alternate who goes first
                 for box, only in ((runs, None), (firsts, one)):
                     out = tmp / f"{name}-{n}-{'1' if only else 'all'}"
                     r = run_child("ours", fleet, out, args.workers, only, src=src, cpus=client_cpus)
