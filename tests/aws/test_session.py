@@ -191,7 +191,8 @@ def test_credentials_refresh_before_expiry(account) -> None:
 
 
 def test_timestamps_parse_fast_to_botocores_values(account, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The crawl's clients parse timestamps with `parse_timestamp` (ISO 8601 in UTC without dateutil)
+    """The crawl's clients parse timestamps with `parse_timestamp` (ISO 8601 in UTC without dateutil,
+    epoch numbers without a local time zone)
     and get botocore's instants for every format AWS uses: ISO 8601 (query, rest-xml), epoch numbers
     (json), RFC 822 (headers), other offsets."""
     import botocore.utils
@@ -200,7 +201,7 @@ def test_timestamps_parse_fast_to_botocores_values(account, monkeypatch: pytest.
     from audit.aws.session import parse_timestamp
 
     for value in ("2026-12-02T15:22:00Z", "2026-12-02T15:22:00.123Z", "2026-12-02T15:22:00.123456+00:00",
-                  "2026-12-02T15:22:00+02:00", 1764688920.5, "1764688920", "Wed, 02 Dec 2026 15:22:00 GMT"):
+                  "2026-12-02T15:22:00+02:00", 1764688920.5, 1764688920, "1764688920", "Wed, 02 Dec 2026 15:22:00 GMT"):
         assert parse_timestamp(value) == botocore.utils.parse_timestamp(value), value
     with pytest.raises(ValueError):
         parse_timestamp("not a time")
