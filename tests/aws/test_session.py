@@ -192,9 +192,8 @@ def test_credentials_refresh_before_expiry(account) -> None:
 
 def test_timestamps_parse_fast_to_botocores_values(account, monkeypatch: pytest.MonkeyPatch) -> None:
     """The crawl's clients parse timestamps with `parse_timestamp` (ISO 8601 in UTC without dateutil,
-    epoch numbers without a local time zone)
-    and get botocore's instants for every format AWS uses: ISO 8601 (query, rest-xml), epoch numbers
-    (json), RFC 822 (headers), other offsets."""
+    epoch numbers without a local time zone) and get botocore's instants for every format AWS uses:
+    ISO 8601 (query, rest-xml), epoch numbers (json), RFC 822 (headers), other offsets."""
     import botocore.utils
     import dateutil.parser
 
