@@ -20,7 +20,7 @@ process, so peak RSS is the crawler's alone and neither shares a GIL with the se
 
 Targets: >= 15x faster than naive, calls <= naive's, <= 1.5x the floor, peak RSS < 400 MB.
 
-    .venv/bin/python bench/crawl.py --profile realistic [--accounts-n 3] [--latency-ms 50]
+    .venv/bin/python bench/crawl.py --profile realistic [--accounts-n 5] [--latency-ms 50]
                                     [--in-flight 48] [--baseline-src DIR] [--rounds 3] [--no-pin]
 
 The realistic-client profile (bench/realistic.py: 30 pipelines x 50 executions, 200 functions, 50
@@ -341,7 +341,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=16)
     parser.add_argument("--naive-accounts", type=int, default=4, help="subset size for the naive crawler")
     parser.add_argument("--profile", choices=["fleet", "realistic"], default="fleet")
-    parser.add_argument("--accounts-n", type=int, default=3, help="realistic profile: accounts seeded")
+    parser.add_argument("--accounts-n", type=int, default=5, help="realistic profile: accounts seeded (the CPU "
+                        "per call of the accounts beyond the first is a difference: more of them, less noise)")
     parser.add_argument("--in-flight", type=int, default=48, help="realistic profile: in-flight requests "
                         "of the projection (docs/crawler.md's sizing: --workers 32-48 on a 2-core runner)")
     parser.add_argument("--baseline-src", help="realistic profile: another checkout's src/ to measure too")
