@@ -256,6 +256,22 @@ def thread_cpu(fn: Callable[..., Any], record: Callable[[tuple[Any, ...], float]
     return timed
 
 
+BOTOCORE_STAGES = {  # where a call's CPU goes inside botocore, the bench's name -> (module, class, method)
+    "HTTP transport (urllib3, http.client, the socket)": ("botocore.endpoint", "Endpoint", "_send"),
+    "signing": ("botocore.signers", "RequestSigner", "sign"),
+    "parsing": ("botocore.parsers", "ResponseParser", "parse"),
+    "endpoint rules": ("botocore.regions", "EndpointRulesetResolver", "construct_endpoint"),
+}
+
+
+def botocore_stages() -> dict[str, tuple[Any, str]]:
+    """BOTOCORE_STAGES as (class, method name), imported."""
+    import importlib
+
+    return {name: (getattr(importlib.import_module(module), cls), method)
+            for name, (module, cls, method) in BOTOCORE_STAGES.items()}
+
+
 def child(args: argparse.Namespace) -> None:
     logging.disable(logging.WARNING)
     only = [a for a in (args.accounts_only or "").split(",") if a]
@@ -287,12 +303,10 @@ def child(args: argparse.Namespace) -> None:
         crawler_module.start_account = counted(crawler_module.start_account, lambda a: "session")
         if hasattr(crawler_module, "read_tags"):
             crawler_module.read_tags = counted(crawler_module.read_tags, lambda a: "tags")
-        from botocore.endpoint import Endpoint
-
         built = {"clients": 0, "cpu": 0.0}
         per_op: dict[str, int] = {}
         op_cpu: dict[str, float] = {}
-        transport = {"cpu": 0.0}
+        stage_cpu = dict.fromkeys(BOTOCORE_STAGES, 0.0)
 
         def on_build(a: tuple[Any, ...], seconds: float) -> None:
             built["clients"] += 1
@@ -303,19 +317,22 @@ def child(args: argparse.Namespace) -> None:
             per_op[key] = per_op.get(key, 0) + 1
             op_cpu[key] = op_cpu.get(key, 0.0) + seconds
 
-        def on_send(a: tuple[Any, ...], seconds: float) -> None:  # the HTTP transport: urllib3, http.client, socket
-            transport["cpu"] += seconds
+        def on_stage(name: str) -> Callable[[tuple[Any, ...], float], None]:
+            def record(a: tuple[Any, ...], seconds: float) -> None:
+                stage_cpu[name] += seconds
+            return record
 
         session.AwsContext._make = thread_cpu(session.AwsContext._make, on_build)  # type: ignore[method-assign]
         BaseClient._make_api_call = thread_cpu(BaseClient._make_api_call, on_call)  # type: ignore[method-assign]
-        Endpoint._send = thread_cpu(Endpoint._send, on_send)  # type: ignore[method-assign]
+        for name, (owner, method) in botocore_stages().items():
+            setattr(owner, method, thread_cpu(getattr(owner, method), on_stage(name)))
         start, cpu = time.perf_counter(), time.process_time()
         result = crawl(load_accounts(args.accounts), Path(args.out), CrawlOptions(
             endpoint_url=args.endpoint, workers=args.workers, accounts_only=tuple(only) or None, progress=False))
         out = {"wall": time.perf_counter() - start, "cpu": time.process_time() - cpu, "calls": result.calls,
                "ok": result.accounts_ok, "partial": result.accounts_partial, "failed": result.accounts_failed,
                "errors": result.errors, "clients": built["clients"], "client_cpu": built["cpu"],
-               "per_task": per_task, "per_op": per_op, "op_cpu": op_cpu, "transport_cpu": transport["cpu"]}
+               "per_task": per_task, "per_op": per_op, "op_cpu": op_cpu, "stage_cpu": stage_cpu}
     out["maxrss_mb"] = _maxrss_mb()
     print(json.dumps(out))
 
@@ -520,10 +537,12 @@ def realistic_main(args: argparse.Namespace) -> None:
     ops, op_cpu = runs["ours"].get("per_op", {}), runs["ours"].get("op_cpu", {})
     print("ours, calls per account by operation (top 20): " + ", ".join(
         f"{op} {n / len(home):.0f}" for op, n in sorted(ops.items(), key=lambda kv: -kv[1])[:20]))
-    print(f"ours, client CPU inside botocore's calls {sum(op_cpu.values()):.2f}s of {runs['ours']['cpu']:.2f}s "
-          f"(the rest: collectors, client builds, writing the snapshot), of which the HTTP transport "
-          f"(Endpoint._send: urllib3, http.client, the socket) {runs['ours'].get('transport_cpu', 0):.2f}s "
-          f"({1000 * runs['ours'].get('transport_cpu', 0) / max(1, runs['ours']['calls']):.2f} ms/call); "
+    inside, stages, n_calls = sum(op_cpu.values()), runs["ours"].get("stage_cpu", {}), max(1, runs["ours"]["calls"])
+    print(f"ours, client CPU inside botocore's calls {inside:.2f}s of {runs['ours']['cpu']:.2f}s "
+          f"(the rest: collectors, client builds, writing the snapshot); per call inside botocore: " + ", ".join(
+              f"{name} {1000 * t / n_calls:.2f} ms" for name, t in stages.items())
+          + f", the rest of botocore (events, serialising, retries, credentials) "
+          f"{1000 * (inside - sum(stages.values())) / n_calls:.2f} ms; "
           "by operation, top 10: " + ", ".join(
               f"{op} {1000 * t / len(home):.0f} ms ({1000 * t / ops[op]:.2f}/call)"
               for op, t in sorted(op_cpu.items(), key=lambda kv: -kv[1])[:10]))
