@@ -271,7 +271,7 @@ class SnapshotWriter:
         return _read_parts(parts) if parts else _as_arrow(name, [])
 
     def _parts(self, table: str, account: str) -> list[Path]:
-        """Part files (either format) of `table` and `account`, glob patterns both."""
+        """Part files, in either format, of `table` and `account` (each may be a glob pattern)."""
         return [p for suffix in (PART, OLD_PART) for p in (self.staging / "parts").glob(f"{table}/{account}{suffix}")]
 
     def publish(self, manifest: Mapping[str, Any], *, section: str = "crawl",

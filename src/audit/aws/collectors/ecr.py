@@ -2,10 +2,10 @@
 
 - `image_count` counts distinct image digests: ListImages lists one identifier per tag (an image
   tagged `1.0` and `latest` is one image, two identifiers), untagged images once.
-- Scan-on-push is a registry setting now (GetRegistryScanningConfiguration, once per region with repositories; the
-  repository's `imageScanningConfiguration` is deprecated): a rule whose filter matches the
-  repository decides it; where the registry has no rule (or could not be read) the repository's own
-  setting is used. `scan_on_push_source` says which one answered, `registry_scan_type` what the
+- Scan-on-push is a registry setting now (GetRegistryScanningConfiguration, once per region that
+  has repositories; the repository's `imageScanningConfiguration` is deprecated): a rule whose
+  filter matches the repository decides it; where the registry has no rule (or could not be read)
+  the repository's own setting is used. `scan_on_push_source` says which one answered, `registry_scan_type` what the
   registry does (BASIC | ENHANCED).
 """
 
