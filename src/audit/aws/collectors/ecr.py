@@ -5,8 +5,8 @@
 - Scan-on-push is a registry setting now (GetRegistryScanningConfiguration, once per region that
   has repositories; the repository's `imageScanningConfiguration` is deprecated): a rule whose
   filter matches the repository decides it; where the registry has no rule (or could not be read)
-  the repository's own setting is used. `scan_on_push_source` says which one answered, `registry_scan_type` what the
-  registry does (BASIC | ENHANCED).
+  the repository's own setting is used. `scan_on_push_source` says which one answered,
+  `registry_scan_type` what the registry does (BASIC | ENHANCED).
 """
 
 from __future__ import annotations
