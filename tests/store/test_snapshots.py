@@ -235,16 +235,20 @@ def test_streaming_writer_resumes_and_publishes_only_done_accounts(tmp_path: Pat
     assert manifest["sections"]["crawl"] == {"accounts_ok": 1, "outcome": "ok"}
 
 
-def test_redone_account_drops_parts_of_its_killed_attempt(tmp_path: Path) -> None:
-    """A killed attempt left a part without its marker; the redo that yields no such table wins."""
+@pytest.mark.parametrize("redo", [{}, {"pipelines": []}], ids=["no-table", "empty-table"])
+def test_redone_account_drops_parts_of_its_killed_attempt(tmp_path: Path, redo: dict) -> None:
+    """A killed attempt left a part without its marker; the redo that yields no such table, or the
+    table without rows, wins."""
     writer = SnapshotWriter(tmp_path, "2026-11-20")
     writer.write_account("222222222222", {"accounts": [{"account_id": "222222222222", "status": "ok"}],
                                           "pipelines": _rows("pipelines", 2)})
     (writer.staging / "done" / "222222222222").unlink()  # killed before the done marker
     resumed = SnapshotWriter(tmp_path, "2026-11-20", resume=True)
     assert resumed.done_accounts == set()
-    # this time the pipelines collector failed: no pipelines table for the account
-    resumed.write_account("222222222222", {"accounts": [{"account_id": "222222222222", "status": "partial"}]})
+    # this time the pipelines collector failed: no pipelines rows for the account
+    resumed.write_account("222222222222", {"accounts": [{"account_id": "222222222222", "status": "partial"}],
+                                           **redo})
+    assert list((resumed.staging / "parts" / "pipelines").iterdir()) == []  # the old part went, none came
     path = resumed.publish({}, section="crawl").path
     snap = complete_snapshots(tmp_path)[-1]
     assert snap.path == path

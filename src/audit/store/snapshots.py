@@ -247,13 +247,15 @@ class SnapshotWriter:
     def write_account(self, account_id: str, tables: Mapping[str, Rows]) -> None:
         """Persist one account's rows; the `done` marker is written last, so a kill here redoes it.
 
-        Parts a killed earlier attempt left for tables this attempt does not give are removed, so
-        the account's published rows are this attempt's only."""
+        A table without rows gets no part (creating a file costs ~1 ms of kernel CPU on ext4, and most
+        of an account's ~33 tables are often empty). Parts a killed earlier attempt left for tables
+        this attempt has no rows for are removed, so the account's published rows are this attempt's only."""
+        given = {name: _as_arrow(name, rows) for name, rows in tables.items()}
+        given = {name: table for name, table in given.items() if table.num_rows}
         for stale in self._parts("*", account_id):
-            if stale.parent.name not in tables or stale.suffix == OLD_PART:
+            if stale.parent.name not in given or stale.suffix == OLD_PART:
                 stale.unlink()
-        for name, rows in tables.items():
-            table = _as_arrow(name, rows)
+        for name, table in given.items():
             part_dir = self.staging / "parts" / name
             part_dir.mkdir(parents=True, exist_ok=True)
             tmp = part_dir / f".{account_id}.tmp"
