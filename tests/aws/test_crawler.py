@@ -182,20 +182,20 @@ def test_a_manual_function_named_like_a_stack_repository_stays_manual(account, m
 
 def test_the_garbage_collector_is_tuned_for_the_crawl_and_put_back(account, moto_url, tmp_path: Path) -> None:
     """During a crawl the heap it started with is frozen and young collections are rarer
-    (crawler._crawl_gc); afterwards the process's own settings are back, and a process that froze
+    (audit.aws.crawl_gc); afterwards the process's own settings are back, and a process that froze
     objects of its own keeps its choice."""
     import gc
 
-    from audit.aws import crawler
+    from audit.aws.crawl_gc import CRAWL_GC_THRESHOLD, crawl_gc
 
     before = gc.get_threshold()
-    with crawler._crawl_gc():
-        assert gc.get_freeze_count() > 0 and gc.get_threshold()[0] >= crawler.CRAWL_GC_THRESHOLD
+    with crawl_gc():
+        assert gc.get_freeze_count() > 0 and gc.get_threshold()[0] >= CRAWL_GC_THRESHOLD
         assert gc.get_threshold()[1:] == before[1:]
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
     gc.freeze()
     try:
-        with crawler._crawl_gc():
+        with crawl_gc():
             assert gc.get_threshold() == before
         assert gc.get_freeze_count() > 0  # not unfrozen behind the process's back
     finally:

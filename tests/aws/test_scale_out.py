@@ -60,6 +60,24 @@ def test_dask_cluster_crawls_the_fleet_like_the_thread_pool(fleet, fleet_snapsho
     _assert_same_tables(result.snapshot_dir, fleet_snapshot.snapshot_dir)
 
 
+def test_local_workers_collect_garbage_as_the_crawl_process_does() -> None:
+    """`--executor processes`: each worker process of the local cluster runs its tasks with the
+    crawl's collector settings (audit.aws.crawl_gc: the heap it starts with frozen, rarer young
+    collections), not CPython's defaults (~15% of a realistic crawl's client CPU), and without dask's
+    statistical profiler."""
+    import gc
+
+    from audit.aws.crawl_gc import CRAWL_GC_THRESHOLD
+    from audit.aws.executors import open_executor
+
+    with open_executor("processes", 2) as pool:
+        thresholds = [pool.submit(gc.get_threshold).result() for _ in range(4)]
+        frozen = [pool.submit(gc.get_freeze_count).result() for _ in range(4)]
+        profiling = pool.submit(lambda: __import__("dask").config.get("distributed.worker.profile.enabled")).result()
+    assert all(t[0] >= CRAWL_GC_THRESHOLD for t in thresholds) and all(n > 0 for n in frozen)
+    assert profiling is False  # no dashboard, no statistical profiler sampling the task threads
+
+
 def test_shards_partition_the_accounts_by_a_stable_hash() -> None:
     ids = [f"{n:012d}" for n in range(1, 400, 7)]
     for count in (1, 2, 3, 5):

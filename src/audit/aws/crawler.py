@@ -13,14 +13,13 @@ and copy what they reuse into the new rows (docs/crawler.md, "Reusing the previo
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import sys
 import time
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from concurrent.futures import Executor, Future
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,6 +28,7 @@ from typing import Any
 
 from audit.aws.collectors import REGISTRY, select
 from audit.aws.collectors.base import tags_json
+from audit.aws.crawl_gc import crawl_gc
 from audit.aws.discover import discovered_clients
 from audit.aws.executors import check_executor, open_executor
 from audit.aws.failures import collapse_region_denials
@@ -199,40 +199,6 @@ class _Reporter:
             self.progress.stop()
 
 
-# The youngest generation's threshold while a crawl runs (CPython's default is 700 allocations).
-CRAWL_GC_THRESHOLD = 10_000
-
-
-@contextmanager
-def _crawl_gc() -> Iterator[None]:
-    """The garbage collector tuned for a crawl, and put back as it was when the crawl ends.
-
-    - The objects alive when the crawl starts (modules, the service models read so far) are left
-      out of its full collections (`gc.freeze`; `gc.unfreeze` hands them back to the oldest
-      generation). A crawl's heap grows as clients are built and service models read, and every
-      growth by a quarter triggered a full collection walking all of them.
-    - The youngest generation is collected every CRAWL_GC_THRESHOLD allocations instead of 700:
-      building a client or parsing an answer allocates thousands of objects that live on, so
-      young collections kept promoting them towards the full ones.
-
-    The collector's share of a realistic 2-account crawl's client CPU went from ~15% to ~2%
-    (bench/crawl.py --profile realistic, timed with gc callbacks: ~0.9 s down to ~0.1 s for 850
-    calls, the models' plain dicts of audit.aws.botodata included).
-    A process that froze objects of its own (a pre-fork server) or disabled the collector keeps
-    its choice: nothing is changed then."""
-    if not gc.isenabled() or gc.get_freeze_count():
-        yield
-        return
-    threshold = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(max(threshold[0], CRAWL_GC_THRESHOLD), *threshold[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*threshold)
-        gc.unfreeze()
-
-
 def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOptions(), *,
           executor: Executor | None = None) -> CrawlResult:
     """Crawl every selected account into OUT/snapshots/<day>/ (see module doc).
@@ -284,7 +250,7 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
     todo = deque(c for c in clients if c.account_id not in done_before)
     reporter = _Reporter(len(todo), o.progress)
     resources = ExitStack()
-    resources.enter_context(_crawl_gc())
+    resources.enter_context(crawl_gc())
     pool = executor or resources.enter_context(open_executor(executor_spec, workers))
     regional = [c for c in collectors if c.scope == "regional"]
     global_ = [c for c in collectors if c.scope == "global"]

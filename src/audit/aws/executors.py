@@ -69,13 +69,19 @@ def open_executor(spec: str | None, workers: int) -> Iterator[Executor]:
         return
     distributed = _distributed()
     if spec == "processes":
+        import dask
+
         processes = max(1, min(workers, os.cpu_count() or 1))
-        cluster = distributed.LocalCluster(
-            n_workers=processes, threads_per_worker=math.ceil(workers / processes), processes=True,
-            host="127.0.0.1", dashboard_address=None, scheduler_port=0, worker_dashboard_address=None,
-            silence_logs=True)
+        # no dashboard, so no statistical profiler either: it samples every worker thread's stack
+        # every 10 ms for the dashboard's profile page (the workers get this config when spawned)
+        with dask.config.set({"distributed.worker.profile.enabled": False}):
+            cluster = distributed.LocalCluster(
+                n_workers=processes, threads_per_worker=math.ceil(workers / processes), processes=True,
+                host="127.0.0.1", dashboard_address=None, scheduler_port=0, worker_dashboard_address=None,
+                silence_logs=True)
         try:
             with distributed.Client(cluster) as client:
+                client.run(_prepare_worker)
                 yield from _dask_executor(client)
         finally:
             cluster.close()
@@ -87,6 +93,16 @@ def open_executor(spec: str | None, workers: int) -> Iterator[Executor]:
         raise ConfigError(f"cannot reach the dask scheduler at {spec}: {exc}", field=FIELD) from None
     with client:
         yield from _dask_executor(client)
+
+
+def _prepare_worker() -> None:
+    """In each worker process of our local cluster, before its first task: import what the tasks
+    run, then tune the garbage collector as the crawl's own process is (audit.aws.crawl_gc; the
+    workers end with the crawl). A remote cluster's workers are not ours to tune."""
+    import audit.aws.tasks  # noqa: F401  (imported before the freeze: the modules stay out of full collections)
+    from audit.aws.crawl_gc import tune
+
+    tune()
 
 
 def _dask_executor(client: Any) -> Iterator[Executor]:
