@@ -26,8 +26,10 @@ Targets: >= 15x faster than naive, calls <= naive's, <= 1.5x the floor, peak RSS
 The realistic-client profile (bench/realistic.py: 30 pipelines x 50 executions, 200 functions, 50
 stacks, 150 alarms, 100 buckets, 20 ECR repositories, history; every row complete) served with 50 ms
 latency: calls per account by collector, client CPU per call, wall time, and a projection for 500
-accounts x 4 regions, for ours, the naive crawler (one account) and, with `--baseline-src`, the
-crawler of another checkout's `src/` (e.g. main before a change) measured in the same run. Each
+accounts x 4 regions, for ours (threads: a 2-core runner's two cores are two `--shard` processes),
+ours with `--executor processes` (its dask workers' CPU included), the naive crawler (one account)
+and, with `--baseline-src`, the crawler of another checkout's `src/` (e.g. main before a change)
+measured in the same run. Each
 crawler also crawls the first account alone, so the projection's CPU term splits what a process
 spends once (service models, client classes) from the CPU per call of further accounts. This
 machine's CPU time per unit of work drifts by 25-40% between runs, so each crawl runs `--rounds`
@@ -245,6 +247,11 @@ def moto_throughput(accounts_file: str, endpoint: str, threads: int = 16, calls:
     return {"wall": wall, "calls": per * threads, "cps": per * threads / wall, "account": c.account_id}
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def thread_cpu(fn: Callable[..., Any], record: Callable[[tuple[Any, ...], float], None]) -> Callable[..., Any]:
     """`fn`, telling `record(args, seconds)` the calling thread's CPU of each call."""
     def timed(*a: Any, **kw: Any) -> Any:
@@ -326,10 +333,14 @@ def child(args: argparse.Namespace) -> None:
         BaseClient._make_api_call = thread_cpu(BaseClient._make_api_call, on_call)  # type: ignore[method-assign]
         for name, (owner, method) in botocore_stages().items():
             setattr(owner, method, thread_cpu(getattr(owner, method), on_stage(name)))
-        start, cpu = time.perf_counter(), time.process_time()
+        start, cpu, workers_cpu = time.perf_counter(), time.process_time(), _children_cpu()
         result = crawl(load_accounts(args.accounts), Path(args.out), CrawlOptions(
-            endpoint_url=args.endpoint, workers=args.workers, accounts_only=tuple(only) or None, progress=False))
-        out = {"wall": time.perf_counter() - start, "cpu": time.process_time() - cpu, "calls": result.calls,
+            endpoint_url=args.endpoint, workers=args.workers, accounts_only=tuple(only) or None, progress=False,
+            executor="processes" if args.child == "processes" else "threads"))
+        # with process workers, their CPU too (reaped when the local cluster closes); what the
+        # hooks above count happens in this process only, so per task/operation/stage stay empty
+        cpu = time.process_time() - cpu + _children_cpu() - workers_cpu
+        out = {"wall": time.perf_counter() - start, "cpu": cpu, "calls": result.calls,
                "ok": result.accounts_ok, "partial": result.accounts_partial, "failed": result.accounts_failed,
                "errors": result.errors, "clients": built["clients"], "client_cpu": built["cpu"],
                "per_task": per_task, "per_op": per_op, "op_cpu": op_cpu, "stage_cpu": stage_cpu}
@@ -369,7 +380,7 @@ def main() -> None:
                         "(a quick smoke run)")
     parser.add_argument("--pin", action=argparse.BooleanOptionalAction, default=True,
                         help="realistic profile: fleet server on one core, crawlers on another")
-    add_child_arguments(parser, ["ours", "naive", "moto"])
+    add_child_arguments(parser, ["ours", "processes", "naive", "moto"])
     args = parser.parse_args()
     if args.child:
         child(args)
@@ -437,6 +448,8 @@ def main() -> None:
 # ---- the realistic-client profile ------------------------------------------------------------------
 
 PROJECT_ACCOUNTS, PROJECT_REGIONS, CORES = 500, 4, 2
+# how a crawler uses the runner's cores: process workers, or (threads: one core per process) two shards
+HOW_CORES = ("a dask worker process each", "two --shard processes")
 
 
 def per_account(result: dict[str, Any], home: dict[str, str]) -> dict[str, dict[str, float]]:
@@ -494,14 +507,15 @@ def realistic_main(args: argparse.Namespace) -> None:
     try:
         fleet.server.set_latency(args.latency_ms)
         one, rounds = [next(iter(home))], max(1, args.rounds)
-        srcs = {"ours": None, **({"before": args.baseline_src} if args.baseline_src else {})}
+        crawlers = {"ours": ("ours", None), "processes": ("processes", None),  # name: (child mode, src)
+                    **({"before": ("ours", args.baseline_src)} if args.baseline_src else {})}
         runs: dict[str, dict[str, Any]] = {}
         firsts: dict[str, dict[str, Any]] = {}
         for n in range(rounds):
-            for name, src in list(srcs.items())[::1 if n % 2 == 0 else -1]:  # turns alternate who goes first
+            for name, (mode, src) in list(crawlers.items())[::1 if n % 2 == 0 else -1]:  # who goes first alternates
                 for box, only in ((runs, None), (firsts, one)):
                     out = tmp / f"{name}-{n}-{'1' if only else 'all'}"
-                    r = run_child("ours", fleet, out, args.workers, only, src=src, cpus=client_cpus)
+                    r = run_child(mode, fleet, out, args.workers, only, src=src, cpus=client_cpus)
                     if name not in box or r["cpu"] < box[name]["cpu"]:
                         box[name] = r
         naive = run_child("naive", fleet, tmp / "naive", 1, one, cpus=client_cpus)
@@ -510,29 +524,31 @@ def realistic_main(args: argparse.Namespace) -> None:
     print(f"cores: fleet server {sorted(server_cpus)}, crawlers {sorted(client_cpus)}" if client_cpus
           else "cores: fleet server and crawlers share every core (--no-pin)")
     latency = args.latency_ms / 1000
-    tables = {name: per_account(r, home) for name, r in runs.items()}
+    tables = {name: per_account(r, home) for name, r in runs.items() if r["per_task"]}  # not the process workers'
     names = sorted({n for t in tables.values() for n in t}, key=lambda n: -tables["ours"].get(n, {}).get("home", 0))
-    cols = list(runs)
+    cols = list(tables)
     print(f"\ncalls per realistic account (home region + global; per other, empty region), "
           f"{len(home)} accounts, latency {args.latency_ms:.0f} ms, workers {args.workers}, least CPU of {rounds} rounds")
     print(f"{'collector':<16}" + "".join(f"{c + ' home':>13}{c + ' other':>13}" for c in cols))
     for n in names:
         print(f"{n:<16}" + "".join(f"{tables[c].get(n, {}).get('home', 0):13.0f}{tables[c].get(n, {}).get('other', 0):13.0f}"
                                    for c in cols))
-    for c in cols:
+    for c in runs:
         r = runs[c]
-        homes = sum(v["home"] for v in tables[c].values())
-        others = sum(v["other"] for v in tables[c].values())
+        calls = tables.get(c, tables["ours"])  # the process workers make ours' calls (+1 AssumeRole a process)
+        homes = sum(v["home"] for v in calls.values())
+        others = sum(v["other"] for v in calls.values())
         cpu_call = r["cpu"] / max(1, r["calls"])
         marginal, once = marginal_cpu(r, firsts[c])
         total, lat_term, cpu_term = projection(homes, others, marginal, latency, args.in_flight, once=once)
-        print(f"{c:<7}: {homes:6.0f} calls per account (+{others:.0f} per other region; target <= 400), "
+        print(f"{c:<9}: {homes:6.0f} calls per account (+{others:.0f} per other region; target <= 400), "
               f"wall {r['wall']:.1f}s for {r['calls']} calls, client CPU {1000 * cpu_call:.2f} ms/call "
               f"(accounts beyond the first: {1000 * marginal:.2f} ms/call; once per process {once:.2f}s), "
               f"peak RSS {r['maxrss_mb']:.0f} MB (ok {r['ok']}, partial {r['partial']}, errors {r['errors']})")
-        print(f"         projection {PROJECT_ACCOUNTS} accounts x {PROJECT_REGIONS} regions: {total:,.0f} calls; "
+        print(f"           projection {PROJECT_ACCOUNTS} accounts x {PROJECT_REGIONS} regions: {total:,.0f} calls; "
               f"latency term {total:,.0f} x {latency:.3f}s / {args.in_flight} in flight = {lat_term / 60:.1f} min; "
-              f"CPU term {total:,.0f} x {1000 * marginal:.2f} ms / {CORES} cores + {once:.1f}s once = "
+              f"CPU term {total:,.0f} x {1000 * marginal:.2f} ms / {CORES} cores ({HOW_CORES[c != 'processes']}) "
+              f"+ {once:.1f}s once = "
               f"{cpu_term / 60:.1f} min; max = {max(lat_term, cpu_term) / 60:.1f} min   (target < 5 min)")
     ops, op_cpu = runs["ours"].get("per_op", {}), runs["ours"].get("op_cpu", {})
     print("ours, calls per account by operation (top 20): " + ", ".join(

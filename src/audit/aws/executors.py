@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
+from audit.aws import crawl_gc
 from audit.errors import ConfigError
 
 FIELD = "--executor"
@@ -100,9 +101,8 @@ def _prepare_worker() -> None:
     run, then tune the garbage collector as the crawl's own process is (audit.aws.crawl_gc; the
     workers end with the crawl). A remote cluster's workers are not ours to tune."""
     import audit.aws.tasks  # noqa: F401  (imported before the freeze: the modules stay out of full collections)
-    from audit.aws.crawl_gc import tune
 
-    tune()
+    crawl_gc.tune()
 
 
 def _dask_executor(client: Any) -> Iterator[Executor]:
