@@ -448,8 +448,8 @@ def main() -> None:
 # ---- the realistic-client profile ------------------------------------------------------------------
 
 PROJECT_ACCOUNTS, PROJECT_REGIONS, CORES = 500, 4, 2
-# how a crawler uses the runner's cores: process workers, or (threads: one core per process) two shards
-HOW_CORES = ("a dask worker process each", "two --shard processes")
+# how a crawler (by its child mode) uses the runner's cores: threads use one per process, so two shards
+HOW_CORES = {"ours": "two --shard processes", "processes": "a dask worker process each"}
 
 
 def per_account(result: dict[str, Any], home: dict[str, str]) -> dict[str, dict[str, float]]:
@@ -547,7 +547,7 @@ def realistic_main(args: argparse.Namespace) -> None:
               f"peak RSS {r['maxrss_mb']:.0f} MB (ok {r['ok']}, partial {r['partial']}, errors {r['errors']})")
         print(f"           projection {PROJECT_ACCOUNTS} accounts x {PROJECT_REGIONS} regions: {total:,.0f} calls; "
               f"latency term {total:,.0f} x {latency:.3f}s / {args.in_flight} in flight = {lat_term / 60:.1f} min; "
-              f"CPU term {total:,.0f} x {1000 * marginal:.2f} ms / {CORES} cores ({HOW_CORES[c != 'processes']}) "
+              f"CPU term {total:,.0f} x {1000 * marginal:.2f} ms / {CORES} cores ({HOW_CORES[crawlers[c][0]]}) "
               f"+ {once:.1f}s once = "
               f"{cpu_term / 60:.1f} min; max = {max(lat_term, cpu_term) / 60:.1f} min   (target < 5 min)")
     ops, op_cpu = runs["ours"].get("per_op", {}), runs["ours"].get("op_cpu", {})

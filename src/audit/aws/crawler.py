@@ -199,6 +199,9 @@ class _Reporter:
             self.progress.stop()
 
 
+_Task = tuple[tuple[str, str], _Account]  # (what the task is: kind and name, its account)
+
+
 def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOptions(), *,
           executor: Executor | None = None) -> CrawlResult:
     """Crawl every selected account into OUT/snapshots/<day>/ (see module doc).
@@ -256,12 +259,12 @@ def crawl(config: AccountsConfig, out: Path, options: CrawlOptions = CrawlOption
     global_ = [c for c in collectors if c.scope == "global"]
     tag_types = tuple(sorted({t for c in collectors for t in c.bulk_tags}))
     max_in_flight = max(2, workers)  # memory scales with workers, not with accounts
-    futures: dict[Future, tuple[tuple[str, str], _Account]] = {}
+    futures: dict[Future, _Task] = {}
     # Futures report here as they finish: waiting on all pending ones (concurrent.futures.wait) costs
     # O(pending) per call, and at 48 accounts in flight ~2,600 are pending (1.5-4 ms a call).
     finished_queue: SimpleQueue[Future] = SimpleQueue()
 
-    def track(future: Future, what: tuple[tuple[str, str], _Account]) -> None:
+    def track(future: Future, what: _Task) -> None:
         futures[future] = what
         future.add_done_callback(finished_queue.put)
 

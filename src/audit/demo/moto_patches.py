@@ -409,14 +409,13 @@ def _fleet_tagged(account_id: str, region: str) -> list[Any]:
     return out
 
 
-def _bucket_elsewhere(account_id: str, region: str, resource: Any) -> bool:
-    """An S3 bucket located in another region than `region` (moto's S3 backend is global)."""
+def _buckets_elsewhere(account_id: str, region: str) -> set[str]:
+    """Names of the account's S3 buckets located in another region than `region` (moto's S3 backend
+    is global)."""
     from moto.s3.models import s3_backends
 
-    if resource.resource_type != "s3:bucket":
-        return False
-    bucket = s3_backends[account_id]["global"].buckets.get(resource.arn.rsplit(":", 1)[-1])
-    return bucket is not None and bucket.region_name != region
+    buckets = s3_backends[account_id]["global"].buckets if account_id in s3_backends else {}
+    return {name for name, bucket in buckets.items() if bucket.region_name != region}
 
 
 def _patch_tagging() -> None:
@@ -432,7 +431,8 @@ def _patch_tagging() -> None:
         if not _fleet_region(self.account_id, self.region_name):
             yield from listed
             return
-        yield from (r for r in listed if not _bucket_elsewhere(self.account_id, self.region_name, r))
+        elsewhere = _buckets_elsewhere(self.account_id, self.region_name)  # once per pass, not per resource
+        yield from (r for r in listed if r.resource_type != "s3:bucket" or r.arn.rsplit(":", 1)[-1] not in elsewhere)
         matches = make_tag_matcher(tag_filters)
         for r in _fleet_tagged(self.account_id, self.region_name):
             if (r.tags and match_resource_type(r.resource_type, resource_type_filters) and matches(r.tags)

@@ -273,8 +273,9 @@ class SnapshotWriter:
         return _read_parts(parts) if parts else _as_arrow(name, [])
 
     def _parts(self, table: str, account: str) -> list[Path]:
-        """Part files, in either format, of `table` and `account` (each may be a glob pattern)."""
-        return [p for suffix in (PART, OLD_PART) for p in (self.staging / "parts").glob(f"{table}/{account}{suffix}")]
+        """Part files, in either format, of `table` and `account` (each may be a glob pattern); one
+        walk of the parts directory (a killed write's `.<account>.tmp` does not match)."""
+        return [p for p in (self.staging / "parts").glob(f"{table}/{account}.*") if p.suffix in (PART, OLD_PART)]
 
     def publish(self, manifest: Mapping[str, Any], *, section: str = "crawl",
                 extra: Mapping[str, Rows] | None = None, replace: bool = False) -> Publication:
