@@ -28,8 +28,8 @@ stacks, 150 alarms, 100 buckets, 20 ECR repositories, history; every row complet
 latency: calls per account by collector, client CPU per call, wall time, and a projection for 500
 accounts x 4 regions, for ours (threads: a 2-core runner's two cores are two `--shard` processes),
 ours with `--executor processes` (its dask workers' CPU included), the naive crawler (one account)
-and, with `--baseline-src`, the crawler of another checkout's `src/` (e.g. main before a change)
-measured in the same run. Each
+and, with `--baseline-src`, the crawler of another checkout's `src/` (main before a change, or the
+crawler the issue was filed against: `git worktree add /tmp/base a6371e1`) measured in the same run. Each
 crawler also crawls the first account alone, so the projection's CPU term splits what a process
 spends once (service models, client classes) from the CPU per call of further accounts. This
 machine's CPU time per unit of work drifts by 25-40% between runs, so each crawl runs `--rounds`
@@ -279,6 +279,20 @@ def botocore_stages() -> dict[str, tuple[Any, str]]:
             for name, (module, cls, method) in BOTOCORE_STAGES.items()}
 
 
+def run_crawl(crawl: Callable[..., Any], config: Any, out: Path, **options: Any) -> Any:
+    """`crawl` with these options, whichever API the checkout has: `CrawlOptions` (since 2026-12-02)
+    or the keyword arguments of the crawler issue 12 was filed against (a6371e1: threads only), so
+    `--baseline-src` can be that crawler measured in the same run."""
+    try:
+        from audit.options import CrawlOptions
+    except ImportError:
+        if options.pop("executor") != "threads":
+            raise SystemExit("this checkout's crawler has no --executor") from None
+        options["accounts_only"] = list(options["accounts_only"] or []) or None
+        return crawl(config, out, **options)
+    return crawl(config, out, CrawlOptions(**options))
+
+
 def child(args: argparse.Namespace) -> None:
     logging.disable(logging.WARNING)
     only = [a for a in (args.accounts_only or "").split(",") if a]
@@ -293,7 +307,6 @@ def child(args: argparse.Namespace) -> None:
         from audit.aws import session
         from audit.aws.crawler import crawl
         from audit.config import load_accounts
-        from audit.options import CrawlOptions
 
         per_task: dict[str, int] = {}
 
@@ -334,9 +347,9 @@ def child(args: argparse.Namespace) -> None:
         for name, (owner, method) in botocore_stages().items():
             setattr(owner, method, thread_cpu(getattr(owner, method), on_stage(name)))
         start, cpu, workers_cpu = time.perf_counter(), time.process_time(), _children_cpu()
-        result = crawl(load_accounts(args.accounts), Path(args.out), CrawlOptions(
-            endpoint_url=args.endpoint, workers=args.workers, accounts_only=tuple(only) or None, progress=False,
-            executor="processes" if args.child == "processes" else "threads"))
+        result = run_crawl(crawl, load_accounts(args.accounts), Path(args.out), endpoint_url=args.endpoint,
+                           workers=args.workers, accounts_only=tuple(only) or None, progress=False,
+                           executor="processes" if args.child == "processes" else "threads")
         # with process workers, their CPU too (reaped when the local cluster closes); what the
         # hooks above count happens in this process only, so per task/operation/stage stay empty
         cpu = time.process_time() - cpu + _children_cpu() - workers_cpu
