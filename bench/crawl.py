@@ -461,8 +461,9 @@ def main() -> None:
 # ---- the realistic-client profile ------------------------------------------------------------------
 
 PROJECT_ACCOUNTS, PROJECT_REGIONS, CORES = 500, 4, 2
-# how a crawler (by its child mode) uses the runner's cores: threads use one per process, so two shards
-HOW_CORES = {"ours": "two --shard processes", "processes": "a dask worker process each"}
+# how a crawler (by its child mode) uses the runner's cores: threads use one per process, so two processes
+# with the accounts split between them (`--shard 1/2` and `2/2`; `--accounts-only` before --shard existed)
+HOW_CORES = {"ours": "two processes, the accounts split between them", "processes": "a dask worker process each"}
 
 
 def per_account(result: dict[str, Any], home: dict[str, str]) -> dict[str, dict[str, float]]:
