@@ -288,8 +288,7 @@ def run_crawl(crawl: Callable[..., Any], config: Any, out: Path, **options: Any)
     except ImportError:
         if options.pop("executor") != "threads":
             raise SystemExit("this checkout's crawler has no --executor") from None
-        options["accounts_only"] = list(options["accounts_only"] or []) or None
-        return crawl(config, out, **options)
+        return crawl(config, out, **options)  # its accounts_only takes any iterable, as CrawlOptions' tuple
     return crawl(config, out, CrawlOptions(**options))
 
 
